@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a fresh machine lacks: a software Vulkan driver (Mesa lavapipe >= 24 from
+# bookworm-backports, since Dawn refuses Debian 12's Mesa 22.3) and Chromium (SwiftShader; browser tests).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+need=()
+[ -f /usr/share/vulkan/icd.d/lvp_icd.json ] || need+=(lavapipe)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ ${#need[@]} -eq 0 ] && { echo "system packages present"; exit 0; }
+. /etc/os-release
+if [ "${VERSION_CODENAME:-}" = bookworm ] && [ ! -f /etc/apt/sources.list.d/backports.sources ]; then
+  cat > /etc/apt/sources.list.d/backports.sources <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+fi
+apt-get update -qq
+if [ "${VERSION_CODENAME:-}" = bookworm ]; then
+  apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1
+else
+  apt-get install -y -qq mesa-vulkan-drivers libvulkan1
+fi
+apt-get install -y -qq --no-install-recommends chromium

@@ -1,0 +1,2 @@
+// Puppeteer must not download its own browser (no network here): tests use Debian's /usr/bin/chromium.
+module.exports = { skipDownload: true };

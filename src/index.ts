@@ -1,0 +1,15 @@
+// webgpu-rnn: train recurrent neural networks on the GPU through WebGPU compute shaders.
+// This is the public surface; nothing here imports a Node module, so it ships to browsers as is.
+//
+// Reading order for newcomers: rnn.ts (the functional API) -> scheduler.ts (the unrolled RNN in command buffers)
+// -> kernels/*.ts (one per shader family in shaders/) -> gpu/ (devices, pipelines, buffers).
+export { getDevice, openDevice, adapterName, describeAdapter, type DeviceOptions } from './gpu/device.js';
+export { rnnForward, rnnBackward, releaseRnnCache, type RnnParams, type RnnForwardResult, type RnnGradients, type RnnBackwardResult } from './rnn.js';
+export { RnnSchedule, type RnnShape, type RnnBindings } from './scheduler.js';
+export { liveBufferCount, BufferSet, readFloats } from './gpu/buffers.js';
+export { InputError, GpuError } from './errors.js';
+export { matmul, colsum, type MatmulShape } from './kernels/matmul.js';
+export { softmaxCrossEntropy } from './kernels/loss.js';
+export { adam, adamConfigBytes, ADAM_DEFAULTS, type AdamConfig } from './kernels/adam.js';
+export { swap01 } from './kernels/layout.js';
+export { Program } from './gpu/shader.js';

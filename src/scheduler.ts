@@ -1,0 +1,138 @@
+// Records the unrolled RNN into command buffers: the input projection for all steps as one matmul, T forward
+// step dispatches, T backward step dispatches in reverse, then the weight gradients as single matmuls over all
+// T*B rows. Everything is built once per shape; encoding allocates nothing and reads nothing back.
+//
+// Layouts (T steps, B batch, I inputs, H units), time-major inside:
+//   x [T, B, I]   xw [T, B, H]   hs [T+1, B, H] (hs[0] = h0, hs[T] = final state)   outputs [B, T, H]
+//   dz [T, B, H]  dh [2, B, H] (ping-pong)   dx [T, B, I]
+import { BufferSet } from './gpu/buffers.js';
+import type { Program } from './gpu/shader.js';
+import { colsum, matmul } from './kernels/matmul.js';
+import { backwardStep, forwardStep } from './kernels/recurrence.js';
+
+export interface RnnShape {
+  batch: number;
+  steps: number;
+  inputs: number;
+  units: number;
+}
+
+/** Buffers the schedule reads or writes but does not own (so a model can carve them from one flat buffer). */
+export interface RnnBindings {
+  x: GPUBufferBinding;       // [T, B, I] time-major
+  wx: GPUBufferBinding;      // [I, H]
+  wh: GPUBufferBinding;      // [H, H]
+  b: GPUBufferBinding;       // [H]
+  lengths: GPUBufferBinding; // [B] i32, each in [0, T]
+  dwx: GPUBufferBinding;     // [I, H] written by backward
+  dwh: GPUBufferBinding;     // [H, H]
+  db: GPUBufferBinding;      // [H]
+  /** Gradient of the outputs [B, T, H]; without it only the final state carries a gradient. */
+  dOut?: GPUBufferBinding;
+  /** Where to write dx [T, B, I]; without it dx is not computed. */
+  dx?: GPUBufferBinding;
+}
+
+export class RnnSchedule {
+  private constructor(
+    readonly shape: RnnShape,
+    private readonly owned: BufferSet,
+    readonly hs: GPUBuffer,      // [T+1, B, H]
+    readonly outputs: GPUBuffer, // [B, T, H]
+    readonly dh: GPUBuffer,      // [2, B, H]
+    private readonly stride: number,
+    private readonly forwardPass: Array<[Program, GPUBindGroup]>,
+    private readonly stepForward: [Program, GPUBindGroup],
+    private readonly stepBackward: [Program, GPUBindGroup],
+    private readonly gradients: Array<[Program, GPUBindGroup]>,
+  ) {}
+
+  static async create(device: GPUDevice, shape: RnnShape, io: RnnBindings): Promise<RnnSchedule> {
+    const { batch: B, steps: T, inputs: I, units: H } = shape;
+    const [projection, fwd, bwd, dWx, dWh, dB, dX] = await Promise.all([
+      matmul(device, { M: T * B, N: H, K: I, bias: true }, 'rnn.inputProjection'),
+      forwardStep(device, { steps: T, batch: B, units: H }),
+      backwardStep(device, { steps: T, batch: B, units: H }, !!io.dOut),
+      matmul(device, { M: I, N: H, K: T * B, transA: true }, 'rnn.dWx'),
+      matmul(device, { M: H, N: H, K: T * B, transA: true }, 'rnn.dWh'),
+      colsum(device, T * B, H, false, 'rnn.db'),
+      io.dx ? matmul(device, { M: T * B, N: I, K: H, transB: true }, 'rnn.dx') : undefined,
+    ]);
+    const owned = new BufferSet(device, 'rnn');
+    try {
+      const xw = owned.create('xw', T * B * H * 4);
+      const hs = owned.create('hs', (T + 1) * B * H * 4);
+      const outputs = owned.create('outputs', B * T * H * 4);
+      const dz = owned.create('dz', T * B * H * 4);
+      const dh = owned.create('dh', 2 * B * H * 4);
+      // One uniform slot per step, selected by a dynamic offset, so the unrolled loop creates no objects.
+      const stride = Math.max(256, device.limits.minUniformBufferOffsetAlignment);
+      const steps = owned.create('steps', T * stride, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+      const slots = new Uint32Array((T * stride) / 4);
+      for (let t = 0; t < T; t++) slots[(t * stride) / 4] = t;
+      device.queue.writeBuffer(steps, 0, slots);
+
+      const stepBinding = { buffer: steps, size: 16 };
+      const gradients: Array<[Program, GPUBindGroup]> = [
+        [dWx, dWx.bind(io.x, { buffer: dz }, io.dwx)],
+        [dWh, dWh.bind({ buffer: hs }, { buffer: dz }, io.dwh)],
+        [dB, dB.bind({ buffer: dz }, io.db)],
+      ];
+      if (dX && io.dx) gradients.push([dX, dX.bind({ buffer: dz }, io.wx, io.dx)]);
+      return new RnnSchedule(shape, owned, hs, outputs, dh, stride,
+        [[projection, projection.bind(io.x, io.wx, { buffer: xw }, io.b)]],
+        [fwd, fwd.bind(stepBinding, io.wh, io.lengths, { buffer: xw }, { buffer: hs }, { buffer: outputs })],
+        // Without dOut the shader ignores binding 4; hs is a harmless read-only stand-in.
+        [bwd, bwd.bind(stepBinding, io.wh, io.lengths, { buffer: hs }, io.dOut ?? { buffer: hs }, { buffer: dh }, { buffer: dz })],
+        gradients);
+    } catch (error) {
+      owned.destroy();
+      throw error;
+    }
+  }
+
+  /** Byte offset of the final state hs[T] [B, H] inside `hs`. */
+  get stateOffset(): number {
+    const { batch: B, steps: T, units: H } = this.shape;
+    return T * B * H * 4;
+  }
+
+  /** Byte offset inside `dh` where the backward pass expects dL/d(final state), and where it leaves dL/dh0. */
+  get dStateOffset(): number {
+    const { batch: B, steps: T, units: H } = this.shape;
+    return ((T - 1) % 2) * B * H * 4;
+  }
+  get dh0Offset(): number {
+    return this.shape.batch * this.shape.units * 4;
+  }
+
+  /** h0 -> hs[0]; xw = x·Wx + b; then h_t for t = 0..T-1. */
+  encodeForward(encoder: GPUCommandEncoder, h0: GPUBufferBinding): void {
+    const { batch: B, steps: T, units: H } = this.shape;
+    encoder.copyBufferToBuffer(h0.buffer, h0.offset ?? 0, this.hs, 0, B * H * 4);
+    const pass = encoder.beginComputePass({ label: 'rnn.forward' });
+    for (const [p, g] of this.forwardPass) p.encode(pass, g);
+    const [step, group] = this.stepForward;
+    for (let t = 0; t < T; t++) step.encode(pass, group, [t * this.stride]);
+    pass.end();
+  }
+
+  /**
+   * Backpropagation through time, after encodeForward on the same inputs. dState [B, H] (zeros when omitted) is the
+   * gradient of the final state; afterwards dh0 lies in `dh` at dh0Offset and the weight gradients in the bindings.
+   */
+  encodeBackward(encoder: GPUCommandEncoder, dState?: GPUBufferBinding): void {
+    const { batch: B, steps: T, units: H } = this.shape;
+    if (dState) encoder.copyBufferToBuffer(dState.buffer, dState.offset ?? 0, this.dh, this.dStateOffset, B * H * 4);
+    else encoder.clearBuffer(this.dh, this.dStateOffset, B * H * 4);
+    const pass = encoder.beginComputePass({ label: 'rnn.backward' });
+    const [step, group] = this.stepBackward;
+    for (let t = T - 1; t >= 0; t--) step.encode(pass, group, [t * this.stride]);
+    for (const [p, g] of this.gradients) p.encode(pass, g);
+    pass.end();
+  }
+
+  destroy(): void {
+    this.owned.destroy();
+  }
+}

@@ -1,0 +1,65 @@
+// Shared test helpers: one device per test file, seeded random data, and closeness checks that say where they fail.
+import { afterAll, expect } from 'vitest';
+import { getDevice } from '../src/node/index.js';
+
+/**
+ * The software (or hardware) adapter, or null with a printed reason. With REQUIRE_GPU=1 (as CI sets it) a missing
+ * adapter is an error, so a machine without one cannot pass by skipping.
+ */
+export async function testDevice(): Promise<GPUDevice | null> {
+  try {
+    const device = await getDevice({ log: () => {} });
+    afterAll(() => device.destroy());
+    return device;
+  } catch (error) {
+    if (process.env.REQUIRE_GPU === '1') throw error;
+    console.warn(`SKIPPING GPU tests: ${(error as Error).message}`);
+    return null;
+  }
+}
+
+/** Deterministic uniform numbers in [lo, hi) (mulberry32). */
+export function rng(seed: number) {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    floats: (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * next()),
+    ints: (n: number, lo: number, hi: number) => Int32Array.from({ length: n }, () => lo + Math.floor((hi - lo + 1) * next())),
+  };
+}
+
+/**
+ * Asserts |actual - expected| <= atol + rtol * |expected| everywhere; on failure names the array, its shape, the
+ * worst index and the first mismatches.
+ */
+export function expectClose(name: string, actual: ArrayLike<number>, expected: ArrayLike<number>, shape: number[], atol = 1e-5, rtol = 1e-4): void {
+  expect(actual.length, `${name}: length`).toBe(expected.length);
+  let worst = -1, worstExcess = 0;
+  const bad: string[] = [];
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!, e = expected[i]!;
+    const err = Math.abs(a - e);
+    const excess = err - (atol + rtol * Math.abs(e));
+    if (!(excess <= 0)) {
+      if (bad.length < 5) bad.push(`[${unravel(i, shape)}] got ${a}, want ${e}`);
+      if (!(excess <= worstExcess) || Number.isNaN(a)) { worst = i; worstExcess = Number.isNaN(a) ? Infinity : excess; }
+    }
+  }
+  if (worst >= 0) {
+    throw new Error(`${name} [${shape.join(', ')}]: ${bad.length}+ mismatches (atol ${atol}, rtol ${rtol}); worst at [${unravel(worst, shape)}]: ` +
+      `got ${actual[worst]}, want ${expected[worst]}\n  ${bad.join('\n  ')}`);
+  }
+}
+
+function unravel(i: number, shape: number[]): string {
+  const idx: number[] = [];
+  for (let d = shape.length - 1; d >= 0; d--) { idx.unshift(i % shape[d]!); i = Math.floor(i / shape[d]!); }
+  return idx.join(', ');
+}
