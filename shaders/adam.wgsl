@@ -1,15 +1,18 @@
 // Adam over one flat parameter buffer, as tf.train.AdamOptimizer (and Keras) computes it:
 //   t += 1;  lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
 //   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2;  p -= lr_t * m / (sqrt(v) + eps)
-// The step count lives on the GPU (schedule[0]), so a recorded training step can be replayed without the CPU:
+// The step count lives on the GPU (schedule), so a recorded training step can be replayed without the CPU:
 // adamBegin (one invocation) advances it, adamUpdate (one invocation per parameter) applies it.
+//
+// 1 - beta^t is kept as its own running value, c_t = (1 - beta) + beta * c_{t-1}, with 1 - beta computed in float64
+// on the host: pow(beta2, t) in f32 is close to 1 and 1 - pow(...) would lose half its digits.
 
-struct Config { lr: f32, beta1: f32, beta2: f32, eps: f32 }
+struct Config { lr: f32, beta1: f32, beta2: f32, eps: f32, oneMinusBeta1: f32, oneMinusBeta2: f32 }
 
 const P: u32 = ${P}u;  // number of parameters
 
 @group(0) @binding(0) var<uniform> config: Config;
-@group(0) @binding(1) var<storage, read_write> schedule: array<f32>;  // [2]: t, lr_t
+@group(0) @binding(1) var<storage, read_write> schedule: array<f32>;  // [4]: t, lr_t, 1 - beta1^t, 1 - beta2^t
 
 #if ${UPDATE}
 @group(0) @binding(2) var<storage, read> grads: array<f32>;        // [P]
@@ -22,8 +25,8 @@ fn adamUpdate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   let i = gid.x + gid.y * groups.x * 256u;
   if (i >= P) { return; }
   let g = grads[i];
-  let mi = config.beta1 * m[i] + (1.0 - config.beta1) * g;
-  let vi = config.beta2 * v[i] + (1.0 - config.beta2) * g * g;
+  let mi = config.beta1 * m[i] + config.oneMinusBeta1 * g;
+  let vi = config.beta2 * v[i] + config.oneMinusBeta2 * g * g;
   m[i] = mi;
   v[i] = vi;
   params[i] -= schedule[1] * mi / (sqrt(vi) + config.eps);
@@ -31,8 +34,11 @@ fn adamUpdate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 #else
 @compute @workgroup_size(1)
 fn adamBegin() {
-  let t = schedule[0] + 1.0;
-  schedule[0] = t;
-  schedule[1] = config.lr * sqrt(1.0 - pow(config.beta2, t)) / (1.0 - pow(config.beta1, t));
+  let c1 = config.oneMinusBeta1 + config.beta1 * schedule[2];
+  let c2 = config.oneMinusBeta2 + config.beta2 * schedule[3];
+  schedule[0] += 1.0;
+  schedule[1] = config.lr * sqrt(c2) / c1;
+  schedule[2] = c1;
+  schedule[3] = c2;
 }
 #endif

@@ -26,16 +26,16 @@ fn xentForwardBackward(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var c = 1u; c < C; c++) { mx = max(mx, logits[base + c]); }
   var sum = 0.0;
   for (var c = 0u; c < C; c++) { sum += exp(logits[base + c] - mx); }
-  let target = logits[base + label];
+  let labelLogit = logits[base + label];
   var above = 0u;
   for (var c = 0u; c < C; c++) {
     let l = logits[base + c];
     let p = exp(l - mx) / sum;
     dlogits[base + c] = (p - select(0.0, 1.0, c == label)) * SCALE;
-    if (l > target) { above++; }
+    if (l > labelLogit) { above++; }
   }
-  let finite = target == target && abs(target) <= 3.4e38;
-  rowStats[2u * b] = mx + log(sum) - target;
+  let finite = labelLogit == labelLogit && abs(labelLogit) <= 3.4e38;
+  rowStats[2u * b] = mx + log(sum) - labelLogit;
   rowStats[2u * b + 1u] = select(0.0, 1.0, above == 0u && finite);
 }
 
@@ -58,4 +58,18 @@ fn xentReduce(@builtin(local_invocation_id) lid: vec3<u32>) {
     stats[1] += partial[0].y;
     stats[2] += f32(B);
   }
+}
+
+// Class probabilities alone, for prediction: probs[b] = softmax(logits[b]), written where dlogits go.
+// Bind (logits, labels (unused), probs).
+@compute @workgroup_size(64)
+fn softmaxRows(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let b = gid.x;
+  if (b >= B) { return; }
+  let base = b * C;
+  var mx = logits[base];
+  for (var c = 1u; c < C; c++) { mx = max(mx, logits[base + c]); }
+  var sum = 0.0;
+  for (var c = 0u; c < C; c++) { sum += exp(logits[base + c] - mx); }
+  for (var c = 0u; c < C; c++) { dlogits[base + c] = exp(logits[base + c] - mx) / sum; }
 }

@@ -67,13 +67,13 @@ fn forwardStep(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var i = 0u; i < TB; i++) {
     let bi = b0 + i;
     if (bi >= B) { break; }
-    let active = i32(t) < lengths[bi];
+    let live = i32(t) < lengths[bi];
     for (var j = 0u; j < TU; j++) {
       let u = u0 + j;
       if (u >= H) { break; }
-      let h = select(hs[prev + bi * H + u], safeTanh(xw[(t * B + bi) * H + u] + acc[i][j]), active);
+      let h = select(hs[prev + bi * H + u], safeTanh(xw[(t * B + bi) * H + u] + acc[i][j]), live);
       hs[prev + B * H + bi * H + u] = h;
-      outputs[(bi * T + t) * H + u] = select(0.0, h, active);
+      outputs[(bi * T + t) * H + u] = select(0.0, h, live);
     }
   }
 }
@@ -88,14 +88,14 @@ fn forwardStep(@builtin(global_invocation_id) gid: vec3<u32>) {
 @group(0) @binding(6) var<storage, read_write> dz: array<f32>;  // [T, B, H]
 
 // dz_t[b, j], recomputed by every invocation that needs it: cheaper than a second dispatch per step.
-fn dzAt(t: u32, b: u32, j: u32, dhIn: u32, active: bool) -> f32 {
+fn dzAt(t: u32, b: u32, j: u32, dhIn: u32, live: bool) -> f32 {
   let h = hs[((t + 1u) * B + b) * H + j];
 #if ${D_OUT}
   let g = dh[dhIn + b * H + j] + dOut[(b * T + t) * H + j];
 #else
   let g = dh[dhIn + b * H + j];  // only the final state has a gradient (a classifier on top)
 #endif
-  return select(0.0, g * (1.0 - h * h), active);
+  return select(0.0, g * (1.0 - h * h), live);
 }
 
 @compute @workgroup_size(${WG_X}, ${WG_Y})
@@ -107,11 +107,11 @@ fn backwardStep(@builtin(global_invocation_id) gid: vec3<u32>) {
   let dhIn = (t % 2u) * B * H;
   let dhOut = ((t + 1u) % 2u) * B * H;
   var rows: array<u32, TB>;
-  var active: array<bool, TB>;
+  var live: array<bool, TB>;
   var cols: array<u32, TU>;
   for (var i = 0u; i < TB; i++) {
     rows[i] = min(b0 + i, B - 1u);
-    active[i] = i32(t) < lengths[rows[i]];
+    live[i] = i32(t) < lengths[rows[i]];
   }
   for (var j = 0u; j < TU; j++) { cols[j] = min(k0 + j, H - 1u); }
 
@@ -120,7 +120,7 @@ fn backwardStep(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var j = 0u; j < H; j++) {
     var dv: array<f32, TB>;
     var wv: array<f32, TU>;
-    for (var i = 0u; i < TB; i++) { dv[i] = dzAt(t, rows[i], j, dhIn, active[i]); }
+    for (var i = 0u; i < TB; i++) { dv[i] = dzAt(t, rows[i], j, dhIn, live[i]); }
     for (var kk = 0u; kk < TU; kk++) { wv[kk] = wh[cols[kk] * H + j]; }
     for (var i = 0u; i < TB; i++) {
       for (var kk = 0u; kk < TU; kk++) { acc[i][kk] = fma(dv[i], wv[kk], acc[i][kk]); }
@@ -133,8 +133,8 @@ fn backwardStep(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var kk = 0u; kk < TU; kk++) {
       let k = k0 + kk;
       if (k >= H) { break; }
-      dz[(t * B + bi) * H + k] = dzAt(t, bi, k, dhIn, active[i]);
-      dh[dhOut + bi * H + k] = select(dh[dhIn + bi * H + k], acc[i][kk], active[i]);
+      dz[(t * B + bi) * H + k] = dzAt(t, bi, k, dhIn, live[i]);
+      dh[dhOut + bi * H + k] = select(dh[dhIn + bi * H + k], acc[i][kk], live[i]);
     }
   }
 }

@@ -8,8 +8,12 @@ export { rnnForward, rnnBackward, releaseRnnCache, type RnnParams, type RnnForwa
 export { RnnSchedule, type RnnShape, type RnnBindings } from './scheduler.js';
 export { liveBufferCount, BufferSet, readFloats } from './gpu/buffers.js';
 export { InputError, GpuError } from './errors.js';
+export { SequenceClassifier, type ClassifierConfig, type FitOptions, type Progress } from './model.js';
+export { ImageDataset, loadMnist, mnistFromFiles, MNIST_FILES, type Mnist, type MnistOptions } from './data/dataset.js';
+export { parseIdxImages, parseIdxLabels } from './data/idx.js';
+export { encodeSafetensors, decodeSafetensors, type Tensor } from './io/safetensors.js';
 export { matmul, colsum, type MatmulShape } from './kernels/matmul.js';
 export { softmaxCrossEntropy } from './kernels/loss.js';
-export { adam, adamConfigBytes, ADAM_DEFAULTS, type AdamConfig } from './kernels/adam.js';
+export { adam, adamConfigBytes, ADAM_CONFIG_BYTES, ADAM_SCHEDULE_BYTES, ADAM_DEFAULTS, type AdamConfig } from './kernels/adam.js';
 export { swap01 } from './kernels/layout.js';
 export { Program } from './gpu/shader.js';

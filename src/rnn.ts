@@ -90,6 +90,15 @@ function validateParams(device: GPUDevice, p: RnnParams): RnnShape {
   const T = checkSize('steps', p.steps);
   const I = checkSize('inputs', p.inputs);
   const H = checkSize('units', p.units);
+  // Limits first: arrays that large could not be made anyway.
+  checkFits(device, 'x', B * T * I, '[batch, steps, inputs]');
+  checkFits(device, 'wx', I * H, '[inputs, units]');
+  checkFits(device, 'wh', H * H, '[units, units]');
+  checkFits(device, 'hidden states', (T + 1) * B * H, '[steps + 1, batch, units]');
+  const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
+  if (Math.ceil((T * B) / 32) > maxGroups) {
+    throw new InputError('batch * steps', `at most ${maxGroups * 32} rows (the device's workgroup count limit)`, String(T * B));
+  }
   checkArray('x', p.x, Float32Array, B * T * I, '[batch, steps, inputs]');
   checkArray('wx', p.wx, Float32Array, I * H, '[inputs, units]');
   checkArray('wh', p.wh, Float32Array, H * H, '[units, units]');
@@ -100,14 +109,6 @@ function validateParams(device: GPUDevice, p: RnnParams): RnnShape {
     p.lengths.forEach((len, i) => {
       if (len < 0 || len > T) throw new InputError(`lengths[${i}]`, `a value in [0, ${T}] (steps)`, String(len));
     });
-  }
-  checkFits(device, 'x', B * T * I, '[batch, steps, inputs]');
-  checkFits(device, 'wx', I * H, '[inputs, units]');
-  checkFits(device, 'wh', H * H, '[units, units]');
-  checkFits(device, 'hidden states', (T + 1) * B * H, '[steps + 1, batch, units]');
-  const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
-  if (Math.ceil((T * B) / 32) > maxGroups) {
-    throw new InputError('batch * steps', `at most ${maxGroups * 32} rows (the device's workgroup count limit)`, String(T * B));
   }
   return { batch: B, steps: T, inputs: I, units: H };
 }
@@ -149,7 +150,7 @@ class FunctionalPlan {
       const [schedule, toTime, toBatch] = await Promise.all([
         RnnSchedule.create(device, shape, {
           x: bind(io.x), wx: bind(io.wx), wh: bind(io.wh), b: bind(io.b), lengths: bind(io.lengths),
-          dwx: bind(io.dwx), dwh: bind(io.dwh), db: bind(io.db), dOut: bind(io.dOut), dx: bind(io.dx),
+          grads: { dwx: bind(io.dwx), dwh: bind(io.dwh), db: bind(io.db) }, dOut: bind(io.dOut), dx: bind(io.dx),
         }),
         swap01(device, B, T, I),
         swap01(device, T, B, I),

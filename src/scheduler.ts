@@ -24,9 +24,12 @@ export interface RnnBindings {
   wh: GPUBufferBinding;      // [H, H]
   b: GPUBufferBinding;       // [H]
   lengths: GPUBufferBinding; // [B] i32, each in [0, T]
-  dwx: GPUBufferBinding;     // [I, H] written by backward
-  dwh: GPUBufferBinding;     // [H, H]
-  db: GPUBufferBinding;      // [H]
+  /** Where backward writes the weight gradients; without them the schedule is forward-only. */
+  grads?: {
+    dwx: GPUBufferBinding;   // [I, H]
+    dwh: GPUBufferBinding;   // [H, H]
+    db: GPUBufferBinding;    // [H]
+  };
   /** Gradient of the outputs [B, T, H]; without it only the final state carries a gradient. */
   dOut?: GPUBufferBinding;
   /** Where to write dx [T, B, I]; without it dx is not computed. */
@@ -43,20 +46,21 @@ export class RnnSchedule {
     private readonly stride: number,
     private readonly forwardPass: Array<[Program, GPUBindGroup]>,
     private readonly stepForward: [Program, GPUBindGroup],
-    private readonly stepBackward: [Program, GPUBindGroup],
+    private readonly stepBackward: [Program, GPUBindGroup] | undefined,
     private readonly gradients: Array<[Program, GPUBindGroup]>,
   ) {}
 
   static async create(device: GPUDevice, shape: RnnShape, io: RnnBindings): Promise<RnnSchedule> {
     const { batch: B, steps: T, inputs: I, units: H } = shape;
+    const grads = io.grads;
     const [projection, fwd, bwd, dWx, dWh, dB, dX] = await Promise.all([
       matmul(device, { M: T * B, N: H, K: I, bias: true }, 'rnn.inputProjection'),
       forwardStep(device, { steps: T, batch: B, units: H }),
-      backwardStep(device, { steps: T, batch: B, units: H }, !!io.dOut),
-      matmul(device, { M: I, N: H, K: T * B, transA: true }, 'rnn.dWx'),
-      matmul(device, { M: H, N: H, K: T * B, transA: true }, 'rnn.dWh'),
-      colsum(device, T * B, H, false, 'rnn.db'),
-      io.dx ? matmul(device, { M: T * B, N: I, K: H, transB: true }, 'rnn.dx') : undefined,
+      grads && backwardStep(device, { steps: T, batch: B, units: H }, !!io.dOut),
+      grads && matmul(device, { M: I, N: H, K: T * B, transA: true }, 'rnn.dWx'),
+      grads && matmul(device, { M: H, N: H, K: T * B, transA: true }, 'rnn.dWh'),
+      grads && colsum(device, T * B, H, false, 'rnn.db'),
+      grads && io.dx ? matmul(device, { M: T * B, N: I, K: H, transB: true }, 'rnn.dx') : undefined,
     ]);
     const owned = new BufferSet(device, 'rnn');
     try {
@@ -73,17 +77,16 @@ export class RnnSchedule {
       device.queue.writeBuffer(steps, 0, slots);
 
       const stepBinding = { buffer: steps, size: 16 };
-      const gradients: Array<[Program, GPUBindGroup]> = [
-        [dWx, dWx.bind(io.x, { buffer: dz }, io.dwx)],
-        [dWh, dWh.bind({ buffer: hs }, { buffer: dz }, io.dwh)],
-        [dB, dB.bind({ buffer: dz }, io.db)],
-      ];
+      const gradients: Array<[Program, GPUBindGroup]> = [];
+      if (grads && dWx && dWh && dB) {
+        gradients.push([dWx, dWx.bind(io.x, { buffer: dz }, grads.dwx)], [dWh, dWh.bind({ buffer: hs }, { buffer: dz }, grads.dwh)], [dB, dB.bind({ buffer: dz }, grads.db)]);
+      }
       if (dX && io.dx) gradients.push([dX, dX.bind({ buffer: dz }, io.wx, io.dx)]);
       return new RnnSchedule(shape, owned, hs, outputs, dh, stride,
         [[projection, projection.bind(io.x, io.wx, { buffer: xw }, io.b)]],
         [fwd, fwd.bind(stepBinding, io.wh, io.lengths, { buffer: xw }, { buffer: hs }, { buffer: outputs })],
         // Without dOut the shader ignores binding 4; hs is a harmless read-only stand-in.
-        [bwd, bwd.bind(stepBinding, io.wh, io.lengths, { buffer: hs }, io.dOut ?? { buffer: hs }, { buffer: dh }, { buffer: dz })],
+        bwd && [bwd, bwd.bind(stepBinding, io.wh, io.lengths, { buffer: hs }, io.dOut ?? { buffer: hs }, { buffer: dh }, { buffer: dz })],
         gradients);
     } catch (error) {
       owned.destroy();
@@ -99,7 +102,9 @@ export class RnnSchedule {
 
   /** Byte offset inside `dh` where the backward pass expects dL/d(final state), and where it leaves dL/dh0. */
   get dStateOffset(): number {
-    const { batch: B, steps: T, units: H } = this.shape;
+    return RnnSchedule.dStateOffset(this.shape);
+  }
+  static dStateOffset({ batch: B, steps: T, units: H }: RnnShape): number {
     return ((T - 1) % 2) * B * H * 4;
   }
   get dh0Offset(): number {
@@ -107,14 +112,20 @@ export class RnnSchedule {
   }
 
   /** h0 -> hs[0]; xw = x·Wx + b; then h_t for t = 0..T-1. */
-  encodeForward(encoder: GPUCommandEncoder, h0: GPUBufferBinding): void {
-    const { batch: B, steps: T, units: H } = this.shape;
-    encoder.copyBufferToBuffer(h0.buffer, h0.offset ?? 0, this.hs, 0, B * H * 4);
+  encodeForward(encoder: GPUCommandEncoder, h0?: GPUBufferBinding): void {
+    const { batch: B, units: H } = this.shape;
+    if (h0) encoder.copyBufferToBuffer(h0.buffer, h0.offset ?? 0, this.hs, 0, B * H * 4);
+    else encoder.clearBuffer(this.hs, 0, B * H * 4);
     const pass = encoder.beginComputePass({ label: 'rnn.forward' });
+    this.encodeForwardPass(pass);
+    pass.end();
+  }
+
+  /** The forward dispatches alone, into a pass of the caller's; hs[0] must already hold h0. */
+  encodeForwardPass(pass: GPUComputePassEncoder): void {
     for (const [p, g] of this.forwardPass) p.encode(pass, g);
     const [step, group] = this.stepForward;
-    for (let t = 0; t < T; t++) step.encode(pass, group, [t * this.stride]);
-    pass.end();
+    for (let t = 0; t < this.shape.steps; t++) step.encode(pass, group, [t * this.stride]);
   }
 
   /**
@@ -122,14 +133,20 @@ export class RnnSchedule {
    * gradient of the final state; afterwards dh0 lies in `dh` at dh0Offset and the weight gradients in the bindings.
    */
   encodeBackward(encoder: GPUCommandEncoder, dState?: GPUBufferBinding): void {
-    const { batch: B, steps: T, units: H } = this.shape;
+    const { batch: B, units: H } = this.shape;
     if (dState) encoder.copyBufferToBuffer(dState.buffer, dState.offset ?? 0, this.dh, this.dStateOffset, B * H * 4);
     else encoder.clearBuffer(this.dh, this.dStateOffset, B * H * 4);
     const pass = encoder.beginComputePass({ label: 'rnn.backward' });
-    const [step, group] = this.stepBackward;
-    for (let t = T - 1; t >= 0; t--) step.encode(pass, group, [t * this.stride]);
-    for (const [p, g] of this.gradients) p.encode(pass, g);
+    this.encodeBackwardPass(pass);
     pass.end();
+  }
+
+  /** The backward dispatches alone, into a pass of the caller's; `dh` must hold dState at dStateOffset. */
+  encodeBackwardPass(pass: GPUComputePassEncoder): void {
+    if (!this.stepBackward) throw new Error('RnnSchedule: created without grads, so it has no backward pass');
+    const [step, group] = this.stepBackward;
+    for (let t = this.shape.steps - 1; t >= 0; t--) step.encode(pass, group, [t * this.stride]);
+    for (const [p, g] of this.gradients) p.encode(pass, g);
   }
 
   destroy(): void {

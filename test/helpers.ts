@@ -1,10 +1,10 @@
 // Shared test helpers: one device per test file, seeded random data, and closeness checks that say where they fail.
 import { afterAll, expect } from 'vitest';
-import { getDevice } from '../src/node/index.js';
+import { getDevice, type BufferSet, type Program } from '../src/node/index.js';
 
 /**
- * The software (or hardware) adapter, or null with a printed reason. With REQUIRE_GPU=1 (as CI sets it) a missing
- * adapter is an error, so a machine without one cannot pass by skipping.
+ * The software (or hardware) adapter, or null with a printed reason. Under CI (CI=true) or with REQUIRE_GPU=1 a
+ * missing adapter is an error, so a machine without one cannot pass by skipping.
  */
 export async function testDevice(): Promise<GPUDevice | null> {
   try {
@@ -12,7 +12,7 @@ export async function testDevice(): Promise<GPUDevice | null> {
     afterAll(() => device.destroy());
     return device;
   } catch (error) {
-    if (process.env.REQUIRE_GPU === '1') throw error;
+    if (process.env.REQUIRE_GPU === '1' || process.env.CI === 'true') throw error;
     console.warn(`SKIPPING GPU tests: ${(error as Error).message}`);
     return null;
   }
@@ -62,4 +62,20 @@ function unravel(i: number, shape: number[]): string {
   const idx: number[] = [];
   for (let d = shape.length - 1; d >= 0; d--) { idx.unshift(i % shape[d]!); i = Math.floor(i / shape[d]!); }
   return idx.join(', ');
+}
+
+/** Encodes each (program, bind group) in order in one compute pass and submits it. */
+export function run(device: GPUDevice, ...work: Array<[Program, GPUBindGroup]>): void {
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  for (const [p, g] of work) p.encode(pass, g);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+}
+
+/** A storage buffer holding `data`, owned by `set`. */
+export function upload(set: BufferSet, data: Float32Array | Int32Array, name = 'data'): GPUBuffer {
+  const buffer = set.create(name, data.byteLength);
+  set.device.queue.writeBuffer(buffer, 0, data);
+  return buffer;
 }

