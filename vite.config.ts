@@ -9,7 +9,7 @@ export default defineConfig(({ mode }) => ({
     sourcemap: true,
     minify: false,
     lib: {
-      entry: { index: 'src/index.ts', node: 'src/node/index.ts' },
+      entry: { index: 'src/index.ts', node: 'src/node/index.ts', train: 'src/node/train-cli.ts' },
       formats: ['es'],
     },
     rolldownOptions: {

@@ -1,0 +1,175 @@
+// `npm run train`: the lecture's MNIST sequence classifier, trained end to end on the GPU from the command line.
+import { renameSync, writeFileSync } from 'node:fs';
+import { adapterName } from '../gpu/device.js';
+import { SequenceClassifier, type Progress } from '../model.js';
+import { getDevice } from './device.js';
+import { loadMnist } from './mnist.js';
+
+export interface TrainArgs {
+  epochs: number;
+  limit?: number;
+  units: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  save?: string;
+  json: boolean;
+  adapter?: string;
+}
+
+export const USAGE = `usage: npm run train -- [options]
+  --epochs N     passes over the training set (default 1)
+  --limit N      train on the first N training images only (default: all 60000)
+  --units N      RNN units (default 150)
+  --batch N      batch size (default 150)
+  --lr X         Adam learning rate (default 0.001; beta1 0.9, beta2 0.999, epsilon 1e-8)
+  --seed N       initialisation and shuffling seed (default 1)
+  --save FILE    write a safetensors checkpoint when done
+  --json         end with one JSON line of results
+  --adapter NAME lavapipe, swiftshader or an adapter name (default: the best found; env WEBGPU_RNN_ADAPTER)
+  --help         this text`;
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Parses the command line; throws UsageError naming the bad flag. */
+export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
+  const args: TrainArgs = { epochs: 1, units: 150, batch: 150, lr: 0.001, seed: 1, json: false };
+  const integer = (flag: string, value: string | undefined, min: number) => {
+    const n = Number(value);
+    if (value === undefined || value.trim() === '' || !Number.isInteger(n) || n < min) throw new UsageError(`${flag} expects an integer >= ${min}, got ${value ?? 'nothing'}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = () => argv[++i];
+    switch (flag) {
+      case '--epochs': args.epochs = integer(flag, value(), 1); break;
+      case '--limit': args.limit = integer(flag, value(), 1); break;
+      case '--units': args.units = integer(flag, value(), 1); break;
+      case '--batch': args.batch = integer(flag, value(), 1); break;
+      case '--seed': args.seed = integer(flag, value(), 0); break;
+      case '--lr': {
+        const v = value();
+        const x = Number(v);
+        if (v === undefined || v.trim() === '' || !(x > 0) || !Number.isFinite(x)) throw new UsageError(`--lr expects a positive number, got ${v ?? 'nothing'}`);
+        args.lr = x;
+        break;
+      }
+      case '--save': {
+        const v = value();
+        if (!v || v.startsWith('--')) throw new UsageError(`--save expects a file name, got ${v ?? 'nothing'}`);
+        args.save = v;
+        break;
+      }
+      case '--adapter': {
+        const v = value();
+        if (!v || v.startsWith('--')) throw new UsageError(`--adapter expects a name, got ${v ?? 'nothing'}`);
+        args.adapter = v;
+        break;
+      }
+      case '--json': args.json = true; break;
+      case '--help': case '-h': return 'help';
+      default: throw new UsageError(`unknown option ${flag}`);
+    }
+  }
+  return args;
+}
+
+/** A one-line progress bar on a terminal; on a pipe, a line every tenth of an epoch. */
+class ProgressBar {
+  private lastTenth = -1;
+  constructor(private readonly out: NodeJS.WriteStream, private readonly epochs: number) {}
+
+  update(p: Progress, started: number): void {
+    const done = p.step / p.stepsPerEpoch;
+    const elapsed = (performance.now() - started) / 1000;
+    const eta = done > 0 ? elapsed * (1 / done - 1) : 0;
+    const width = 24;
+    const bar = '#'.repeat(Math.round(done * width)).padEnd(width, '.');
+    const line = `epoch ${p.epoch}/${this.epochs} [${bar}] ${p.step}/${p.stepsPerEpoch} steps  ${p.stepsPerSec.toFixed(2)} steps/s  ` +
+      `${p.seqPerSec.toFixed(0)} seq/s  loss ${p.loss.toFixed(4)}  acc ${p.accuracy.toFixed(3)}  ETA ${formatSeconds(eta)}`;
+    if (this.out.isTTY) {
+      this.out.write(`\r${line.slice(0, (this.out.columns || 160) - 1)}\x1b[K`);
+    } else {
+      const tenth = Math.floor(done * 10);
+      if (tenth !== this.lastTenth) this.out.write(`${line}\n`);
+      this.lastTenth = tenth;
+    }
+  }
+
+  end(): void {
+    if (this.out.isTTY) this.out.write('\n');
+    this.lastTenth = -1;
+  }
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`;
+}
+
+/** Writes `bytes` to a temporary file beside `path`, then renames it into place: no half-written checkpoints. */
+export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args: TrainArgs | 'help';
+  try {
+    args = parseTrainArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`train: ${error.message}\n${USAGE}`);
+    return 2;
+  }
+  if (args === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const log = (line: string) => console.error(line);
+  const device = await getDevice({ adapter: args.adapter, log });
+  try {
+    const { train, test } = await loadMnist(device, { limit: args.limit });
+    log(`MNIST: ${train.count} training and ${test.count} test images of 28 x 28 on the GPU`);
+    const model = new SequenceClassifier(device, { steps: 28, inputs: 28, units: args.units, classes: 10, seed: args.seed });
+    const bar = new ProgressBar(process.stderr, args.epochs);
+    let trainSeconds = 0, sequences = 0;
+    let result = { loss: NaN, accuracy: NaN };
+    for (let epoch = 1; epoch <= args.epochs; epoch++) {
+      const started = performance.now();
+      await model.fit(train, {
+        epochs: 1, batchSize: args.batch, learningRate: args.lr,
+        progressEvery: Math.max(1, Math.min(20, Math.floor(train.count / args.batch / 10))),
+        onProgress: (p) => bar.update({ ...p, epoch }, started),
+      });
+      const seconds = (performance.now() - started) / 1000;
+      bar.end();
+      trainSeconds += seconds;
+      sequences += Math.floor(train.count / args.batch) * args.batch;
+      result = await model.evaluate(test);
+      log(`epoch ${epoch}/${args.epochs}: test accuracy ${result.accuracy.toFixed(4)}, test loss ${result.loss.toFixed(4)} ` +
+        `(trained in ${seconds.toFixed(1)} s, ${(Math.floor(train.count / args.batch) * args.batch / seconds).toFixed(0)} seq/s, adapter ${adapterName(device)})`);
+    }
+    if (args.save) {
+      writeFileAtomic(args.save, model.save());
+      log(`saved checkpoint to ${args.save}`);
+    }
+    if (args.json) {
+      console.log(JSON.stringify({
+        epochs: args.epochs, train_seconds: Number(trainSeconds.toFixed(3)), seq_per_s: Number((sequences / trainSeconds).toFixed(1)),
+        test_accuracy: result.accuracy, test_loss: Number(result.loss.toFixed(6)), adapter: adapterName(device),
+      }));
+    }
+    model.destroy();
+    train.destroy();
+    test.destroy();
+    return 0;
+  } finally {
+    device.destroy();
+  }
+}

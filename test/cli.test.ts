@@ -1,0 +1,74 @@
+// `npm run train`: flag parsing, a tiny end-to-end run through the built CLI, bad flags, and the checkpoint it saves.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SequenceClassifier } from '../src/node/index.js';
+import { parseTrainArgs, writeFileAtomic } from '../src/node/train.js';
+import { testDevice } from './helpers.js';
+
+const device = await testDevice();
+
+describe('parseTrainArgs', () => {
+  it('defaults are the lecture recipe', () => {
+    expect(parseTrainArgs([])).toEqual({ epochs: 1, units: 150, batch: 150, lr: 0.001, seed: 1, json: false });
+  });
+  it('reads every flag', () => {
+    expect(parseTrainArgs(['--epochs', '3', '--limit', '500', '--units', '32', '--batch', '50', '--lr', '3e-3', '--seed', '0', '--save', 'm.safetensors', '--json', '--adapter', 'lavapipe']))
+      .toEqual({ epochs: 3, limit: 500, units: 32, batch: 50, lr: 0.003, seed: 0, save: 'm.safetensors', json: true, adapter: 'lavapipe' });
+    expect(parseTrainArgs(['--help'])).toBe('help');
+  });
+  it('rejects bad flags, naming them', () => {
+    expect(() => parseTrainArgs(['--epochs', '0'])).toThrow('--epochs expects an integer >= 1, got 0');
+    expect(() => parseTrainArgs(['--units', '1.5'])).toThrow('--units expects an integer >= 1, got 1.5');
+    expect(() => parseTrainArgs(['--batch'])).toThrow('--batch expects an integer >= 1, got nothing');
+    expect(() => parseTrainArgs(['--lr', '-1'])).toThrow('--lr expects a positive number, got -1');
+    expect(() => parseTrainArgs(['--lr', 'fast'])).toThrow('--lr expects a positive number, got fast');
+    expect(() => parseTrainArgs(['--save', '--json'])).toThrow('--save expects a file name, got --json');
+    expect(() => parseTrainArgs(['--epoch', '1'])).toThrow('unknown option --epoch');
+  });
+});
+
+describe('writeFileAtomic', () => {
+  it('writes through a temporary file and leaves none behind', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rnn-'));
+    writeFileAtomic(join(dir, 'a.bin'), new Uint8Array([1, 2, 3]));
+    expect(readdirSync(dir)).toEqual(['a.bin']);
+    expect(Array.from(readFileSync(join(dir, 'a.bin')))).toEqual([1, 2, 3]);
+  });
+});
+
+describe.skipIf(!device)('the train command', () => {
+  beforeAll(() => {
+    execFileSync('npm', ['run', '-s', 'build:lib'], { stdio: 'pipe' });
+  });
+
+  it('trains a tiny model, prints progress, the test accuracy and one JSON line, and saves a loadable checkpoint', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rnn-'));
+    const file = join(dir, 'model.safetensors');
+    const run = spawnSync('node', ['dist/train.js', '--epochs', '2', '--limit', '300', '--units', '8', '--batch', '100', '--json', '--save', file], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/webgpu-rnn: using adapter \S+/);
+    expect(run.stderr).toMatch(/epoch 1\/2 \[#+\.*\] \d+\/3 steps .* seq\/s .*loss \d/);
+    expect(run.stderr).toMatch(/epoch 2\/2: test accuracy 0\.\d+, test loss \d/);
+    const json = JSON.parse(run.stdout.trim().split('\n').pop()!);
+    expect(Object.keys(json)).toEqual(['epochs', 'train_seconds', 'seq_per_s', 'test_accuracy', 'test_loss', 'adapter']);
+    expect(json.epochs).toBe(2);
+    expect(json.seq_per_s).toBeGreaterThan(0);
+    expect(json.test_accuracy).toBeGreaterThanOrEqual(0);
+    expect(existsSync(file)).toBe(true);
+    const model = SequenceClassifier.load(device!, new Uint8Array(readFileSync(file)));
+    expect(model.config.units).toBe(8);
+    expect(model.step).toBe(6);
+    model.destroy();
+  });
+
+  it('bad flags: usage on stderr and exit code 2, before any GPU work', () => {
+    const run = spawnSync('node', ['dist/train.js', '--units', 'many'], { encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('train: --units expects an integer >= 1, got many');
+    expect(run.stderr).toContain('usage: npm run train -- [options]');
+    expect(run.stderr).not.toContain('using adapter');
+  });
+});
