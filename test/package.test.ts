@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { testDevice } from './helpers.js';
 
 const device = await testDevice();
@@ -20,8 +20,26 @@ describe('packaging', () => {
     expect(offenders).toEqual([]);
   });
 
-  it.skipIf(!device)('after npm run build, plain Node imports webgpu-rnn and webgpu-rnn/node and runs rnnForward', () => {
+  describe('built', () => {
+  beforeAll(() => {
     execFileSync('npm', ['run', 'build'], { stdio: 'pipe' });
+  });
+
+  it('emits JS and .d.ts for both entries', () => {
+    for (const f of ['dist/index.js', 'dist/node.js', 'dist/types/index.d.ts', 'dist/types/node/index.d.ts']) expect(statSync(f).size).toBeGreaterThan(0);
+    expect(readFileSync('dist/types/index.d.ts', 'utf8')).toMatch(/rnnForward/);
+  });
+
+  it('with no adapter at all, getDevice says what it tried and what to install', () => {
+    const script = `const { getDevice } = await import('webgpu-rnn/node');
+      try { await getDevice({ log: () => {} }); console.log('FOUND'); } catch (e) { console.log(e.name + ': ' + e.message); }`;
+    const out = execFileSync('node', ['--input-type=module', '-e', script], {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json', WEBGPU_RNN_ADAPTER: '' },
+    });
+    expect(out).toMatch(/GpuError: no WebGPU adapter found\. Tried: Dawn's default adapters \(VK_ICD_FILENAMES=\/nonexistent\/icd\.json\)\. Install a GPU driver/);
+  });
+
+  it.skipIf(!device)('plain Node imports webgpu-rnn and webgpu-rnn/node and runs rnnForward', () => {
     const script = `
       const core = await import('webgpu-rnn');
       const node = await import('webgpu-rnn/node');
@@ -36,5 +54,6 @@ describe('packaging', () => {
     const y0 = Math.tanh(0.5), y1 = Math.tanh(2 * 0.5 + y0 * 0.25);
     expect(outputs[0]).toBeCloseTo(y0, 6);
     expect(outputs[1]).toBeCloseTo(y1, 6);
+  });
   });
 });

@@ -43,7 +43,7 @@ function useIcd(kind: keyof typeof ICDS): string | undefined {
 
 /** A WebGPU device in Node, through Dawn. Throws a GpuError saying what was tried and what to install. */
 export async function getDevice(options: NodeDeviceOptions = {}): Promise<GPUDevice> {
-  const wanted = options.adapter ?? process.env.WEBGPU_RNN_ADAPTER;
+  const wanted = options.adapter ?? (process.env.WEBGPU_RNN_ADAPTER || undefined);
   const power = options.powerPreference ?? 'high-performance';
   const tried: string[] = [];
   let adapter: GPUAdapter | null = null;
