@@ -270,6 +270,30 @@ export class SequenceClassifier {
     });
   }
 
+  /**
+   * One image through the model, with what the RNN saw: class probabilities [classes] and the hidden state after
+   * every time step, states [steps, units] (the lecture's "visualizing the neurons").
+   */
+  async inspect(image: Float32Array | Uint8Array): Promise<{ probs: Float32Array; states: Float32Array }> {
+    const { steps: T, inputs: I, units: H, classes: C } = this.config;
+    if (!(image instanceof Float32Array || image instanceof Uint8Array) || image.length !== T * I) {
+      const got = image instanceof Float32Array || image instanceof Uint8Array ? `length ${image.length}` : (image as object)?.constructor?.name ?? typeof image;
+      throw new InputError('image', `a Float32Array or Uint8Array of length steps * inputs = ${T * I}`, got);
+    }
+    const x = image instanceof Uint8Array ? Float32Array.from(image, (v) => v / 255) : image;
+    return this.exclusive(async () => {
+      const plan = await this.plan('predict', undefined, 1, [0]);
+      this.device.queue.writeBuffer(plan.xBatchMajor!, 0, x);
+      const encoder = this.device.createCommandEncoder({ label: 'inspect' });
+      const pass = encoder.beginComputePass({ label: 'inspect' });
+      plan.encodePredictBatch(pass);
+      pass.end();
+      this.device.queue.submit([encoder.finish()]);
+      const [probs, states] = await Promise.all([readFloats(this.device, plan.dlogits, 0, C), readFloats(this.device, plan.hiddenStates, H * 4, T * H)]);
+      return { probs, states };
+    });
+  }
+
   /** A safetensors checkpoint of the parameters and Adam's state as of the last completed fit (or load). */
   save(): Uint8Array {
     const tensors: Record<string, Tensor> = {};
@@ -505,6 +529,11 @@ class BatchPlan {
     load.encode(pass, group, [s * SLOT]);
     this.schedule.encodeForwardPass(pass);
     this.run(pass, 'dense', 'loss', 'stats');
+  }
+
+  /** All hidden states [T+1, B, H] of the last forward pass (hs[0] = h0). */
+  get hiddenStates(): GPUBuffer {
+    return this.schedule.hs;
   }
 
   /** Probabilities of the batch in xBatchMajor, into dlogits. */

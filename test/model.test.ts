@@ -1,7 +1,8 @@
 // The sequence classifier end to end on real MNIST, small: it learns, evaluates, predicts, saves and loads.
 import { describe, expect, it } from 'vitest';
 import { InputError, liveBufferCount, loadMnist, SequenceClassifier, type Progress } from '../src/node/index.js';
-import { testDevice } from './helpers.js';
+import { rnnForwardRef } from '../src/reference/index.js';
+import { expectClose, testDevice } from './helpers.js';
 
 const device = await testDevice();
 
@@ -48,6 +49,30 @@ describe.skipIf(!device)('SequenceClassifier on MNIST (32 units, 2,000 training 
     const predicted = Array.from({ length: 200 }, (_, i) => { const row = Array.from(probs.subarray(i * 10, i * 10 + 10)); return row.indexOf(Math.max(...row)); });
     const hits = predicted.filter((p, i) => p === test.hostLabels[i]).length;
     expect(hits / 200).toBeGreaterThan(0.55);
+  });
+
+  it('evaluate agrees exactly with the argmax of predict over the test images', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { mnistDirectory } = await import('../src/node/index.js');
+    const raw = readFileSync(`${mnistDirectory()}/t10k-images-idx3-ubyte`);
+    const images = new Uint8Array(raw.subarray(16, 16 + test.count * 784));
+    const probs = await model.predict(images);
+    let hits = 0;
+    for (let i = 0; i < test.count; i++) {
+      const row = Array.from(probs.subarray(i * 10, i * 10 + 10));
+      if (row.indexOf(Math.max(...row)) === test.hostLabels[i]) hits++;
+    }
+    const { accuracy } = await model.evaluate(test);
+    expect(hits / test.count).toBeCloseTo(accuracy, 10);
+  });
+
+  it('inspect: the hidden state after every step matches the float64 reference, probabilities match predict', async () => {
+    const image = Uint8Array.from({ length: 784 }, (_, i) => ((i * 37) % 256));
+    const { probs, states } = await model.inspect(image);
+    const ref = rnnForwardRef({ x: Array.from(image, (v) => v / 255), wx: model.parameter('rnn.wx'), wh: model.parameter('rnn.wh'), b: model.parameter('rnn.b'), batch: 1, steps: 28, inputs: 28, units: 32 });
+    expectClose('states', states, ref.outputs, [28, 32], 1e-5, 1e-4);
+    expectClose('probs', probs, await model.predict(image), [10], 1e-6, 1e-5);
+    await expect(model.inspect(new Uint8Array(10))).rejects.toThrow(/image: expected a Float32Array or Uint8Array of length steps \* inputs = 784, got length 10/);
   });
 
   it('save / load round trip gives the same parameters and the same predictions', async () => {
