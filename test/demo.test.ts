@@ -1,0 +1,373 @@
+// The embeddable demo (issue 4). First the digit preparation (pure functions, in Node). Then the built bundle in
+// headless Chromium (SwiftShader WebGPU): the demo build served on 127.0.0.1, and a page that
+// embeds the element exactly as the README's snippet does. A small model trains until its test accuracy is far
+// above chance, a digit drawn with the mouse gets a prediction, removing the element frees every GPU buffer, and a
+// browser without WebGPU gets the explanatory message.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve } from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inkFromRgba, toMnist } from '../demo/draw.js';
+import { stateColour } from '../demo/heatmap.js';
+
+const CHROMIUM = process.env.PUPPETEER_EXECUTABLE_PATH ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) {
+  if (process.env.CI === 'true' || process.env.REQUIRE_GPU === '1') throw new Error(`no Chromium at ${CHROMIUM}: run .ci/install-system.sh`);
+  console.warn(`SKIPPING demo browser tests: no Chromium at ${CHROMIUM} (set PUPPETEER_EXECUTABLE_PATH)`);
+}
+
+/** As in test/browser.test.ts (not imported from there: that would run its tests here too). */
+const BASE_ARGS = ['--headless=new', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const WEBGPU_ARGS = [...BASE_ARGS, '--enable-unsafe-webgpu'];
+
+/** Small enough for SwiftShader: about 400 sequences/s here, test accuracy past 0.5 in about 15 s. */
+const SMALL_MODEL = 'units="32" batch-size="50" learning-rate="0.002" train-limit="5000" test-limit="1000" eval-size="500" autostart';
+const ACCURACY_BAR = 0.5; // chance is 0.1
+const TRAIN_TIMEOUT_MS = 90_000;
+
+describe('digit preparation (the MNIST way)', () => {
+  /** A w x h ink image with a filled rectangle. */
+  const rectangle = (w: number, h: number, x0: number, y0: number, x1: number, y1: number) => {
+    const ink = new Float32Array(w * h);
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) ink[y * w + x] = 1;
+    return ink;
+  };
+  const box = (img: Uint8Array) => {
+    let x0 = 28, y0 = 28, x1 = -1, y1 = -1, mass = 0, mx = 0, my = 0;
+    img.forEach((v, i) => {
+      if (!v) return;
+      const x = i % 28, y = Math.floor(i / 28);
+      x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+      mass += v; mx += v * (x + 0.5); my += v * (y + 0.5);
+    });
+    return { w: x1 - x0 + 1, h: y1 - y0 + 1, cx: mx / mass, cy: my / mass, max: Math.max(...img) };
+  };
+
+  it('fits the inked box into 20x20 keeping the aspect ratio and centres its mass', () => {
+    // A tall stroke in a corner of a 280x280 pad.
+    const b = box(toMnist(rectangle(280, 280, 10, 5, 50, 205), 280, 280));
+    expect(b.h).toBe(20);
+    expect(b.w).toBe(4);
+    expect(Math.abs(b.cx - 14)).toBeLessThanOrEqual(0.5);
+    expect(Math.abs(b.cy - 14)).toBeLessThanOrEqual(0.5);
+    expect(b.max).toBe(255);
+  });
+
+  it('enlarges a small digit, and leaves an empty picture empty', () => {
+    const b = box(toMnist(rectangle(28, 28, 2, 2, 7, 12), 28, 28));
+    expect([b.w, b.h]).toEqual([10, 20]);
+    expect(toMnist(new Float32Array(280 * 280), 280, 280).every((v) => v === 0)).toBe(true);
+  });
+
+  it('reads ink from dark-on-light, light-on-dark and transparent pictures', () => {
+    const rgba = (bg: number[], fg: number[]) => {
+      const px = new Uint8ClampedArray(4 * 4 * 4);
+      for (let i = 0; i < 16; i++) px.set(i === 5 ? fg : bg, i * 4);
+      return px;
+    };
+    for (const [bg, fg] of [[[255, 255, 255, 255], [0, 0, 0, 255]], [[0, 0, 0, 255], [255, 255, 255, 255]], [[0, 0, 0, 0], [10, 20, 30, 255]]]) {
+      const ink = inkFromRgba(rgba(bg!, fg!), 4, 4);
+      expect(ink[5]).toBeCloseTo(1, 5);
+      expect(ink[0]).toBeCloseTo(0, 5);
+    }
+  });
+
+  it('colours tanh states from blue (-1) through white (0) to red (+1)', () => {
+    const [r1, , b1] = stateColour(-1);
+    const [r2, g2, b2] = stateColour(0);
+    const [r3, , b3] = stateColour(1);
+    expect(b1).toBeGreaterThan(r1);
+    expect(Math.min(r2, g2, b2)).toBeGreaterThan(230);
+    expect(r3).toBeGreaterThan(b3);
+  });
+});
+
+interface Collected {
+  errors: string[];
+}
+
+/** Console errors, uncaught exceptions, and the element's `error` events, from the moment the page opens. */
+function collectErrors(page: Page): Collected {
+  const c: Collected = { errors: [] };
+  page.on('console', (m) => { if (m.type() === 'error') c.errors.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => c.errors.push(`pageerror: ${String(e)}`));
+  return c;
+}
+
+/** Polls `condition` in the page every 100 ms until it is truthy; an exception in it fails at once. */
+async function until<A extends unknown[]>(page: Page, what: string, timeoutMs: number, condition: (...args: A) => unknown, ...args: A): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await page.evaluate(condition as (...a: unknown[]) => unknown, ...args)) return;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
+
+/** Serves dist-demo/ and extra in-memory pages on 127.0.0.1. */
+async function serve(root: string, pages: Record<string, string>): Promise<{ server: Server; url: string }> {
+  const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'application/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    const page = pages[path];
+    if (page !== undefined) {
+      res.setHeader('Content-Type', 'text/html; charset=utf-8');
+      res.end(page);
+      return;
+    }
+    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
+    if (!file.startsWith(root)) {
+      res.statusCode = 403;
+      res.end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      res.setHeader('Content-Type', types[extname(file)] ?? 'application/octet-stream');
+      res.end(body);
+    } catch {
+      res.statusCode = 404;
+      res.end('not found');
+    }
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+describe.skipIf(!haveChromium)('the demo in headless Chromium', () => {
+  let dist: string;
+  let server: Server;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  let collected: Collected;
+
+  beforeAll(async () => {
+    const started = Date.now();
+    // npm run build:demo's two builds, into a folder of the test's own: `npm run bench` rebuilds dist-demo/ and must
+    // not pull files from under a running test (nor this test from under it).
+    dist = mkdtempSync(join(tmpdir(), 'webgpu-rnn-demo-'));
+    const vite = (...args: string[]) => execFileSync(process.execPath, [resolve('node_modules/vite/bin/vite.js'), 'build', ...args, '--logLevel', 'warn'], { stdio: 'pipe', timeout: 110_000 });
+    vite('--mode', 'element', '--outDir', dist, '--emptyOutDir');
+    vite('--outDir', dist);
+    expect(readdirSync(join(dist, 'mnist')).sort()).toEqual(['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte', 'train-images-idx3-ubyte', 'train-labels-idx1-ubyte']);
+    console.info(`demo build: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // The README's embedding snippet, in a folder of its own: the script and the data are found relative to the page.
+    const embed = `<!doctype html>
+<html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>embedding test</title></head>
+<body style="margin: 0; padding: 12px; background: #f4f6f8">
+<script type="module" src="../webgpu-rnn-demo.js"></script>
+<rnn-mnist-demo ${SMALL_MODEL} data-url="../mnist/"></rnn-mnist-demo>
+</body></html>`;
+    const missing = embed.replace('data-url="../mnist/"', 'data-url="../no-such-folder/"');
+    ({ server, url: base } = await serve(dist, { '/embed/index.html': embed, '/embed/': embed, '/embed/missing.html': missing }));
+    browser = await puppeteer.launch({ executablePath: CHROMIUM, args: WEBGPU_ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((ok) => (server ? server.close(ok) : ok(undefined)));
+    if (dist) rmSync(dist, { recursive: true, force: true });
+  });
+
+  it('trains until test accuracy is far above chance, and predicts a digit drawn with the mouse', async () => {
+    page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 760 });
+    // The frame-gap check below needs animation frames, which a page in the background would not get.
+    await page.bringToFront();
+    collected = collectErrors(page);
+    // Listen before the page's scripts run, so that no event is missed.
+    await page.evaluateOnNewDocument(() => {
+      const w = window as unknown as { demo: { progress: Array<Record<string, number>>; errors: string[]; adapter?: string; readyAt?: number } };
+      w.demo = { progress: [], errors: [] };
+      document.addEventListener('DOMContentLoaded', () => {
+        const el = document.querySelector('rnn-mnist-demo')!;
+        el.addEventListener('progress', (e) => w.demo.progress.push({ ...(e as unknown as CustomEvent).detail, at: performance.now() }));
+        el.addEventListener('error', (e) => w.demo.errors.push((e as unknown as CustomEvent).detail.message));
+        el.addEventListener('ready', (e) => { w.demo.adapter = (e as unknown as CustomEvent).detail.adapter; w.demo.readyAt = performance.now(); });
+      });
+    });
+    const opened = Date.now();
+    await page.goto(`${base}/embed/`);
+    await until(page, 'the element to be ready', 60_000, () => (window as any).demo.adapter !== undefined || (window as any).demo.errors.length > 0);
+    expect(await page.evaluate(() => (window as any).demo.errors)).toEqual([]);
+    const adapter = await page.evaluate(() => (window as any).demo.adapter as string);
+    expect(adapter).toMatch(/\S/);
+
+    // Training runs by itself (autostart) and the test accuracy climbs.
+    await until(page, `test accuracy above ${ACCURACY_BAR}`, TRAIN_TIMEOUT_MS,
+      (bar: number) => (window as any).demo.progress.some((p: { accuracy: number }) => p.accuracy > bar) || (window as any).demo.errors.length > 0, ACCURACY_BAR);
+    expect(await page.evaluate(() => (window as any).demo.errors)).toEqual([]);
+    const progress = await page.evaluate(() => (window as any).demo.progress as Array<{ step: number; loss: number; accuracy: number; seqPerSec: number; at: number }>);
+    const readyAt = await page.evaluate(() => (window as any).demo.readyAt as number);
+    const reached = progress.find((p) => p.accuracy > ACCURACY_BAR)!;
+    const first = progress.find((p) => p.step > 0)!;
+    expect(first.loss).toBeGreaterThan(0);
+    expect(reached.step).toBeGreaterThan(first.step);
+    const speeds = progress.filter((p) => p.seqPerSec > 0).map((p) => p.seqPerSec);
+    console.info(`demo on ${adapter}: page to ready ${((readyAt) / 1000).toFixed(1)} s, test accuracy ${reached.accuracy} > ${ACCURACY_BAR} at step ` +
+      `${reached.step}, ${((reached.at - readyAt) / 1000).toFixed(1)} s after ready (${((Date.now() - opened) / 1000).toFixed(1)} s after opening); ` +
+      `median ${Math.round(speeds.sort((a, b) => a - b)[speeds.length >> 1]!)} sequences/s`);
+    // The stats in the element follow.
+    const shown = await page.evaluate(() => document.querySelector('rnn-mnist-demo')!.shadowRoot!.querySelector('[part=accuracy]')!.textContent);
+    expect(shown).toMatch(/^\d+(\.\d)?%$/);
+
+    // The main thread stays free while the worker trains: animation frames keep coming.
+    const worstFrameGap = await page.evaluate(() => new Promise<number>((done) => {
+      let last = performance.now(), worst = 0;
+      const end = last + 3000;
+      const frame = (now: number) => {
+        worst = Math.max(worst, now - last);
+        last = now;
+        if (now < end) requestAnimationFrame(frame);
+        else done(worst);
+      };
+      requestAnimationFrame(frame);
+    }));
+    console.info(`worst animation frame gap during training: ${worstFrameGap.toFixed(0)} ms`);
+    expect(worstFrameGap).toBeLessThan(1000);
+
+    // Draw a 7 on the pad with synthetic mouse events.
+    const pad = await page.evaluateHandle(() => document.querySelector('rnn-mnist-demo')!.shadowRoot!.querySelector('canvas.pad')!);
+    const r = (await pad.asElement()!.boundingBox())!;
+    const at = (fx: number, fy: number) => [r.x + fx * r.width, r.y + fy * r.height] as const;
+    await page.mouse.move(...at(0.25, 0.2));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.75, 0.2), { steps: 12 });
+    await page.mouse.move(...at(0.45, 0.85), { steps: 16 });
+    await page.mouse.up();
+    await until(page, 'a prediction for the drawing', 30_000, () => document.querySelector('rnn-mnist-demo')!.prediction?.source === 'drawing');
+    const prediction = (await page.evaluate(() => document.querySelector('rnn-mnist-demo')!.prediction))!;
+    expect(prediction.probs).toHaveLength(10);
+    expect(prediction.probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+    expect(prediction.digit).toBe(prediction.probs.indexOf(Math.max(...prediction.probs)));
+    const digitShown = await page.evaluate(() => document.querySelector('rnn-mnist-demo')!.shadowRoot!.querySelector('.digit')!.textContent);
+    expect(digitShown).toBe(String(prediction.digit));
+    console.info(`drawn 7 predicted as ${prediction.digit} (p = ${prediction.probs[prediction.digit]!.toFixed(2)})`);
+
+    // The host API: predict() takes ImageData (prepared the MNIST way) or 784 ready values.
+    const viaApi = await page.evaluate(async () => {
+      const el = document.querySelector('rnn-mnist-demo')!;
+      const canvas = document.createElement('canvas');
+      canvas.width = canvas.height = 100;
+      const ctx = canvas.getContext('2d')!;
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, 100, 100);
+      ctx.fillStyle = '#000';
+      ctx.fillRect(45, 15, 10, 70); // a 1, dark on light
+      const fromImageData = await el.predict(ctx.getImageData(0, 0, 100, 100));
+      const fromBytes = await el.predict(new Uint8Array(784));
+      let rejected = '';
+      await el.predict(new Uint8Array(5)).catch((e: Error) => (rejected = e.message));
+      return { fromImageData: Array.from(fromImageData), fromBytes: Array.from(fromBytes), rejected };
+    });
+    for (const probs of [viaApi.fromImageData, viaApi.fromBytes]) {
+      expect(probs).toHaveLength(10);
+      expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+    }
+    expect(viaApi.rejected).toMatch(/784/);
+
+    mkdirSync('test-artifacts', { recursive: true });
+    await page.screenshot({ path: 'test-artifacts/demo.png' });
+    expect(await page.evaluate(() => (window as any).demo.errors)).toEqual([]);
+    expect(collected.errors).toEqual([]);
+  }, 150_000);
+
+  it('pauses, resumes and resets, with the buttons enabled to match', async () => {
+    expect(page, 'needs the page of the previous test').toBeDefined();
+    const look = () => page.evaluate(() => {
+      const el = document.querySelector('rnn-mnist-demo')!;
+      const button = (name: string) => (el.shadowRoot!.querySelector(`button.${name}`) as HTMLButtonElement).disabled;
+      const progress = (window as any).demo.progress as Array<{ step: number }>;
+      return { status: el.status, start: button('start'), pause: button('pause'), reset: button('reset'), step: progress.at(-1)!.step, events: progress.length };
+    });
+    expect(await look()).toMatchObject({ status: 'running', start: true, pause: false, reset: false });
+
+    await page.evaluate(() => document.querySelector('rnn-mnist-demo')!.pause());
+    await until(page, 'the pause', 20_000, () => document.querySelector('rnn-mnist-demo')!.status === 'ready');
+    const paused = await look();
+    expect(paused).toMatchObject({ start: false, pause: true, reset: false });
+    await new Promise((ok) => setTimeout(ok, 1500));
+    expect((await look()).step, 'no training while paused').toBe(paused.step);
+
+    // Clicking Start in the shadow DOM resumes from where it was.
+    await page.evaluate(() => (document.querySelector('rnn-mnist-demo')!.shadowRoot!.querySelector('button.start') as HTMLButtonElement).click());
+    await until(page, 'training to resume', 30_000, (step: number) => ((window as any).demo.progress as Array<{ step: number }>).at(-1)!.step > step, paused.step);
+    expect((await look()).status).toBe('running');
+
+    // Reset: a new untrained model, paused; its first evaluation reports step 0 at about chance.
+    const before = (await look()).events;
+    await page.evaluate(() => document.querySelector('rnn-mnist-demo')!.reset());
+    await until(page, 'the reset model to report step 0', 30_000, (n: number) => ((window as any).demo.progress as Array<{ step: number }>).slice(n).some((p) => p.step === 0), before);
+    const fresh = await page.evaluate((n: number) => ((window as any).demo.progress as Array<{ step: number; accuracy: number }>).slice(n).find((p) => p.step === 0)!, before);
+    expect(fresh.accuracy).toBeLessThan(0.3);
+    expect(await look()).toMatchObject({ status: 'ready', start: false, pause: true });
+    expect(collected.errors).toEqual([]);
+  }, 60_000);
+
+  it('frees every GPU buffer when the element is removed', async () => {
+    expect(page, 'needs the page of the previous test').toBeDefined();
+    const before = await page.evaluate(() => document.querySelector('rnn-mnist-demo')!.liveBuffers());
+    expect(before).toBeGreaterThan(0);
+    const after = await page.evaluate(() => new Promise<number>((done) => {
+      const el = document.querySelector('rnn-mnist-demo')!;
+      el.addEventListener('disposed', (e) => done((e as unknown as CustomEvent).detail.liveBuffers), { once: true });
+      el.remove();
+    }));
+    console.info(`live GPU buffers: ${before} before removal, ${after} after`);
+    expect(after).toBe(0);
+    // The worker is gone too.
+    for (let i = 0; i < 20 && page.workers().length > 0; i++) await new Promise((ok) => setTimeout(ok, 100));
+    expect(page.workers()).toHaveLength(0);
+    expect(collected.errors).toEqual([]);
+    await page.close();
+  }, 30_000);
+
+  it('shows a data set that cannot be loaded in the element, and fires error', async () => {
+    const p = await browser.newPage();
+    await p.evaluateOnNewDocument(() => {
+      document.addEventListener('DOMContentLoaded', () => {
+        document.querySelector('rnn-mnist-demo')!.addEventListener('error', (e) => ((window as any).demoError = (e as unknown as CustomEvent).detail.message));
+      });
+    });
+    await p.goto(`${base}/embed/missing.html`);
+    await until(p, 'the element to report the missing data', 30_000, () => document.querySelector('rnn-mnist-demo')?.status === 'broken');
+    const shown = await p.evaluate(() => (document.querySelector('rnn-mnist-demo')!.shadowRoot!.querySelector('[part=error]') as HTMLElement).innerText);
+    expect(shown).toMatch(/could not load the MNIST file .*no-such-folder.*404/);
+    expect(await p.evaluate(() => (window as any).demoError)).toMatch(/404/);
+    await p.close();
+  }, 40_000);
+
+  it('explains what to do when the browser has no WebGPU', async () => {
+    // Without --enable-unsafe-webgpu this Chromium keeps navigator.gpu but finds no adapter; a browser without
+    // WebGPU at all has no navigator.gpu. Both must get the message, on the built demo page itself.
+    const plain = await puppeteer.launch({ executablePath: CHROMIUM, args: BASE_ARGS });
+    try {
+      for (const variant of ['no adapter', 'no navigator.gpu'] as const) {
+        const p = await plain.newPage();
+        const c = collectErrors(p);
+        if (variant === 'no navigator.gpu') await p.evaluateOnNewDocument(() => { delete (Navigator.prototype as { gpu?: unknown }).gpu; });
+        await p.goto(`${base}/index.html`);
+        await until(p, `the no-WebGPU message (${variant})`, 30_000, () => {
+          const box = document.querySelector('rnn-mnist-demo')?.shadowRoot?.querySelector('[part=unsupported]') as HTMLElement | null;
+          return !!box && !box.hidden;
+        });
+        const text = await p.evaluate(() => (document.querySelector('rnn-mnist-demo')!.shadowRoot!.querySelector('[part=unsupported]') as HTMLElement).innerText);
+        expect(text, variant).toContain('WebGPU is not available in this browser');
+        expect(text, variant).toMatch(/Chrome or Edge 113/);
+        expect(text, variant).toContain('--enable-unsafe-webgpu');
+        expect(await p.evaluate(() => document.querySelector('rnn-mnist-demo')!.status), variant).toBe('unsupported');
+        expect(c.errors.filter((e) => e.startsWith('pageerror')), variant).toEqual([]);
+        await p.close();
+      }
+    } finally {
+      await plain.close();
+    }
+  }, 60_000);
+});
