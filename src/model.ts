@@ -88,6 +88,8 @@ export class SequenceClassifier {
   private plans = new Map<string, Promise<BatchPlan>>();
   private busy = false;
   private destroyed = false;
+  /** trainSteps' place in its shuffled order (the order lives in the plan's `order` buffer). */
+  private cursor?: { plan: BatchPlan; next: number };
 
   /** Glorot-uniform weights and zero biases, as TensorFlow 1 initialises BasicRNNCell and dense. */
   constructor(readonly device: GPUDevice, config: ClassifierConfig, state?: HostState) {
@@ -150,23 +152,12 @@ export class SequenceClassifier {
   async fit(data: ImageDataset, options: FitOptions = {}): Promise<void> {
     this.checkData(data, 'data');
     const epochs = checkSize('epochs', options.epochs ?? 1);
-    const B = checkSize('batchSize', options.batchSize ?? 150);
     const every = checkSize('progressEvery', options.progressEvery ?? 20);
-    if (B > data.count) throw new InputError('batchSize', `at most the number of training images (${data.count})`, String(B));
-    const cfg: AdamConfig = {
-      learningRate: options.learningRate ?? ADAM_DEFAULTS.learningRate,
-      beta1: options.beta1 ?? ADAM_DEFAULTS.beta1,
-      beta2: options.beta2 ?? ADAM_DEFAULTS.beta2,
-      epsilon: options.epsilon ?? ADAM_DEFAULTS.epsilon,
-    };
-    if (!(cfg.learningRate > 0 && Number.isFinite(cfg.learningRate))) throw new InputError('learningRate', 'a positive finite number', String(cfg.learningRate));
-    for (const key of ['beta1', 'beta2'] as const) {
-      if (!(cfg[key] >= 0 && cfg[key] < 1)) throw new InputError(key, 'a number in [0, 1)', String(cfg[key]));
-    }
-    if (!(cfg.epsilon > 0)) throw new InputError('epsilon', 'a positive number', String(cfg.epsilon));
+    const { B, cfg } = this.checkTraining(data, options);
 
     await this.exclusive(async () => {
       const device = this.device;
+      this.cursor = undefined; // fit shuffles its own order: trainSteps starts a fresh one after it
       device.queue.writeBuffer(this.adamConfig, 0, adamConfigBytes(cfg));
       const stepsPerEpoch = Math.floor(data.count / B);
       const plan = await this.plan('train', data, B, Array.from({ length: stepsPerEpoch }, (_, s) => s * B));
@@ -209,6 +200,49 @@ export class SequenceClassifier {
         await Promise.allSettled(inFlight);
         await this.downloadState();
       }
+    });
+  }
+
+  /**
+   * Exactly `steps` training steps (as fit takes them: shuffled batches of `batchSize`, Adam), encoded into one
+   * command buffer (one per pass over the shuffled order), submitted, and awaited with `queue.onSubmittedWorkDone()`:
+   * when the promise resolves the GPU has finished them. No loss is read back and no progress is reported. This is the hook the benchmark (`npm run bench`)
+   * times steps with; fit is the way to train.
+   *
+   * Successive calls walk through one shuffled order of `data`, reshuffled when it runs out (a new fit starts a new
+   * one). With `readBack: false` the host copy behind parameter() and save() is left as it was (the GPU state, which
+   * training continues from, is current): the read-back of the parameters and Adam's moments is then not part of the
+   * time; the next fit, or a trainSteps call with `readBack: true` (the default), refreshes it.
+   */
+  async trainSteps(data: ImageDataset, options: Omit<FitOptions, 'epochs' | 'onProgress' | 'progressEvery' | 'signal'> & { steps: number; readBack?: boolean }): Promise<void> {
+    const steps = checkSize('steps', options?.steps);
+    const { B, cfg } = this.checkTraining(data, options);
+    await this.exclusive(async () => {
+      const device = this.device;
+      device.queue.writeBuffer(this.adamConfig, 0, adamConfigBytes(cfg));
+      const stepsPerEpoch = Math.floor(data.count / B);
+      const plan = await this.plan('train', data, B, Array.from({ length: stepsPerEpoch }, (_, s) => s * B));
+      if (this.cursor?.plan !== plan) this.cursor = { plan, next: stepsPerEpoch };
+      const cursor = this.cursor;
+      for (let done = 0; done < steps;) {
+        if (cursor.next >= stepsPerEpoch) {
+          // A write lands before the command buffers submitted after it: each pass over the order gets its own.
+          device.queue.writeBuffer(plan.order, 0, new Random((this.config.seed * 7919 + this.step + done) >>> 0).permutation(data.count));
+          cursor.next = 0;
+        }
+        const n = Math.min(steps - done, stepsPerEpoch - cursor.next);
+        const encoder = device.createCommandEncoder({ label: 'trainSteps' });
+        const pass = encoder.beginComputePass({ label: 'train steps' });
+        for (let i = 0; i < n; i++) plan.encodeTrainStep(pass, cursor.next + i);
+        pass.end();
+        encoder.clearBuffer(plan.stats); // the steps' loss sums are not wanted here
+        device.queue.submit([encoder.finish()]);
+        cursor.next += n;
+        done += n;
+      }
+      await device.queue.onSubmittedWorkDone();
+      this.host.schedule[0] = this.host.schedule[0]! + steps;
+      if (options.readBack ?? true) await this.downloadState();
     });
   }
 
@@ -362,6 +396,25 @@ export class SequenceClassifier {
       throw new InputError(field, `images of ${steps} x ${inputs} (steps x inputs) for this model`, `${data.steps} x ${data.inputs}`);
     }
     if (data.classes > classes) throw new InputError(field, `labels in [0, ${classes})`, `a data set of ${data.classes} classes`);
+  }
+
+  /** Validates the data set, batch size and Adam settings shared by fit and trainSteps. */
+  private checkTraining(data: ImageDataset, options: Partial<AdamConfig> & { batchSize?: number }): { B: number; cfg: AdamConfig } {
+    this.checkData(data, 'data');
+    const B = checkSize('batchSize', options.batchSize ?? 150);
+    if (B > data.count) throw new InputError('batchSize', `at most the number of training images (${data.count})`, String(B));
+    const cfg: AdamConfig = {
+      learningRate: options.learningRate ?? ADAM_DEFAULTS.learningRate,
+      beta1: options.beta1 ?? ADAM_DEFAULTS.beta1,
+      beta2: options.beta2 ?? ADAM_DEFAULTS.beta2,
+      epsilon: options.epsilon ?? ADAM_DEFAULTS.epsilon,
+    };
+    if (!(cfg.learningRate > 0 && Number.isFinite(cfg.learningRate))) throw new InputError('learningRate', 'a positive finite number', String(cfg.learningRate));
+    for (const key of ['beta1', 'beta2'] as const) {
+      if (!(cfg[key] >= 0 && cfg[key] < 1)) throw new InputError(key, 'a number in [0, 1)', String(cfg[key]));
+    }
+    if (!(cfg.epsilon > 0)) throw new InputError('epsilon', 'a positive number', String(cfg.epsilon));
+    return { B, cfg };
   }
 
   private async exclusive<T>(work: () => Promise<T>): Promise<T> {

@@ -1,0 +1,244 @@
+// `npm run bench`: the pieces (flags, FLOP count, percentiles, sequences, sweep sizes, CSV / SVG / markdown), the
+// trainSteps hook it times, and the whole benchmark end to end with tiny settings through the built CLI: headless
+// Chromium with this runtime, TF.js webgpu and TF.js wasm, then Node. Shapes and sanity of the output, not speed.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadMnist, SequenceClassifier } from '../src/node/index.js';
+import { appendMarkdown, DEFAULTS, formatMarkdown, parseBenchArgs, ratios, sweepCsv, sweepSvg } from '../src/node/bench.js';
+import { percentile, rowSequences, sweepSizes, trainingFlopsPerSequence, type BenchRecord } from '../src/node/bench-core.js';
+import { testDevice } from './helpers.js';
+
+const device = await testDevice();
+
+const CHROMIUM = process.env.PUPPETEER_EXECUTABLE_PATH ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) {
+  if (process.env.CI === 'true' || process.env.REQUIRE_GPU === '1') throw new Error(`no Chromium at ${CHROMIUM}: run .ci/install-system.sh`);
+  console.warn(`SKIPPING the end-to-end benchmark: no Chromium at ${CHROMIUM} (set PUPPETEER_EXECUTABLE_PATH)`);
+}
+
+describe('parseBenchArgs', () => {
+  it('defaults: the lecture model, all systems, a bounded run', () => {
+    const a = parseBenchArgs([]);
+    expect(a).toMatchObject({ batch: 150, steps: 28, units: 150, warmup: 2, timed: 10, inferImages: 1000, json: false, sweep: false, matmul: true, matmulSize: 1024 });
+    expect(a !== 'help' && a.systems).toEqual(['webgpu-rnn', 'tfjs', 'tfjs-wasm', 'node']);
+  });
+  it('reads every flag', () => {
+    expect(parseBenchArgs(['--json', '--batch', '8', '--steps', '56', '--units', '16', '--timed', '3', '--warmup', '0', '--infer-images', '64',
+      '--infer-batch', '32', '--systems', 'tfjs,node', '--no-matmul', '--matmul-size', '256', '--sweep', '--sweep-batch', '1,2', '--sweep-steps', '28',
+      '--sweep-units', '4,8', '--sweep-warmup', '0', '--sweep-timed', '1', '--out', 'o', '--markdown', 'B.md', '--from', 'r.jsonl', '--adapter', 'lavapipe',
+      '--pages', 'p'])).toEqual({
+      ...DEFAULTS, json: true, batch: 8, steps: 56, units: 16, timed: 3, warmup: 0, inferImages: 64, inferBatch: 32, systems: ['tfjs', 'node'],
+      matmul: false, matmulSize: 256, sweep: true, sweepBatch: [1, 2], sweepSteps: [28], sweepUnits: [4, 8], sweepWarmup: 0, sweepTimed: 1, out: 'o',
+      markdown: 'B.md', from: 'r.jsonl', adapter: 'lavapipe', pages: 'p',
+    });
+    expect(parseBenchArgs(['-h'])).toBe('help');
+  });
+  it('rejects bad flags, naming them', () => {
+    expect(() => parseBenchArgs(['--timed', '0'])).toThrow('--timed expects an integer >= 1, got 0');
+    expect(() => parseBenchArgs(['--batch', 'x'])).toThrow('--batch expects an integer >= 1, got x');
+    expect(() => parseBenchArgs(['--infer-images', '20000'])).toThrow('--infer-images expects an integer from 0 to 10000, got 20000');
+    expect(() => parseBenchArgs(['--systems', 'tfjs,pytorch'])).toThrow("--systems: unknown system 'pytorch'");
+    expect(() => parseBenchArgs(['--sweep-batch', '1,,2'])).toThrow('--sweep-batch expects an integer >= 1, got ');
+    expect(() => parseBenchArgs(['--markdown'])).toThrow('--markdown expects a file name, got nothing');
+    expect(() => parseBenchArgs(['--fast'])).toThrow('unknown option --fast');
+  });
+});
+
+describe('the measurements’ arithmetic', () => {
+  it('training FLOPs per sequence: 6 (T(IH + HH) + HC)', () => {
+    expect(trainingFlopsPerSequence({ steps: 28, units: 150 })).toBe(6 * (28 * (28 * 150 + 150 * 150) + 150 * 10));
+    expect(trainingFlopsPerSequence({ steps: 28, units: 150 })).toBe(4_494_600);
+    expect(trainingFlopsPerSequence({ steps: 2, units: 5, inputs: 3, classes: 1 })).toBe(6 * (2 * (15 + 25) + 5));
+  });
+  it('percentiles interpolate between order statistics', () => {
+    expect(percentile([5, 1, 3], 50)).toBe(3);
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2.5);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 95)).toBeCloseTo(10.5);
+    expect(percentile([7], 95)).toBe(7);
+  });
+  it('sequences of other lengths are the rows of consecutive images, labelled by their last row', () => {
+    const split = { count: 3, pixels: Uint8Array.from({ length: 3 * 784 }, (_, i) => i % 251), labels: Uint8Array.from([4, 7, 9]) };
+    const same = rowSequences(split, 28);
+    expect([same.count, same.pixels.length, Array.from(same.labels)]).toEqual([3, 3 * 784, [4, 7, 9]]);
+    const long = rowSequences(split, 56);
+    expect([long.count, long.pixels.length, Array.from(long.labels)]).toEqual([1, 56 * 28, [7]]);
+    expect(Array.from(long.pixels.subarray(784, 790))).toEqual(Array.from(split.pixels.subarray(784, 790)));
+    const short = rowSequences(split, 14, 4);
+    expect([short.count, Array.from(short.labels)]).toEqual([4, [4, 4, 7, 7]]);
+  });
+  it('a sweep varies one size at a time and runs the base size once', () => {
+    const sizes = sweepSizes({ batch: 150, steps: 28, units: 150 }, { batch: [1, 150], steps: [28, 112], units: [64, 150] });
+    expect(sizes).toEqual([
+      { batch: 1, steps: 28, units: 150, vary: ['batch'] },
+      { batch: 150, steps: 28, units: 150, vary: ['batch', 'steps', 'units'] },
+      { batch: 150, steps: 112, units: 150, vary: ['steps'] },
+      { batch: 150, steps: 28, units: 64, vary: ['units'] },
+    ]);
+  });
+});
+
+describe('reports', () => {
+  const common = { runtime: 'chromium', backend: 'webgpu', adapter: 'google/swiftshader', adapter_description: '', steps: 28, units: 150, date: '2026-01-01T00:00:00Z', machine: 'test', version: 'Chrome 1' } as const;
+  const records: BenchRecord[] = [
+    { ...common, system: 'webgpu-rnn', mode: 'model', batch: 150, train_seq_per_s: 300, infer_seq_per_s: 900, step_ms_p50: 500, step_ms_p95: 600, infer_images: 1000, train_gflops: 1.35, matmul_gflops: 2, train_of_matmul: 0.67, warmup: 2, timed: 10 },
+    { ...common, system: 'tfjs', mode: 'model', batch: 150, train_seq_per_s: 100, infer_seq_per_s: 300, step_ms_p50: 1500, step_ms_p95: 1600, infer_images: 1000, train_gflops: 0.45, matmul_gflops: 2, train_of_matmul: 0.22, warmup: 2, timed: 10 },
+    { ...common, system: 'tfjs', mode: 'model', backend: 'wasm', adapter: 'cpu/wasm', batch: 150, train_seq_per_s: 600, infer_seq_per_s: 600, step_ms_p50: 250, step_ms_p95: 260, infer_images: 1000, train_gflops: 2.7, matmul_gflops: null, train_of_matmul: null, warmup: 2, timed: 10 },
+    { ...common, system: 'webgpu-rnn', mode: 'matmul', size: 1024, gflops: 2, run_ms: [1000, 1100, 1200] },
+  ];
+  it('ratios: webgpu-rnn / tfjs on the same adapter and size', () => {
+    expect(ratios(records)).toEqual([
+      { size: '150x28x150', adapter: 'google/swiftshader', vs: 'tfjs webgpu', train: 3, infer: 3 },
+      { size: '150x28x150', adapter: 'google/swiftshader', vs: 'tfjs wasm', train: 0.5, infer: 1.5 },
+    ]);
+  });
+  it('markdown: a section under one "## npm run bench" heading, appended, earlier text kept', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bench-')), 'BENCHMARKS.md');
+    writeFileSync(file, '# Benchmarks\n\n## earlier\n\ntext\n');
+    const section = formatMarkdown(records, { command: 'npm run bench -- --json' });
+    expect(section).toContain('### 2026-01-01T00:00:00Z: test');
+    expect(section).toContain('| webgpu-rnn chromium/webgpu | google/swiftshader | 300 | 500 | 600 | 900 | 1000 | 1.350 | 67.0% |');
+    expect(section).toContain('training x3.00, inference x3.00');
+    appendMarkdown(file, section);
+    appendMarkdown(file, section);
+    const text = readFileSync(file, 'utf8');
+    expect(text.startsWith('# Benchmarks\n\n## earlier\n\ntext\n\n## npm run bench\n')).toBe(true);
+    expect(text.split('## npm run bench').length).toBe(2);
+    expect(text.split('### 2026-01-01').length).toBe(3);
+  });
+  it('sweep CSV and SVG: a row and a point per system and size, one panel per varied size', () => {
+    const sweep: BenchRecord[] = [1, 16, 150].flatMap((batch, i) => (['webgpu-rnn', 'tfjs'] as const).map((system) => ({
+      ...common, system, mode: 'sweep' as const, batch, vary: i === 2 ? 'batch,units' : 'batch', step_ms_p50: (i + 1) * (system === 'tfjs' ? 30 : 3), train_seq_per_s: 1,
+    })));
+    sweep.push({ ...common, system: 'webgpu-rnn', mode: 'sweep', batch: 150, units: 64, vary: 'units', step_ms_p50: 2, train_seq_per_s: 1 });
+    const csv = sweepCsv(sweep).trim().split('\n');
+    expect(csv[0]).toBe('system,runtime,backend,adapter,vary,batch,steps,units,step_ms_p50,step_ms_mean,step_ms_p95,train_seq_per_s,train_gflops,timed');
+    expect(csv.length).toBe(1 + 7);
+    expect(csv[5]).toBe('webgpu-rnn,chromium,webgpu,google/swiftshader,"batch,units",150,28,150,9,,,1,,');
+    const svg = sweepSvg(sweep);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<polyline/g)!.length).toBe(2 + 2); // two systems in the batch panel and in the units panel
+    expect(svg).toContain('ms per step vs batch');
+    expect(svg).toContain('ms per step vs units');
+    expect(svg).not.toContain('NaN');
+  });
+});
+
+describe.skipIf(!device)('SequenceClassifier.trainSteps', async () => {
+  const d = device!;
+  const { train } = await loadMnist(d, { limit: 600, testLimit: 10 });
+  const config = { steps: 28, inputs: 28, units: 8, classes: 10, seed: 3 };
+
+  it('takes exactly the steps fit takes: one epoch in pieces equals fit for one epoch, bit for bit', async () => {
+    const a = new SequenceClassifier(d, config), b = new SequenceClassifier(d, config);
+    await a.fit(train, { epochs: 1, batchSize: 100, learningRate: 0.01 });
+    await b.trainSteps(train, { steps: 2, batchSize: 100, learningRate: 0.01, readBack: false });
+    expect(b.step).toBe(2);
+    expect(b.parameter('rnn.wh')).toEqual(new SequenceClassifier(d, config).parameter('rnn.wh')); // host copy not read back
+    await b.trainSteps(train, { steps: 4, batchSize: 100, learningRate: 0.01 });
+    expect(b.step).toBe(6);
+    for (const name of ['rnn.wx', 'rnn.wh', 'rnn.b', 'dense.w', 'dense.b'] as const) expect(b.parameter(name)).toEqual(a.parameter(name));
+    // Past the end of the order: reshuffled, and training goes on.
+    const before = b.parameter('dense.w');
+    await b.trainSteps(train, { steps: 3, batchSize: 100, learningRate: 0.01 });
+    expect(b.step).toBe(9);
+    expect(b.parameter('dense.w')).not.toEqual(before);
+    expect(b.parameter('dense.w').every(Number.isFinite)).toBe(true);
+    a.destroy();
+    b.destroy();
+  });
+
+  it('rejects bad options before any GPU work', async () => {
+    const m = new SequenceClassifier(d, config);
+    await expect(m.trainSteps(train, { steps: 0 })).rejects.toThrow(/steps: expected a positive integer, got 0/);
+    await expect(m.trainSteps(train, { steps: 1, batchSize: 601 })).rejects.toThrow(/batchSize: expected at most the number of training images \(600\)/);
+    await expect(m.trainSteps(train, { steps: 1, learningRate: 0 })).rejects.toThrow(/learningRate/);
+    expect(m.step).toBe(0);
+    m.destroy();
+  });
+});
+
+describe.skipIf(!device || !haveChromium)('npm run bench, end to end (tiny settings)', () => {
+  beforeAll(() => {
+    execFileSync('npm', ['run', '-s', 'build:lib'], { stdio: 'pipe' });
+    execFileSync('npm', ['run', '-s', 'build:demo'], { stdio: 'pipe' });
+  }, 180_000);
+
+  const numbers = ['batch', 'steps', 'units', 'train_seq_per_s', 'infer_seq_per_s', 'step_ms_p50', 'step_ms_p95', 'step_ms_mean', 'infer_images', 'infer_batch', 'train_gflops'];
+  let lines: BenchRecord[] = [];
+
+  it('all systems: one JSON line per system and mode, positive finite numbers, one adapter for both systems in Chromium', () => {
+    const run = spawnSync('node', ['dist/bench.js', '--timed', '1', '--warmup', '1', '--units', '16', '--batch', '8', '--infer-images', '64', '--matmul-size', '64', '--json'],
+      { encoding: 'utf8', timeout: 240_000 });
+    expect(run.status, run.stderr).toBe(0);
+    lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((r) => `${r.system} ${r.mode} ${r.runtime}/${r.backend}`)).toEqual([
+      'webgpu-rnn matmul chromium/webgpu', 'webgpu-rnn model chromium/webgpu', 'tfjs matmul chromium/webgpu', 'tfjs model chromium/webgpu',
+      'tfjs model chromium/wasm', 'webgpu-rnn matmul node/webgpu', 'webgpu-rnn model node/webgpu',
+    ]);
+    for (const r of lines) {
+      expect(r.adapter, JSON.stringify(r)).toMatch(/^\S+\/\S+$/);
+      expect(r.date).toMatch(/^\d{4}-\d\d-\d\dT/);
+      expect(typeof r.machine).toBe('string');
+      expect(r.version).toMatch(r.runtime === 'chromium' ? /^Chrome \d+/ : /^Node v\d+/);
+      if (r.mode === 'matmul') {
+        expect(r.size).toBe(64);
+        expect(r.gflops! > 0 && Number.isFinite(r.gflops)).toBe(true);
+        expect(r.run_ms).toHaveLength(3);
+        continue;
+      }
+      expect(r).toMatchObject({ batch: 8, steps: 28, units: 16, inputs: 28, classes: 10, warmup: 1, timed: 1, infer_images: 64, infer_batch: 64 });
+      for (const key of numbers) {
+        const v = r[key as keyof BenchRecord] as number;
+        expect(v > 0 && Number.isFinite(v), `${r.system} ${r.runtime}/${r.backend} ${key} = ${v}`).toBe(true);
+      }
+      expect(r.step_ms_p95).toBeGreaterThanOrEqual(r.step_ms_p50!);
+      if (r.backend === 'wasm') expect(r.train_of_matmul).toBeNull();
+      else expect(r.train_of_matmul! > 0 && Number.isFinite(r.train_of_matmul)).toBe(true);
+    }
+    const ours = lines.find((r) => r.system === 'webgpu-rnn' && r.runtime === 'chromium' && r.mode === 'model')!;
+    const theirs = lines.find((r) => r.system === 'tfjs' && r.backend === 'webgpu' && r.mode === 'model')!;
+    expect(theirs.adapter).toBe(ours.adapter);
+    expect(run.stderr).toMatch(/webgpu-rnn \/ tfjs webgpu \(chromium, 8x28x16, \S+\): training x[\d.]+, inference x[\d.]+/);
+    expect(run.stderr).not.toMatch(/page error|FAILED/);
+  }, 240_000);
+
+  it('--from and --markdown: the BENCHMARKS.md section from saved JSON lines', () => {
+    expect(lines.length).toBeGreaterThan(0);
+    const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+    writeFileSync(join(dir, 'results.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n'));
+    const run = spawnSync('node', ['dist/bench.js', '--from', join(dir, 'results.jsonl'), '--markdown', join(dir, 'B.md'), '--timed', '1'], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const text = readFileSync(join(dir, 'B.md'), 'utf8');
+    expect(text).toContain('## npm run bench');
+    expect(text).toContain('`npm run bench -- --timed 1`');
+    expect(text).toMatch(/\| tfjs chromium\/webgpu \| \S+ \| [\d.]+ \|/);
+    expect(text).toMatch(/- webgpu-rnn \/ tfjs webgpu .*training x[\d.]+, inference x[\d.]+/);
+  });
+
+  it('--sweep: CSV and SVG of time per step against each size', () => {
+    const out = mkdtempSync(join(tmpdir(), 'bench-'));
+    const run = spawnSync('node', ['dist/bench.js', '--sweep', '--batch', '4', '--units', '8', '--sweep-batch', '2,4', '--sweep-steps', '28,56', '--sweep-units', '8',
+      '--sweep-warmup', '0', '--sweep-timed', '1', '--systems', 'webgpu-rnn,node', '--out', out, '--json'], { encoding: 'utf8', timeout: 120_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const sweep = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as BenchRecord);
+    expect(sweep.map((r) => `${r.runtime} ${r.batch}x${r.steps}x${r.units} ${r.vary}`)).toEqual([
+      'chromium 2x28x8 batch', 'chromium 4x28x8 batch,steps,units', 'chromium 4x56x8 steps',
+      'node 2x28x8 batch', 'node 4x28x8 batch,steps,units', 'node 4x56x8 steps',
+    ]);
+    expect(sweep.every((r) => r.mode === 'sweep' && r.step_ms_p50! > 0 && r.infer_seq_per_s === undefined)).toBe(true);
+    expect(readFileSync(join(out, 'sweep.csv'), 'utf8').trim().split('\n')).toHaveLength(7);
+    expect(readFileSync(join(out, 'sweep.svg'), 'utf8')).toContain('ms per step vs steps');
+  }, 120_000);
+
+  it('bad flags: usage on stderr and exit code 2, before any browser or GPU work', () => {
+    const run = spawnSync('node', ['dist/bench.js', '--timed', 'lots'], { encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('bench: --timed expects an integer >= 1, got lots');
+    expect(run.stderr).toContain('usage: npm run bench -- [options]');
+    expect(run.stderr).not.toMatch(/chromium:|using adapter/);
+  });
+});
