@@ -3,7 +3,7 @@
 //   C[batch][M,N] = op(A)[M,K] · op(B)[K,N]  (+ bias[N])  (+ C when ACCUMULATE)
 //   op(A) = A[M,K], or A^T with A stored [K,M] when TRANS_A; op(B) = B[K,N], or B^T with B stored [N,K] when TRANS_B.
 //
-// Each invocation owns a TM x TN block of C and reads A and B straight from global memory: no workgroup memory and
+// Each invocation owns TM x TN elements of C and reads A and B straight from global memory: no workgroup memory and
 // no barriers, which the software adapters (lavapipe, SwiftShader) run several times faster than shared-memory
 // tiling. Rows and columns past the edge are clamped on load (always in bounds, computed and then dropped), so the
 // inner loop has no branches; only the store is guarded.
@@ -45,19 +45,22 @@ fn loadB(base: u32, k: u32, col: u32) -> f32 {
 #endif
 }
 
+// A workgroup computes a (TM*WG_Y) x (TN*WG_X) tile of C. Invocation (lx, ly) owns rows tile + ly + i*WG_Y and
+// columns tile + lx + j*WG_X: neighbouring invocations touch neighbouring columns, so loads of B and stores of C are
+// contiguous across lanes (coalesced on GPUs, vector loads on the SIMD lanes of software adapters), and loads of A
+// are the same across a row of lanes.
 @compute @workgroup_size(${WG_X}, ${WG_Y})
-fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let row0 = gid.y * TM;
-  let col0 = gid.x * TN;
-  if (row0 >= M || col0 >= N) { return; }
-  let baseA = OFFSET_A + gid.z * STRIDE_A;
-  let baseB = OFFSET_B + gid.z * STRIDE_B;
-  let baseC = OFFSET_C + gid.z * STRIDE_C;
+fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let row0 = wid.y * TM * ${WG_Y}u + lid.y;
+  let col0 = wid.x * TN * ${WG_X}u + lid.x;
+  let baseA = OFFSET_A + wid.z * STRIDE_A;
+  let baseB = OFFSET_B + wid.z * STRIDE_B;
+  let baseC = OFFSET_C + wid.z * STRIDE_C;
 
   var rows: array<u32, TM>;
   var cols: array<u32, TN>;
-  for (var i = 0u; i < TM; i++) { rows[i] = min(row0 + i, M - 1u); }
-  for (var j = 0u; j < TN; j++) { cols[j] = min(col0 + j, N - 1u); }
+  for (var i = 0u; i < TM; i++) { rows[i] = min(row0 + i * ${WG_Y}u, M - 1u); }
+  for (var j = 0u; j < TN; j++) { cols[j] = min(col0 + j * ${WG_X}u, N - 1u); }
 
   var acc: array<array<f32, TN>, TM>;
   for (var k = 0u; k < K; k++) {
@@ -71,11 +74,11 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
 
   for (var i = 0u; i < TM; i++) {
-    let row = row0 + i;
+    let row = row0 + i * ${WG_Y}u;
     if (row >= M) { break; }
     for (var j = 0u; j < TN; j++) {
-      let col = col0 + j;
-      if (col >= N) { break; }
+      let col = col0 + j * ${WG_X}u;
+      if (col >= N) { continue; }
       var value = acc[i][j];
 #if ${BIAS}
       value += bias[col];

@@ -8,6 +8,7 @@
 import { BufferSet } from './gpu/buffers.js';
 import type { Program } from './gpu/shader.js';
 import { colsum, matmul } from './kernels/matmul.js';
+import { swap01 } from './kernels/layout.js';
 import { backwardStep, forwardStep } from './kernels/recurrence.js';
 
 export interface RnnShape {
@@ -47,16 +48,18 @@ export class RnnSchedule {
     private readonly forwardPass: Array<[Program, GPUBindGroup]>,
     private readonly stepForward: [Program, GPUBindGroup],
     private readonly stepBackward: [Program, GPUBindGroup] | undefined,
+    private readonly transposeWh: [Program, GPUBindGroup] | undefined,
     private readonly gradients: Array<[Program, GPUBindGroup]>,
   ) {}
 
   static async create(device: GPUDevice, shape: RnnShape, io: RnnBindings): Promise<RnnSchedule> {
     const { batch: B, steps: T, inputs: I, units: H } = shape;
     const grads = io.grads;
-    const [projection, fwd, bwd, dWx, dWh, dB, dX] = await Promise.all([
+    const [projection, fwd, bwd, transpose, dWx, dWh, dB, dX] = await Promise.all([
       matmul(device, { M: T * B, N: H, K: I, bias: true }, 'rnn.inputProjection'),
       forwardStep(device, { steps: T, batch: B, units: H }),
       grads && backwardStep(device, { steps: T, batch: B, units: H }, !!io.dOut),
+      grads && swap01(device, H, H, 1),
       grads && matmul(device, { M: I, N: H, K: T * B, transA: true }, 'rnn.dWx'),
       grads && matmul(device, { M: H, N: H, K: T * B, transA: true }, 'rnn.dWh'),
       grads && colsum(device, T * B, H, false, 'rnn.db'),
@@ -69,6 +72,7 @@ export class RnnSchedule {
       const outputs = owned.create('outputs', B * T * H * 4);
       const dz = owned.create('dz', T * B * H * 4);
       const dh = owned.create('dh', 2 * B * H * 4);
+      const whT = owned.create('whT', H * H * 4);
       // One uniform slot per step, selected by a dynamic offset, so the unrolled loop creates no objects.
       const stride = Math.max(256, device.limits.minUniformBufferOffsetAlignment);
       const steps = owned.create('steps', T * stride, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
@@ -86,7 +90,9 @@ export class RnnSchedule {
         [[projection, projection.bind(io.x, io.wx, { buffer: xw }, io.b)]],
         [fwd, fwd.bind(stepBinding, io.wh, io.lengths, { buffer: xw }, { buffer: hs }, { buffer: outputs })],
         // Without dOut the shader ignores binding 4; hs is a harmless read-only stand-in.
-        bwd && [bwd, bwd.bind(stepBinding, io.wh, io.lengths, { buffer: hs }, io.dOut ?? { buffer: hs }, { buffer: dh }, { buffer: dz })],
+        bwd && [bwd, bwd.bind(stepBinding, { buffer: whT }, io.lengths, { buffer: hs }, io.dOut ?? { buffer: hs }, { buffer: dh }, { buffer: dz })],
+        // The backward step reads Wh transposed, so that neighbouring lanes read neighbouring weights.
+        transpose && [transpose, transpose.bind(io.wh, { buffer: whT })],
         gradients);
     } catch (error) {
       owned.destroy();
@@ -143,7 +149,8 @@ export class RnnSchedule {
 
   /** The backward dispatches alone, into a pass of the caller's; `dh` must hold dState at dStateOffset. */
   encodeBackwardPass(pass: GPUComputePassEncoder): void {
-    if (!this.stepBackward) throw new Error('RnnSchedule: created without grads, so it has no backward pass');
+    if (!this.stepBackward || !this.transposeWh) throw new Error('RnnSchedule: created without grads, so it has no backward pass');
+    this.transposeWh[0].encode(pass, this.transposeWh[1]);
     const [step, group] = this.stepBackward;
     for (let t = this.shape.steps - 1; t >= 0; t--) step.encode(pass, group, [t * this.stride]);
     for (const [p, g] of this.gradients) p.encode(pass, g);

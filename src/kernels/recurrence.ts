@@ -25,7 +25,7 @@ export function forwardStep(device: GPUDevice, s: RecurrenceShape): Promise<Prog
 }
 
 /**
- * Bind (step uniform, wh, lengths, hs, dOut, dh, dz); encode with the dynamic offset of step t. Without `dOut`
+ * Bind (step uniform, Wh transposed, lengths, hs, dOut, dh, dz); encode with the dynamic offset of step t. Without `dOut`
  * (only the final state has a gradient) the shader does not read binding 4: bind any read-only buffer there.
  */
 export function backwardStep(device: GPUDevice, s: RecurrenceShape, dOut: boolean): Promise<Program> {
