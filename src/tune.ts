@@ -19,13 +19,18 @@ export const TILES: readonly Tile[] = [
   { rows: 2, cols: 2, wgX: 16, wgY: 16 },
 ];
 
-export type TuningMode = 'off' | 'measure' | Tile;
+/** How the T steps of the recurrence are dispatched: one dispatch per step, or all steps in one (fused). */
+export type Recurrence = 'per-step' | 'fused';
+export const RECURRENCES: readonly Recurrence[] = ['per-step', 'fused'];
+
+/** 'measure' times every variant of each new kernel shape; 'off' uses the defaults; an object forces variants. */
+export type TuningMode = 'off' | 'measure' | { tile?: Tile; recurrence?: Recurrence };
 
 export interface TuningChoice {
-  kernel: string;         // e.g. 'matmul 4200x150x28 bias'
-  tile: Tile;
-  ms: number | null;      // measured time of the chosen variant (null when not measured)
-  candidates: Array<{ tile: Tile; ms: number }>;
+  kernel: string;           // e.g. 'matmul 4200x150x28 bias'
+  variant: Tile | Recurrence;
+  ms: number;               // measured time of the chosen variant
+  candidates: Array<{ variant: Tile | Recurrence; ms: number }>;
 }
 
 interface DeviceTuning {
@@ -42,7 +47,7 @@ function stateOf(device: GPUDevice): DeviceTuning {
   return s;
 }
 
-/** 'measure' times every variant of each new kernel shape; 'off' uses the default; a Tile forces that variant. */
+/** Sets how kernel variants are chosen on `device` from now on, and forgets earlier choices. */
 export function setAutotune(device: GPUDevice, mode: TuningMode): void {
   const s = stateOf(device);
   s.mode = mode;
@@ -54,24 +59,34 @@ export function tuningReport(device: GPUDevice): TuningChoice[] {
   return [...stateOf(device).choices.values()];
 }
 
-/**
- * The tile for kernel `key`. `measure(tile)` returns milliseconds for one run of the kernel in that variant; it is
- * called only in 'measure' mode, once per key and device.
- */
-export async function chooseTile(device: GPUDevice, key: string, measure: (tile: Tile) => Promise<number>): Promise<Tile> {
+/** The tile for kernel `key`; `measure(tile)` (milliseconds of one run) is called only in 'measure' mode. */
+export function chooseTile(device: GPUDevice, key: string, measure: (tile: Tile) => Promise<number>): Promise<Tile> {
+  const mode = stateOf(device).mode;
+  return choose(device, key, TILES, typeof mode === 'object' ? mode.tile : undefined, measure);
+}
+
+/** Per-step or fused recurrence for `key`; `measure` is called only in 'measure' mode. */
+export function chooseRecurrence(device: GPUDevice, key: string, measure: (r: Recurrence) => Promise<number>, fusedFits: boolean): Promise<Recurrence> {
+  const mode = stateOf(device).mode;
+  const forced = typeof mode === 'object' ? mode.recurrence : undefined;
+  if (!fusedFits) return Promise.resolve('per-step');
+  return choose(device, key, RECURRENCES, forced, measure);
+}
+
+async function choose<V extends Tile | Recurrence>(device: GPUDevice, key: string, variants: readonly V[], forced: V | undefined,
+  measure: (v: V) => Promise<number>): Promise<V> {
   const s = stateOf(device);
-  if (s.mode === 'off') return TILES[0]!;
-  if (typeof s.mode === 'object') return s.mode;
+  if (s.mode !== 'measure') return forced ?? variants[0]!;
   const known = s.choices.get(key);
-  if (known) return known.tile;
+  if (known) return known.variant as V;
   const run = s.queue.then(async () => {
     const again = s.choices.get(key);
-    if (again) return again.tile;
-    const candidates: Array<{ tile: Tile; ms: number }> = [];
-    for (const tile of TILES) candidates.push({ tile, ms: await measure(tile) });
+    if (again) return again.variant as V;
+    const candidates: Array<{ variant: V; ms: number }> = [];
+    for (const variant of variants) candidates.push({ variant, ms: await measure(variant) });
     const best = candidates.reduce((a, b) => (b.ms < a.ms ? b : a));
-    s.choices.set(key, { kernel: key, tile: best.tile, ms: best.ms, candidates });
-    return best.tile;
+    s.choices.set(key, { kernel: key, variant: best.variant, ms: best.ms, candidates });
+    return best.variant;
   });
   s.queue = run.catch(() => undefined);
   return run;

@@ -1,5 +1,6 @@
 // The masked tanh recurrence, one dispatch per time step: shaders/recurrence.wgsl.
 import source from '../../shaders/recurrence.wgsl?raw';
+import fusedSource from '../../shaders/recurrence_fused.wgsl?raw';
 import { BufferSet } from '../gpu/buffers.js';
 import { program, type Program } from '../gpu/shader.js';
 import { chooseTile, timeKernel, type Tile } from '../tune.js';
@@ -51,4 +52,36 @@ async function measure(device: GPUDevice, s: RecurrenceShape, tile: Tile, forwar
   } finally {
     scratch.destroy();
   }
+}
+
+// ---- all T steps in one dispatch (shaders/recurrence_fused.wgsl) ----
+
+const FUSED_ROWS = 4;  // sequences per workgroup
+const FUSED_WG = 64;   // invocations per workgroup
+
+/** Whether the fused kernels' workgroup memory (two [rows, units] tiles for backward) fits the device. */
+export function fusedFits(device: GPUDevice, s: RecurrenceShape): boolean {
+  return 2 * FUSED_ROWS * s.units * 4 <= device.limits.maxComputeWorkgroupStorageSize;
+}
+
+function fusedDefines(s: RecurrenceShape, forward: boolean, dOut = false) {
+  return {
+    T: s.steps, B: s.batch, H: s.units, RB: FUSED_ROWS, WG: FUSED_WG, UPT: Math.ceil(s.units / FUSED_WG), RB_H: FUSED_ROWS * s.units,
+    FORWARD: forward, BACKWARD: !forward, D_OUT: dOut,
+  };
+}
+
+/** All forward steps in one dispatch. Bind (wh, lengths, xw, hs, outputs); hs[0] must hold h0. */
+export function forwardFused(device: GPUDevice, s: RecurrenceShape): Promise<Program> {
+  return program(device, 'rnn.forwardFused', fusedSource, fusedDefines(s, true), 'forwardFused',
+    ['read', 'read', 'read', 'storage', 'storage'], [Math.ceil(s.batch / FUSED_ROWS), 1, 1]);
+}
+
+/**
+ * All backward steps in one dispatch. Bind (Wh transposed, lengths, hs, dOut, dh, dz); without `dOut` binding 3 is not
+ * read. dState in dh[(T-1) % 2] on entry, dh0 in dh[1] on exit.
+ */
+export function backwardFused(device: GPUDevice, s: RecurrenceShape, dOut: boolean): Promise<Program> {
+  return program(device, 'rnn.backwardFused', fusedSource, fusedDefines(s, false, dOut), 'backwardFused',
+    ['read', 'read', 'read', 'read', 'storage', 'storage'], [Math.ceil(s.batch / FUSED_ROWS), 1, 1]);
 }
