@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BufferSet, matmul, readFloats, releaseRnnCache, rnnBackward, rnnForward, setAutotune, TILES, tuningReport, type RnnParams, type Tile } from '../src/index.js';
 import { matmulRef, rnnBackwardRef, rnnForwardRef } from '../src/reference/index.js';
+import { describeTuning } from '../src/node/train.js';
 import { expectClose, rng, run, testDevice, upload } from './helpers.js';
 
 const device = await testDevice();
@@ -105,6 +106,8 @@ describe.skipIf(!device)('the autotuner', () => {
       expect(p.workgroups[0]).toBe(Math.ceil(N / (tile.cols * tile.wgX)));
       await matmul(d, { M, N, K }); // the same shape again: no new measurement
       expect(tuningReport(d).length).toBe(1);
+      // What the train command prints about it.
+      expect(describeTuning(d)).toEqual([expect.stringMatching(/^autotune: matmul 33x65x17: \d+x\d+@\d+x\d+ [\d.]+ ms \(default 4x4@8x8 [\d.]+ ms\)$/)]);
     } finally {
       set.destroy();
       setAutotune(d, 'off');
