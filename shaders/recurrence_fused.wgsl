@@ -6,12 +6,13 @@
 //   xw [T, B, H]   hs [T+1, B, H]   outputs [B, T, H]   dz [T, B, H]   dh [2, B, H]: dState in dh[(T-1) % 2] on
 //   entry; dh0 left in dh[1] on exit, as the per-step kernels leave them.
 //
-// Invocation lid owns units lid + k*WG (k < UPT) of each of the workgroup's RB sequences.
+// Invocation lid owns units lid + k*WG (k < UPT) of each of the workgroup's 4 sequences, the sequences held in the
+// lanes of a vec4 (no private arrays indexed by row: SwiftShader keeps those in memory).
 
 const T: u32 = ${T}u;
 const B: u32 = ${B}u;
 const H: u32 = ${H}u;
-const RB: u32 = ${RB}u;   // sequences per workgroup
+const RB: u32 = 4u;       // sequences per workgroup: one vec4 lane each
 const WG: u32 = ${WG}u;   // invocations per workgroup
 const UPT: u32 = ${UPT}u; // units per invocation: ceil(H / WG)
 
@@ -22,14 +23,18 @@ var<workgroup> state: array<f32, ${RB_H}>;  // [RB, H]: h_{t-1} forward, dL/dh_t
 var<workgroup> dzShared: array<f32, ${RB_H}>;  // [RB, H]: dz_t
 #endif
 
-fn safeTanh(x: f32) -> f32 {
+// recurrence.wgsl's safeTanh on four values at once.
+fn safeTanh4(x: vec4<f32>) -> vec4<f32> {
   let ax = abs(x);
-  if (ax < 0.125) {
-    let x2 = x * x;
-    return x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0))));
-  }
+  let x2 = x * x;
+  let series = x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0))));
   let e = exp(-2.0 * ax);
-  return sign(x) * (1.0 - e) / (1.0 + e);
+  return select(sign(x) * (1.0 - e) / (1.0 + e), series, ax < vec4<f32>(0.125));
+}
+
+// The four sequences' values of unit u in a [RB, H] workgroup tile.
+fn column(tile: ptr<workgroup, array<f32, ${RB_H}>>, u: u32) -> vec4<f32> {
+  return vec4<f32>((*tile)[u], (*tile)[H + u], (*tile)[2u * H + u], (*tile)[3u * H + u]);
 }
 
 #if ${FORWARD}
@@ -41,40 +46,38 @@ fn safeTanh(x: f32) -> f32 {
 @compute @workgroup_size(${WG})
 fn forwardFused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let b0 = wid.x * RB;
-  for (var r = 0u; r < RB; r++) {
-    for (var k = 0u; k < UPT; k++) {
-      let u = lid.x + k * WG;
-      if (u < H) { state[r * H + u] = select(0.0, hs[min(b0 + r, B - 1u) * H + u], b0 + r < B); }
+  let rows = min(vec4<u32>(b0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(B - 1u));  // clamped sequence indices
+  let valid = vec4<u32>(b0) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(B);
+  let len = vec4<i32>(lengths[rows.x], lengths[rows.y], lengths[rows.z], lengths[rows.w]);
+  for (var k = 0u; k < UPT; k++) {
+    let u = lid.x + k * WG;
+    if (u < H) {
+      for (var r = 0u; r < RB; r++) { state[r * H + u] = hs[rows[r] * H + u]; }
     }
   }
   workgroupBarrier();
   for (var t = 0u; t < T; t++) {
-    var next: array<array<f32, UPT>, RB>;
+    let live = vec4<i32>(i32(t)) < len;
+    var next: array<vec4<f32>, UPT>;
     for (var k = 0u; k < UPT; k++) {
       let u = min(lid.x + k * WG, H - 1u);
-      var acc: array<f32, RB>;
-      for (var r = 0u; r < RB; r++) { acc[r] = 0.0; }  // explicitly: some compilers hoist the declaration out of the loop
-      for (var j = 0u; j < H; j++) {
-        let w = wh[j * H + u];
-        for (var r = 0u; r < RB; r++) { acc[r] = fma(state[r * H + j], w, acc[r]); }
-      }
-      for (var r = 0u; r < RB; r++) {
-        let b = min(b0 + r, B - 1u);
-        let live = i32(t) < lengths[b];
-        next[r][k] = select(state[r * H + u], safeTanh(xw[(t * B + b) * H + u] + acc[r]), live);
-      }
+      var acc = vec4<f32>(0.0);
+      for (var j = 0u; j < H; j++) { acc = fma(column(&state, j), vec4<f32>(wh[j * H + u]), acc); }
+      let row = (vec4<u32>(t * B) + rows) * H + u;
+      let xwv = vec4<f32>(xw[row.x], xw[row.y], xw[row.z], xw[row.w]);
+      next[k] = select(column(&state, u), safeTanh4(xwv + acc), live);
     }
     workgroupBarrier();  // everyone has read h_{t-1}
-    for (var r = 0u; r < RB; r++) {
-      let b = b0 + r;
-      if (b >= B) { break; }
-      let live = i32(t) < lengths[b];
-      for (var k = 0u; k < UPT; k++) {
-        let u = lid.x + k * WG;
-        if (u >= H) { break; }
-        state[r * H + u] = next[r][k];
-        hs[((t + 1u) * B + b) * H + u] = next[r][k];
-        outputs[(b * T + t) * H + u] = select(0.0, next[r][k], live);
+    for (var k = 0u; k < UPT; k++) {
+      let u = lid.x + k * WG;
+      if (u >= H) { break; }
+      for (var r = 0u; r < RB; r++) {
+        state[r * H + u] = next[k][r];
+        if (valid[r]) {
+          let b = rows[r];
+          hs[((t + 1u) * B + b) * H + u] = next[k][r];
+          outputs[(b * T + t) * H + u] = select(0.0, next[k][r], live[r]);
+        }
       }
     }
     workgroupBarrier();  // h_t complete before step t+1 reads it
@@ -94,65 +97,60 @@ fn forwardFused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
 @compute @workgroup_size(${WG})
 fn backwardFused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let b0 = wid.x * RB;
+  let rows = min(vec4<u32>(b0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(B - 1u));
+  let valid = vec4<u32>(b0) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(B);
+  let len = vec4<i32>(lengths[rows.x], lengths[rows.y], lengths[rows.z], lengths[rows.w]);
   let dStateAt = ((T - 1u) % 2u) * B * H;
-  for (var r = 0u; r < RB; r++) {
-    for (var k = 0u; k < UPT; k++) {
-      let u = lid.x + k * WG;
-      if (u < H) { state[r * H + u] = select(0.0, dh[dStateAt + min(b0 + r, B - 1u) * H + u], b0 + r < B); }
+  for (var k = 0u; k < UPT; k++) {
+    let u = lid.x + k * WG;
+    if (u < H) {
+      for (var r = 0u; r < RB; r++) { state[r * H + u] = dh[dStateAt + rows[r] * H + u]; }
     }
   }
   workgroupBarrier();
   for (var step = 0u; step < T; step++) {
     let t = T - 1u - step;
+    let live = vec4<i32>(i32(t)) < len;
     // dz_t = live ? (dh_t + dOut_t) * (1 - h_t^2) : 0
-    for (var r = 0u; r < RB; r++) {
-      let b = min(b0 + r, B - 1u);
-      let live = i32(t) < lengths[b];
-      for (var k = 0u; k < UPT; k++) {
-        let u = lid.x + k * WG;
-        if (u >= H) { break; }
-        let h = hs[((t + 1u) * B + b) * H + u];
+    for (var k = 0u; k < UPT; k++) {
+      let u = lid.x + k * WG;
+      if (u >= H) { break; }
+      let at = (vec4<u32>((t + 1u) * B) + rows) * H + u;
+      let h = vec4<f32>(hs[at.x], hs[at.y], hs[at.z], hs[at.w]);
 #if ${D_OUT}
-        let g = state[r * H + u] + dOut[(b * T + t) * H + u];
+      let o = (rows * T + vec4<u32>(t)) * H + u;
+      let g = column(&state, u) + vec4<f32>(dOut[o.x], dOut[o.y], dOut[o.z], dOut[o.w]);
 #else
-        let g = state[r * H + u];
+      let g = column(&state, u);
 #endif
-        let d = select(0.0, g * (1.0 - h * h), live);
-        dzShared[r * H + u] = d;
-        if (b0 + r < B) { dz[(t * B + b) * H + u] = d; }
+      let d = select(vec4<f32>(0.0), g * (1.0 - h * h), live);
+      for (var r = 0u; r < RB; r++) {
+        dzShared[r * H + u] = d[r];
+        if (valid[r]) { dz[(t * B + rows[r]) * H + u] = d[r]; }
       }
     }
     workgroupBarrier();
     // dh_{t-1} = live ? dz_t · Wh^T : dh_t
-    var next: array<array<f32, UPT>, RB>;
+    var next: array<vec4<f32>, UPT>;
     for (var k = 0u; k < UPT; k++) {
       let u = min(lid.x + k * WG, H - 1u);
-      var acc: array<f32, RB>;
-      for (var r = 0u; r < RB; r++) { acc[r] = 0.0; }  // explicitly: some compilers hoist the declaration out of the loop
-      for (var j = 0u; j < H; j++) {
-        let w = whT[j * H + u];
-        for (var r = 0u; r < RB; r++) { acc[r] = fma(dzShared[r * H + j], w, acc[r]); }
-      }
-      for (var r = 0u; r < RB; r++) {
-        let live = i32(t) < lengths[min(b0 + r, B - 1u)];
-        next[r][k] = select(state[r * H + u], acc[r], live);
-      }
+      var acc = vec4<f32>(0.0);
+      for (var j = 0u; j < H; j++) { acc = fma(column(&dzShared, j), vec4<f32>(whT[j * H + u]), acc); }
+      next[k] = select(column(&state, u), acc, live);
     }
     workgroupBarrier();  // everyone has read dz_t and dh_t
-    for (var r = 0u; r < RB; r++) {
-      for (var k = 0u; k < UPT; k++) {
-        let u = lid.x + k * WG;
-        if (u < H) { state[r * H + u] = next[r][k]; }
-      }
+    for (var k = 0u; k < UPT; k++) {
+      let u = lid.x + k * WG;
+      if (u >= H) { break; }
+      for (var r = 0u; r < RB; r++) { state[r * H + u] = next[k][r]; }
     }
     workgroupBarrier();
   }
-  for (var r = 0u; r < RB; r++) {
-    let b = b0 + r;
-    if (b >= B) { break; }
-    for (var k = 0u; k < UPT; k++) {
-      let u = lid.x + k * WG;
-      if (u < H) { dh[B * H + b * H + u] = state[r * H + u]; }
+  for (var k = 0u; k < UPT; k++) {
+    let u = lid.x + k * WG;
+    if (u >= H) { break; }
+    for (var r = 0u; r < RB; r++) {
+      if (valid[r]) { dh[B * H + rows[r] * H + u] = state[r * H + u]; }
     }
   }
 }

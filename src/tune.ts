@@ -3,7 +3,7 @@
 // occupancy). With tuning on, each kernel shape is timed once per device in every variant and the fastest is kept;
 // off (the default), the first variant is used. `tuningReport` says what was chosen and why.
 
-/** Outputs per invocation (rows x cols) and workgroup size (wgX x wgY). */
+/** Outputs per invocation (rows x cols: 4 or 8 rows, 4 columns) and workgroup size (wgX x wgY). */
 export interface Tile {
   rows: number;
   cols: number;
@@ -15,8 +15,8 @@ export interface Tile {
 export const TILES: readonly Tile[] = [
   { rows: 4, cols: 4, wgX: 8, wgY: 8 },
   { rows: 8, cols: 4, wgX: 16, wgY: 4 },
-  { rows: 4, cols: 8, wgX: 8, wgY: 8 },
-  { rows: 2, cols: 2, wgX: 16, wgY: 16 },
+  { rows: 8, cols: 4, wgX: 8, wgY: 8 },
+  { rows: 4, cols: 4, wgX: 16, wgY: 16 },
 ];
 
 /** How the T steps of the recurrence are dispatched: one dispatch per step, or all steps in one (fused). */

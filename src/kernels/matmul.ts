@@ -35,7 +35,7 @@ export interface MatmulShape {
 export async function matmul(device: GPUDevice, s: MatmulShape, label = 'matmul', tile?: Tile): Promise<Program> {
   const chosen = tile ?? await chooseTile(device, `matmul ${describe(s)}`, (t) => measure(device, s, t));
   const defines = {
-    M: s.M, N: s.N, K: s.K, TM: chosen.rows, TN: chosen.cols, WG_X: chosen.wgX, WG_Y: chosen.wgY,
+    M: s.M, N: s.N, K: s.K, TM: chosen.rows, TM8: chosen.rows === 8, WG_X: chosen.wgX, WG_Y: chosen.wgY,
     TRANS_A: !!s.transA, TRANS_B: !!s.transB, BIAS: !!s.bias, ACCUMULATE: !!s.accumulate,
     STRIDE_A: s.strideA ?? 0, STRIDE_B: s.strideB ?? 0, STRIDE_C: s.strideC ?? 0,
     OFFSET_A: s.offsetA ?? 0, OFFSET_B: s.offsetB ?? 0, OFFSET_C: s.offsetC ?? 0,

@@ -12,7 +12,7 @@ export interface RecurrenceShape {
 }
 
 function defines(s: RecurrenceShape, tile: Tile, forward: boolean, dOut = false) {
-  return { T: s.steps, B: s.batch, H: s.units, TB: tile.rows, TU: tile.cols, WG_X: tile.wgX, WG_Y: tile.wgY, FORWARD: forward, BACKWARD: !forward, D_OUT: dOut };
+  return { T: s.steps, B: s.batch, H: s.units, TB: tile.rows, TB8: tile.rows === 8, WG_X: tile.wgX, WG_Y: tile.wgY, FORWARD: forward, BACKWARD: !forward, D_OUT: dOut };
 }
 
 function workgroups(s: RecurrenceShape, tile: Tile): [number, number, number] {
@@ -56,7 +56,7 @@ async function measure(device: GPUDevice, s: RecurrenceShape, tile: Tile, forwar
 
 // ---- all T steps in one dispatch (shaders/recurrence_fused.wgsl) ----
 
-const FUSED_ROWS = 4;  // sequences per workgroup
+const FUSED_ROWS = 4;  // sequences per workgroup (the lanes of a vec4 in the shader)
 const FUSED_WG = 64;   // invocations per workgroup
 
 /** Whether the fused kernels' workgroup memory (two [rows, units] tiles for backward) fits the device. */
@@ -66,7 +66,7 @@ export function fusedFits(device: GPUDevice, s: RecurrenceShape): boolean {
 
 function fusedDefines(s: RecurrenceShape, forward: boolean, dOut = false) {
   return {
-    T: s.steps, B: s.batch, H: s.units, RB: FUSED_ROWS, WG: FUSED_WG, UPT: Math.ceil(s.units / FUSED_WG), RB_H: FUSED_ROWS * s.units,
+    T: s.steps, B: s.batch, H: s.units, WG: FUSED_WG, UPT: Math.ceil(s.units / FUSED_WG), RB_H: FUSED_ROWS * s.units,
     FORWARD: forward, BACKWARD: !forward, D_OUT: dOut,
   };
 }
