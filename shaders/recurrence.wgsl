@@ -10,18 +10,25 @@
 // forward:   m = t < len[b];  h_t = m ? tanh(xw_t + h_{t-1}·Wh) : h_{t-1};  out_t = m ? h_t : 0
 // backward:  g = dh_t + dOut_t;  dz_t = m ? g * (1 - h_t^2) : 0;  dh_{t-1} = m ? dz_t·Wh^T : dh_t
 //
-// Each invocation owns TB batch rows x TU units, register-blocked like matmul.wgsl.
+// Each invocation owns TB batch rows (4 or 8, unrolled by hand) x 4 units (a vec4), strided across lanes like
+// matmul.wgsl and for the same reasons.
 
 const T: u32 = ${T}u;
 const B: u32 = ${B}u;
 const H: u32 = ${H}u;
 const TB: u32 = ${TB}u;
-const TU: u32 = ${TU}u;
+const TU: u32 = 4u;
+const WG_X: u32 = ${WG_X}u;
+const WG_Y: u32 = ${WG_Y}u;
 
 struct Step { t: u32 }
 
 @group(0) @binding(0) var<uniform> step: Step;  // bound with a dynamic offset, one slot per t
+#if ${FORWARD}
 @group(0) @binding(1) var<storage, read> wh: array<f32>;       // [H, H]
+#else
+@group(0) @binding(1) var<storage, read> whT: array<f32>;      // [H, H], Wh transposed: contiguous along k
+#endif
 @group(0) @binding(2) var<storage, read> lengths: array<i32>;  // [B]
 
 // Overflow-safe tanh: WGSL's built-in may return NaN for large |x|. A short Taylor series near 0 avoids the
@@ -41,41 +48,71 @@ fn safeTanh(x: f32) -> f32 {
 @group(0) @binding(4) var<storage, read_write> hs: array<f32>;      // [T+1, B, H]
 @group(0) @binding(5) var<storage, read_write> outputs: array<f32>; // [B, T, H]
 
+// h_t for one sequence's four units, from z - xw_t = acc.
+fn emitForward(t: u32, b: u32, u0: u32, acc: vec4<f32>) {
+  if (b >= B) { return; }
+  let live = i32(t) < lengths[b];
+  let prev = t * B * H;
+  for (var j = 0u; j < TU; j++) {
+    let u = u0 + j * WG_X;
+    if (u >= H) { return; }
+    let h = select(hs[prev + b * H + u], safeTanh(xw[(t * B + b) * H + u] + acc[j]), live);
+    hs[prev + B * H + b * H + u] = h;
+    outputs[(b * T + t) * H + u] = select(0.0, h, live);
+  }
+}
+
 @compute @workgroup_size(${WG_X}, ${WG_Y})
-fn forwardStep(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn forwardStep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let t = step.t;
-  let b0 = gid.y * TB;
-  let u0 = gid.x * TU;
-  if (b0 >= B || u0 >= H) { return; }
-  var rows: array<u32, TB>;
-  var cols: array<u32, TU>;
-  for (var i = 0u; i < TB; i++) { rows[i] = min(b0 + i, B - 1u); }
-  for (var j = 0u; j < TU; j++) { cols[j] = min(u0 + j, H - 1u); }
-
+  let b0 = wid.y * TB * WG_Y + lid.y;  // rows b0 + i*WG_Y, units u0 + j*WG_X: see matmul.wgsl
+  let u0 = wid.x * TU * WG_X + lid.x;
   let prev = t * B * H;  // hs[t] = h_{t-1}
-  var acc: array<array<f32, TU>, TB>;
+  let c0 = min(u0, H - 1u);
+  let c1 = min(u0 + WG_X, H - 1u);
+  let c2 = min(u0 + 2u * WG_X, H - 1u);
+  let c3 = min(u0 + 3u * WG_X, H - 1u);
+  let r0 = prev + min(b0, B - 1u) * H;
+  let r1 = prev + min(b0 + WG_Y, B - 1u) * H;
+  let r2 = prev + min(b0 + 2u * WG_Y, B - 1u) * H;
+  let r3 = prev + min(b0 + 3u * WG_Y, B - 1u) * H;
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+#if ${TB8}
+  let r4 = prev + min(b0 + 4u * WG_Y, B - 1u) * H;
+  let r5 = prev + min(b0 + 5u * WG_Y, B - 1u) * H;
+  let r6 = prev + min(b0 + 6u * WG_Y, B - 1u) * H;
+  let r7 = prev + min(b0 + 7u * WG_Y, B - 1u) * H;
+  var acc4 = vec4<f32>(0.0);
+  var acc5 = vec4<f32>(0.0);
+  var acc6 = vec4<f32>(0.0);
+  var acc7 = vec4<f32>(0.0);
+#endif
   for (var k = 0u; k < H; k++) {
-    var hv: array<f32, TB>;
-    var wv: array<f32, TU>;
-    for (var i = 0u; i < TB; i++) { hv[i] = hs[prev + rows[i] * H + k]; }
-    for (var j = 0u; j < TU; j++) { wv[j] = wh[k * H + cols[j]]; }
-    for (var i = 0u; i < TB; i++) {
-      for (var j = 0u; j < TU; j++) { acc[i][j] = fma(hv[i], wv[j], acc[i][j]); }
-    }
+    let w = vec4<f32>(wh[k * H + c0], wh[k * H + c1], wh[k * H + c2], wh[k * H + c3]);
+    acc0 = fma(vec4<f32>(hs[r0 + k]), w, acc0);
+    acc1 = fma(vec4<f32>(hs[r1 + k]), w, acc1);
+    acc2 = fma(vec4<f32>(hs[r2 + k]), w, acc2);
+    acc3 = fma(vec4<f32>(hs[r3 + k]), w, acc3);
+#if ${TB8}
+    acc4 = fma(vec4<f32>(hs[r4 + k]), w, acc4);
+    acc5 = fma(vec4<f32>(hs[r5 + k]), w, acc5);
+    acc6 = fma(vec4<f32>(hs[r6 + k]), w, acc6);
+    acc7 = fma(vec4<f32>(hs[r7 + k]), w, acc7);
+#endif
   }
-
-  for (var i = 0u; i < TB; i++) {
-    let bi = b0 + i;
-    if (bi >= B) { break; }
-    let live = i32(t) < lengths[bi];
-    for (var j = 0u; j < TU; j++) {
-      let u = u0 + j;
-      if (u >= H) { break; }
-      let h = select(hs[prev + bi * H + u], safeTanh(xw[(t * B + bi) * H + u] + acc[i][j]), live);
-      hs[prev + B * H + bi * H + u] = h;
-      outputs[(bi * T + t) * H + u] = select(0.0, h, live);
-    }
-  }
+  emitForward(t, b0, u0, acc0);
+  emitForward(t, b0 + WG_Y, u0, acc1);
+  emitForward(t, b0 + 2u * WG_Y, u0, acc2);
+  emitForward(t, b0 + 3u * WG_Y, u0, acc3);
+#if ${TB8}
+  emitForward(t, b0 + 4u * WG_Y, u0, acc4);
+  emitForward(t, b0 + 5u * WG_Y, u0, acc5);
+  emitForward(t, b0 + 6u * WG_Y, u0, acc6);
+  emitForward(t, b0 + 7u * WG_Y, u0, acc7);
+#endif
 }
 #endif
 
@@ -98,44 +135,83 @@ fn dzAt(t: u32, b: u32, j: u32, dhIn: u32, live: bool) -> f32 {
   return select(0.0, g * (1.0 - h * h), live);
 }
 
-@compute @workgroup_size(${WG_X}, ${WG_Y})
-fn backwardStep(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let t = step.t;
-  let b0 = gid.y * TB;
-  let k0 = gid.x * TU;  // this invocation's units of dh_{t-1}, and of dz_t
-  if (b0 >= B || k0 >= H) { return; }
+fn isLive(t: u32, b: u32) -> bool {
+  return i32(t) < lengths[min(b, B - 1u)];
+}
+
+// dz_t and dh_{t-1} for one sequence's four units k0 + kk*WG_X, from acc = dz_t · Wh^T.
+fn emitBackward(t: u32, b: u32, k0: u32, acc: vec4<f32>) {
+  if (b >= B) { return; }
+  let live = isLive(t, b);
   let dhIn = (t % 2u) * B * H;
   let dhOut = ((t + 1u) % 2u) * B * H;
-  var rows: array<u32, TB>;
-  var live: array<bool, TB>;
-  var cols: array<u32, TU>;
-  for (var i = 0u; i < TB; i++) {
-    rows[i] = min(b0 + i, B - 1u);
-    live[i] = i32(t) < lengths[rows[i]];
+  for (var kk = 0u; kk < TU; kk++) {
+    let k = k0 + kk * WG_X;
+    if (k >= H) { return; }
+    dz[(t * B + b) * H + k] = dzAt(t, b, k, dhIn, live);
+    dh[dhOut + b * H + k] = select(dh[dhIn + b * H + k], acc[kk], live);
   }
-  for (var j = 0u; j < TU; j++) { cols[j] = min(k0 + j, H - 1u); }
+}
 
+@compute @workgroup_size(${WG_X}, ${WG_Y})
+fn backwardStep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = step.t;
+  let b0 = wid.y * TB * WG_Y + lid.y;
+  let k0 = wid.x * TU * WG_X + lid.x;  // this invocation's units of dh_{t-1}, and of dz_t: k0 + kk*WG_X
+  let dhIn = (t % 2u) * B * H;
+  let c0 = min(k0, H - 1u);
+  let c1 = min(k0 + WG_X, H - 1u);
+  let c2 = min(k0 + 2u * WG_X, H - 1u);
+  let c3 = min(k0 + 3u * WG_X, H - 1u);
+  let b_0 = min(b0, B - 1u);
+  let b_1 = min(b0 + WG_Y, B - 1u);
+  let b_2 = min(b0 + 2u * WG_Y, B - 1u);
+  let b_3 = min(b0 + 3u * WG_Y, B - 1u);
+  let l0 = isLive(t, b_0);
+  let l1 = isLive(t, b_1);
+  let l2 = isLive(t, b_2);
+  let l3 = isLive(t, b_3);
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+#if ${TB8}
+  let b_4 = min(b0 + 4u * WG_Y, B - 1u);
+  let b_5 = min(b0 + 5u * WG_Y, B - 1u);
+  let b_6 = min(b0 + 6u * WG_Y, B - 1u);
+  let b_7 = min(b0 + 7u * WG_Y, B - 1u);
+  let l4 = isLive(t, b_4);
+  let l5 = isLive(t, b_5);
+  let l6 = isLive(t, b_6);
+  let l7 = isLive(t, b_7);
+  var acc4 = vec4<f32>(0.0);
+  var acc5 = vec4<f32>(0.0);
+  var acc6 = vec4<f32>(0.0);
+  var acc7 = vec4<f32>(0.0);
+#endif
   // dh_{t-1}[b, k] = sum_j dz_t[b, j] * Wh[k, j]
-  var acc: array<array<f32, TU>, TB>;
   for (var j = 0u; j < H; j++) {
-    var dv: array<f32, TB>;
-    var wv: array<f32, TU>;
-    for (var i = 0u; i < TB; i++) { dv[i] = dzAt(t, rows[i], j, dhIn, live[i]); }
-    for (var kk = 0u; kk < TU; kk++) { wv[kk] = wh[cols[kk] * H + j]; }
-    for (var i = 0u; i < TB; i++) {
-      for (var kk = 0u; kk < TU; kk++) { acc[i][kk] = fma(dv[i], wv[kk], acc[i][kk]); }
-    }
+    let w = vec4<f32>(whT[j * H + c0], whT[j * H + c1], whT[j * H + c2], whT[j * H + c3]);
+    acc0 = fma(vec4<f32>(dzAt(t, b_0, j, dhIn, l0)), w, acc0);
+    acc1 = fma(vec4<f32>(dzAt(t, b_1, j, dhIn, l1)), w, acc1);
+    acc2 = fma(vec4<f32>(dzAt(t, b_2, j, dhIn, l2)), w, acc2);
+    acc3 = fma(vec4<f32>(dzAt(t, b_3, j, dhIn, l3)), w, acc3);
+#if ${TB8}
+    acc4 = fma(vec4<f32>(dzAt(t, b_4, j, dhIn, l4)), w, acc4);
+    acc5 = fma(vec4<f32>(dzAt(t, b_5, j, dhIn, l5)), w, acc5);
+    acc6 = fma(vec4<f32>(dzAt(t, b_6, j, dhIn, l6)), w, acc6);
+    acc7 = fma(vec4<f32>(dzAt(t, b_7, j, dhIn, l7)), w, acc7);
+#endif
   }
-
-  for (var i = 0u; i < TB; i++) {
-    let bi = b0 + i;
-    if (bi >= B) { break; }
-    for (var kk = 0u; kk < TU; kk++) {
-      let k = k0 + kk;
-      if (k >= H) { break; }
-      dz[(t * B + bi) * H + k] = dzAt(t, bi, k, dhIn, live[i]);
-      dh[dhOut + bi * H + k] = select(dh[dhIn + bi * H + k], acc[i][kk], live[i]);
-    }
-  }
+  emitBackward(t, b0, k0, acc0);
+  emitBackward(t, b0 + WG_Y, k0, acc1);
+  emitBackward(t, b0 + 2u * WG_Y, k0, acc2);
+  emitBackward(t, b0 + 3u * WG_Y, k0, acc3);
+#if ${TB8}
+  emitBackward(t, b0 + 4u * WG_Y, k0, acc4);
+  emitBackward(t, b0 + 5u * WG_Y, k0, acc5);
+  emitBackward(t, b0 + 6u * WG_Y, k0, acc6);
+  emitBackward(t, b0 + 7u * WG_Y, k0, acc7);
+#endif
 }
 #endif

@@ -1,6 +1,6 @@
-// Records the unrolled RNN into command buffers: the input projection for all steps as one matmul, T forward
-// step dispatches, T backward step dispatches in reverse, then the weight gradients as single matmuls over all
-// T*B rows. Everything is built once per shape; encoding allocates nothing and reads nothing back.
+// Records the unrolled RNN into command buffers: the input projection for all steps as one matmul, the T forward
+// steps (one dispatch each, or all in one fused dispatch), the T backward steps in reverse, then the weight
+// gradients as single matmuls over all T*B rows. Everything is built once per shape; encoding allocates nothing and reads nothing back.
 //
 // Layouts (T steps, B batch, I inputs, H units), time-major inside:
 //   x [T, B, I]   xw [T, B, H]   hs [T+1, B, H] (hs[0] = h0, hs[T] = final state)   outputs [B, T, H]
@@ -8,7 +8,9 @@
 import { BufferSet } from './gpu/buffers.js';
 import type { Program } from './gpu/shader.js';
 import { colsum, matmul } from './kernels/matmul.js';
-import { backwardStep, forwardStep } from './kernels/recurrence.js';
+import { swap01 } from './kernels/layout.js';
+import { backwardFused, backwardStep, forwardFused, forwardStep, fusedFits } from './kernels/recurrence.js';
+import { chooseRecurrence, timeKernel, type Recurrence as RecurrenceKind } from './tune.js';
 
 export interface RnnShape {
   batch: number;
@@ -36,6 +38,14 @@ export interface RnnBindings {
   dx?: GPUBufferBinding;
 }
 
+type Encode = (pass: GPUComputePassEncoder) => void;
+
+/** The recurrence in one of its variants: how to encode its forward and backward steps. */
+interface Recurrence {
+  forward: Encode;
+  backward?: Encode;
+}
+
 export class RnnSchedule {
   private constructor(
     readonly shape: RnnShape,
@@ -43,25 +53,17 @@ export class RnnSchedule {
     readonly hs: GPUBuffer,      // [T+1, B, H]
     readonly outputs: GPUBuffer, // [B, T, H]
     readonly dh: GPUBuffer,      // [2, B, H]
-    private readonly stride: number,
-    private readonly forwardPass: Array<[Program, GPUBindGroup]>,
-    private readonly stepForward: [Program, GPUBindGroup],
-    private readonly stepBackward: [Program, GPUBindGroup] | undefined,
+    /** 'per-step' or 'fused': how the recurrence is dispatched (see tune.ts). */
+    readonly recurrence: RecurrenceKind,
+    private readonly projection: [Program, GPUBindGroup],
+    private readonly steps: Recurrence,
+    private readonly transposeWh: [Program, GPUBindGroup] | undefined,
     private readonly gradients: Array<[Program, GPUBindGroup]>,
   ) {}
 
   static async create(device: GPUDevice, shape: RnnShape, io: RnnBindings): Promise<RnnSchedule> {
     const { batch: B, steps: T, inputs: I, units: H } = shape;
     const grads = io.grads;
-    const [projection, fwd, bwd, dWx, dWh, dB, dX] = await Promise.all([
-      matmul(device, { M: T * B, N: H, K: I, bias: true }, 'rnn.inputProjection'),
-      forwardStep(device, { steps: T, batch: B, units: H }),
-      grads && backwardStep(device, { steps: T, batch: B, units: H }, !!io.dOut),
-      grads && matmul(device, { M: I, N: H, K: T * B, transA: true }, 'rnn.dWx'),
-      grads && matmul(device, { M: H, N: H, K: T * B, transA: true }, 'rnn.dWh'),
-      grads && colsum(device, T * B, H, false, 'rnn.db'),
-      grads && io.dx ? matmul(device, { M: T * B, N: I, K: H, transB: true }, 'rnn.dx') : undefined,
-    ]);
     const owned = new BufferSet(device, 'rnn');
     try {
       const xw = owned.create('xw', T * B * H * 4);
@@ -69,24 +71,61 @@ export class RnnSchedule {
       const outputs = owned.create('outputs', B * T * H * 4);
       const dz = owned.create('dz', T * B * H * 4);
       const dh = owned.create('dh', 2 * B * H * 4);
-      // One uniform slot per step, selected by a dynamic offset, so the unrolled loop creates no objects.
-      const stride = Math.max(256, device.limits.minUniformBufferOffsetAlignment);
-      const steps = owned.create('steps', T * stride, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-      const slots = new Uint32Array((T * stride) / 4);
-      for (let t = 0; t < T; t++) slots[(t * stride) / 4] = t;
-      device.queue.writeBuffer(steps, 0, slots);
-
-      const stepBinding = { buffer: steps, size: 16 };
+      const whT = owned.create('whT', H * H * 4);
+      const [projection, transpose, dWx, dWh, dB, dX] = await Promise.all([
+        matmul(device, { M: T * B, N: H, K: I, bias: true }, 'rnn.inputProjection'),
+        grads && swap01(device, H, H, 1),
+        grads && matmul(device, { M: I, N: H, K: T * B, transA: true }, 'rnn.dWx'),
+        grads && matmul(device, { M: H, N: H, K: T * B, transA: true }, 'rnn.dWh'),
+        grads && colsum(device, T * B, H, false, 'rnn.db'),
+        grads && io.dx ? matmul(device, { M: T * B, N: I, K: H, transB: true }, 'rnn.dx') : undefined,
+      ]);
       const gradients: Array<[Program, GPUBindGroup]> = [];
       if (grads && dWx && dWh && dB) {
         gradients.push([dWx, dWx.bind(io.x, { buffer: dz }, grads.dwx)], [dWh, dWh.bind({ buffer: hs }, { buffer: dz }, grads.dwh)], [dB, dB.bind({ buffer: dz }, grads.db)]);
       }
       if (dX && io.dx) gradients.push([dX, dX.bind({ buffer: dz }, io.wx, io.dx)]);
-      return new RnnSchedule(shape, owned, hs, outputs, dh, stride,
-        [[projection, projection.bind(io.x, io.wx, { buffer: xw }, io.b)]],
-        [fwd, fwd.bind(stepBinding, io.wh, io.lengths, { buffer: xw }, { buffer: hs }, { buffer: outputs })],
-        // Without dOut the shader ignores binding 4; hs is a harmless read-only stand-in.
-        bwd && [bwd, bwd.bind(stepBinding, io.wh, io.lengths, { buffer: hs }, io.dOut ?? { buffer: hs }, { buffer: dh }, { buffer: dz })],
+
+      // Both variants of the recurrence read and write the same buffers; Without dOut the backward kernels ignore
+      // that binding, and hs is a harmless read-only stand-in for it. The backward kernels read Wh transposed, so
+      // that neighbouring lanes read neighbouring weights.
+      const s = { steps: T, batch: B, units: H };
+      const dOut = io.dOut ?? { buffer: hs };
+      const perStep = async (): Promise<Recurrence> => {
+        // One uniform slot per step, selected by a dynamic offset, so the unrolled loop creates no objects.
+        const stride = Math.max(256, device.limits.minUniformBufferOffsetAlignment);
+        const slots = owned.create('steps', T * stride, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+        const values = new Uint32Array((T * stride) / 4);
+        for (let t = 0; t < T; t++) values[(t * stride) / 4] = t;
+        device.queue.writeBuffer(slots, 0, values);
+        const step = { buffer: slots, size: 16 };
+        const [fwd, bwd] = await Promise.all([forwardStep(device, s), grads && backwardStep(device, s, !!io.dOut)]);
+        const fwdGroup = fwd.bind(step, io.wh, io.lengths, { buffer: xw }, { buffer: hs }, { buffer: outputs });
+        const bwdGroup = bwd?.bind(step, { buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: dh }, { buffer: dz });
+        return {
+          forward: (pass) => { for (let t = 0; t < T; t++) fwd.encode(pass, fwdGroup, [t * stride]); },
+          backward: bwd && bwdGroup && ((pass) => { for (let t = T - 1; t >= 0; t--) bwd.encode(pass, bwdGroup, [t * stride]); }),
+        };
+      };
+      const fused = async (): Promise<Recurrence> => {
+        const [fwd, bwd] = await Promise.all([forwardFused(device, s), grads && backwardFused(device, s, !!io.dOut)]);
+        const fwdGroup = fwd.bind(io.wh, io.lengths, { buffer: xw }, { buffer: hs }, { buffer: outputs });
+        const bwdGroup = bwd?.bind({ buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: dh }, { buffer: dz });
+        return { forward: (pass) => fwd.encode(pass, fwdGroup), backward: bwd && bwdGroup && ((pass) => bwd.encode(pass, bwdGroup)) };
+      };
+      // The per-step variant is built first: its kernels pick their own tiles, which must not wait inside the
+      // recurrence's measurement.
+      const variants: Record<RecurrenceKind, Promise<Recurrence> | undefined> = { 'per-step': perStep(), fused: undefined };
+      await variants['per-step'];
+      const build = (kind: RecurrenceKind) => (variants[kind] ??= fused());
+      const kind = await chooseRecurrence(device, `rnn.recurrence ${B}x${H}x${T}${grads ? ' +backward' : ''}`, async (k) => {
+        const r = await build(k);
+        return timeKernel(device, (pass) => { r.forward(pass); r.backward?.(pass); });
+      }, fusedFits(device, s));
+      return new RnnSchedule(shape, owned, hs, outputs, dh, kind,
+        [projection, projection.bind(io.x, io.wx, { buffer: xw }, io.b)],
+        await build(kind),
+        transpose && [transpose, transpose.bind(io.wh, { buffer: whT })],
         gradients);
     } catch (error) {
       owned.destroy();
@@ -123,9 +162,8 @@ export class RnnSchedule {
 
   /** The forward dispatches alone, into a pass of the caller's; hs[0] must already hold h0. */
   encodeForwardPass(pass: GPUComputePassEncoder): void {
-    for (const [p, g] of this.forwardPass) p.encode(pass, g);
-    const [step, group] = this.stepForward;
-    for (let t = 0; t < this.shape.steps; t++) step.encode(pass, group, [t * this.stride]);
+    this.projection[0].encode(pass, this.projection[1]);
+    this.steps.forward(pass);
   }
 
   /**
@@ -143,9 +181,9 @@ export class RnnSchedule {
 
   /** The backward dispatches alone, into a pass of the caller's; `dh` must hold dState at dStateOffset. */
   encodeBackwardPass(pass: GPUComputePassEncoder): void {
-    if (!this.stepBackward) throw new Error('RnnSchedule: created without grads, so it has no backward pass');
-    const [step, group] = this.stepBackward;
-    for (let t = this.shape.steps - 1; t >= 0; t--) step.encode(pass, group, [t * this.stride]);
+    if (!this.steps.backward || !this.transposeWh) throw new Error('RnnSchedule: created without grads, so it has no backward pass');
+    this.transposeWh[0].encode(pass, this.transposeWh[1]);
+    this.steps.backward(pass);
     for (const [p, g] of this.gradients) p.encode(pass, g);
   }
 

@@ -12,11 +12,11 @@ const device = await testDevice();
 
 describe('parseTrainArgs', () => {
   it('defaults are the lecture recipe', () => {
-    expect(parseTrainArgs([])).toEqual({ epochs: 1, units: 150, batch: 150, lr: 0.001, seed: 1, json: false });
+    expect(parseTrainArgs([])).toEqual({ epochs: 1, units: 150, batch: 150, lr: 0.001, seed: 1, json: false, tune: true });
   });
   it('reads every flag', () => {
-    expect(parseTrainArgs(['--epochs', '3', '--limit', '500', '--units', '32', '--batch', '50', '--lr', '3e-3', '--seed', '0', '--save', 'm.safetensors', '--json', '--adapter', 'lavapipe']))
-      .toEqual({ epochs: 3, limit: 500, units: 32, batch: 50, lr: 0.003, seed: 0, save: 'm.safetensors', json: true, adapter: 'lavapipe' });
+    expect(parseTrainArgs(['--epochs', '3', '--limit', '500', '--units', '32', '--batch', '50', '--lr', '3e-3', '--seed', '0', '--save', 'm.safetensors', '--json', '--adapter', 'lavapipe', '--no-tune']))
+      .toEqual({ epochs: 3, limit: 500, units: 32, batch: 50, lr: 0.003, seed: 0, save: 'm.safetensors', json: true, adapter: 'lavapipe', tune: false });
     expect(parseTrainArgs(['--help'])).toBe('help');
   });
   it('rejects bad flags, naming them', () => {
@@ -47,11 +47,12 @@ describe.skipIf(!device)('the train command', () => {
   it('trains a tiny model, prints progress, the test accuracy and one JSON line, and saves a loadable checkpoint', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rnn-'));
     const file = join(dir, 'model.safetensors');
-    const run = spawnSync('node', ['dist/train.js', '--epochs', '2', '--limit', '300', '--units', '8', '--batch', '100', '--json', '--save', file], { encoding: 'utf8' });
+    const run = spawnSync('node', ['dist/train.js', '--epochs', '2', '--limit', '300', '--units', '8', '--batch', '100', '--json', '--no-tune', '--save', file], { encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/webgpu-rnn: using adapter \S+/);
     expect(run.stderr).toMatch(/epoch 1\/2 \[#+\.*\] \d+\/3 steps .* seq\/s .*loss \d/);
     expect(run.stderr).toMatch(/epoch 2\/2: test accuracy 0\.\d+, test loss \d/);
+    expect(run.stderr).not.toMatch(/autotune:/);
     const json = JSON.parse(run.stdout.trim().split('\n').pop()!);
     expect(Object.keys(json)).toEqual(['epochs', 'train_seconds', 'seq_per_s', 'test_accuracy', 'test_loss', 'adapter']);
     expect(json.epochs).toBe(2);

@@ -1,6 +1,9 @@
 // The masked tanh recurrence, one dispatch per time step: shaders/recurrence.wgsl.
 import source from '../../shaders/recurrence.wgsl?raw';
+import fusedSource from '../../shaders/recurrence_fused.wgsl?raw';
+import { BufferSet } from '../gpu/buffers.js';
 import { program, type Program } from '../gpu/shader.js';
+import { chooseTile, timeKernel, type Tile } from '../tune.js';
 
 export interface RecurrenceShape {
   steps: number;
@@ -8,27 +11,77 @@ export interface RecurrenceShape {
   units: number;
 }
 
-const TB = 4, TU = 4, WG_X = 8, WG_Y = 8;
-
-function defines(s: RecurrenceShape, forward: boolean, dOut = false) {
-  return { T: s.steps, B: s.batch, H: s.units, TB, TU, WG_X, WG_Y, FORWARD: forward, BACKWARD: !forward, D_OUT: dOut };
+function defines(s: RecurrenceShape, tile: Tile, forward: boolean, dOut = false) {
+  return { T: s.steps, B: s.batch, H: s.units, TB: tile.rows, TB8: tile.rows === 8, WG_X: tile.wgX, WG_Y: tile.wgY, FORWARD: forward, BACKWARD: !forward, D_OUT: dOut };
 }
 
-function workgroups(s: RecurrenceShape): [number, number, number] {
-  return [Math.ceil(s.units / (TU * WG_X)), Math.ceil(s.batch / (TB * WG_Y)), 1];
+function workgroups(s: RecurrenceShape, tile: Tile): [number, number, number] {
+  return [Math.ceil(s.units / (tile.cols * tile.wgX)), Math.ceil(s.batch / (tile.rows * tile.wgY)), 1];
 }
+
+const FORWARD_KINDS = ['uniform-dynamic', 'read', 'read', 'read', 'storage', 'storage'] as const;
+const BACKWARD_KINDS = ['uniform-dynamic', 'read', 'read', 'read', 'read', 'storage', 'storage'] as const;
 
 /** Bind (step uniform, wh, lengths, xw, hs, outputs); encode with the dynamic offset of step t. */
-export function forwardStep(device: GPUDevice, s: RecurrenceShape): Promise<Program> {
-  return program(device, 'rnn.forwardStep', source, defines(s, true), 'forwardStep',
-    ['uniform-dynamic', 'read', 'read', 'read', 'storage', 'storage'], workgroups(s));
+export async function forwardStep(device: GPUDevice, s: RecurrenceShape, tile?: Tile): Promise<Program> {
+  const chosen = tile ?? await chooseTile(device, `rnn.forwardStep ${s.batch}x${s.units}`, (t) => measure(device, s, t, true, false));
+  return program(device, 'rnn.forwardStep', source, defines(s, chosen, true), 'forwardStep', [...FORWARD_KINDS], workgroups(s, chosen));
 }
 
 /**
- * Bind (step uniform, wh, lengths, hs, dOut, dh, dz); encode with the dynamic offset of step t. Without `dOut`
- * (only the final state has a gradient) the shader does not read binding 4: bind any read-only buffer there.
+ * Bind (step uniform, Wh transposed, lengths, hs, dOut, dh, dz); encode with the dynamic offset of step t. Without
+ * `dOut` (only the final state has a gradient) the shader does not read binding 4: bind any read-only buffer there.
  */
-export function backwardStep(device: GPUDevice, s: RecurrenceShape, dOut: boolean): Promise<Program> {
-  return program(device, 'rnn.backwardStep', source, defines(s, false, dOut), 'backwardStep',
-    ['uniform-dynamic', 'read', 'read', 'read', 'read', 'storage', 'storage'], workgroups(s));
+export async function backwardStep(device: GPUDevice, s: RecurrenceShape, dOut: boolean, tile?: Tile): Promise<Program> {
+  const chosen = tile ?? await chooseTile(device, `rnn.backwardStep ${s.batch}x${s.units}${dOut ? ' dOut' : ''}`, (t) => measure(device, s, t, false, dOut));
+  return program(device, 'rnn.backwardStep', source, defines(s, chosen, false, dOut), 'backwardStep', [...BACKWARD_KINDS], workgroups(s, chosen));
+}
+
+/** One step (t = 0) in variant `tile`, on scratch buffers. */
+async function measure(device: GPUDevice, s: RecurrenceShape, tile: Tile, forward: boolean, dOut: boolean): Promise<number> {
+  const p = forward ? await forwardStep(device, s, tile) : await backwardStep(device, s, dOut, tile);
+  const scratch = new BufferSet(device, 'autotune');
+  try {
+    const { steps: T, batch: B, units: H } = s;
+    const step = { buffer: scratch.create('step', 256, GPUBufferUsage.UNIFORM), size: 16 };
+    const lengths = scratch.create('lengths', B * 4);
+    const group = forward
+      ? p.bind(step, scratch.create('wh', H * H * 4), lengths, scratch.create('xw', T * B * H * 4), scratch.create('hs', (T + 1) * B * H * 4), scratch.create('out', B * T * H * 4))
+      : p.bind(step, scratch.create('whT', H * H * 4), lengths, scratch.create('hs', (T + 1) * B * H * 4), scratch.create('dOut', B * T * H * 4), scratch.create('dh', 2 * B * H * 4), scratch.create('dz', T * B * H * 4));
+    return await timeKernel(device, (pass) => p.encode(pass, group, [0]));
+  } finally {
+    scratch.destroy();
+  }
+}
+
+// ---- all T steps in one dispatch (shaders/recurrence_fused.wgsl) ----
+
+const FUSED_ROWS = 4;  // sequences per workgroup (the lanes of a vec4 in the shader)
+const FUSED_WG = 64;   // invocations per workgroup
+
+/** Whether the fused kernels' workgroup memory (two [rows, units] tiles for backward) fits the device. */
+export function fusedFits(device: GPUDevice, s: RecurrenceShape): boolean {
+  return 2 * FUSED_ROWS * s.units * 4 <= device.limits.maxComputeWorkgroupStorageSize;
+}
+
+function fusedDefines(s: RecurrenceShape, forward: boolean, dOut = false) {
+  return {
+    T: s.steps, B: s.batch, H: s.units, WG: FUSED_WG, UPT: Math.ceil(s.units / FUSED_WG), RB_H: FUSED_ROWS * s.units,
+    FORWARD: forward, BACKWARD: !forward, D_OUT: dOut,
+  };
+}
+
+/** All forward steps in one dispatch. Bind (wh, lengths, xw, hs, outputs); hs[0] must hold h0. */
+export function forwardFused(device: GPUDevice, s: RecurrenceShape): Promise<Program> {
+  return program(device, 'rnn.forwardFused', fusedSource, fusedDefines(s, true), 'forwardFused',
+    ['read', 'read', 'read', 'storage', 'storage'], [Math.ceil(s.batch / FUSED_ROWS), 1, 1]);
+}
+
+/**
+ * All backward steps in one dispatch. Bind (Wh transposed, lengths, hs, dOut, dh, dz); without `dOut` binding 3 is not
+ * read. dState in dh[(T-1) % 2] on entry, dh0 in dh[1] on exit.
+ */
+export function backwardFused(device: GPUDevice, s: RecurrenceShape, dOut: boolean): Promise<Program> {
+  return program(device, 'rnn.backwardFused', fusedSource, fusedDefines(s, false, dOut), 'backwardFused',
+    ['read', 'read', 'read', 'read', 'storage', 'storage'], [Math.ceil(s.batch / FUSED_ROWS), 1, 1]);
 }

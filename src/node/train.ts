@@ -2,6 +2,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { adapterName } from '../gpu/device.js';
 import { SequenceClassifier, type Progress } from '../model.js';
+import { setAutotune, tuningReport, type Recurrence, type Tile } from '../tune.js';
 import { getDevice } from './device.js';
 import { loadMnist } from './mnist.js';
 
@@ -15,6 +16,7 @@ export interface TrainArgs {
   save?: string;
   json: boolean;
   adapter?: string;
+  tune: boolean;
 }
 
 export const USAGE = `usage: npm run train -- [options]
@@ -27,6 +29,7 @@ export const USAGE = `usage: npm run train -- [options]
   --save FILE    write a safetensors checkpoint when done
   --json         end with one JSON line of results
   --adapter NAME lavapipe, swiftshader or an adapter name (default: the best found; env WEBGPU_RNN_ADAPTER)
+  --no-tune      skip timing the kernel variants on this adapter first (default: tune, a few seconds)
   --help         this text`;
 
 export class UsageError extends Error {
@@ -35,7 +38,7 @@ export class UsageError extends Error {
 
 /** Parses the command line; throws UsageError naming the bad flag. */
 export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
-  const args: TrainArgs = { epochs: 1, units: 150, batch: 150, lr: 0.001, seed: 1, json: false };
+  const args: TrainArgs = { epochs: 1, units: 150, batch: 150, lr: 0.001, seed: 1, json: false, tune: true };
   const integer = (flag: string, value: string | undefined, min: number) => {
     const n = Number(value);
     if (value === undefined || value.trim() === '' || !Number.isInteger(n) || n < min) throw new UsageError(`${flag} expects an integer >= ${min}, got ${value ?? 'nothing'}`);
@@ -70,6 +73,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
         break;
       }
       case '--json': args.json = true; break;
+      case '--no-tune': args.tune = false; break;
       case '--help': case '-h': return 'help';
       default: throw new UsageError(`unknown option ${flag}`);
     }
@@ -111,6 +115,13 @@ function formatSeconds(s: number): string {
   return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`;
 }
 
+/** One line per kernel shape the tuner timed: the variant it chose, its time and the default's. */
+export function describeTuning(device: GPUDevice): string[] {
+  const name = (v: Tile | Recurrence) => (typeof v === 'string' ? v : `${v.rows}x${v.cols}@${v.wgX}x${v.wgY}`);
+  return tuningReport(device).map((c) =>
+    `autotune: ${c.kernel}: ${name(c.variant)} ${c.ms.toFixed(2)} ms (default ${name(c.candidates[0]!.variant)} ${c.candidates[0]!.ms.toFixed(2)} ms)`);
+}
+
 /** Writes `bytes` to a temporary file beside `path`, then renames it into place: no half-written checkpoints. */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   const tmp = `${path}.${process.pid}.tmp`;
@@ -133,6 +144,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const log = (line: string) => console.error(line);
   const device = await getDevice({ adapter: args.adapter, log });
+  if (args.tune) setAutotune(device, 'measure');
   try {
     const { train, test } = await loadMnist(device, { limit: args.limit });
     log(`MNIST: ${train.count} training and ${test.count} test images of 28 x 28 on the GPU`);
@@ -149,6 +161,7 @@ export async function main(argv: string[]): Promise<number> {
       });
       const seconds = (performance.now() - started) / 1000;
       bar.end();
+      if (epoch === 1) for (const line of describeTuning(device)) log(line);
       trainSeconds += seconds;
       sequences += Math.floor(train.count / args.batch) * args.batch;
       result = await model.evaluate(test);

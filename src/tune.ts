@@ -1,0 +1,111 @@
+// Autotuning: kernels come in variants (how many outputs each invocation owns, and the workgroup's shape); which one
+// is fastest depends on the shape and the adapter (software adapters want wide SIMD-friendly rows, GPUs want
+// occupancy). With tuning on, each kernel shape is timed once per device in every variant and the fastest is kept;
+// off (the default), the first variant is used. `tuningReport` says what was chosen and why.
+
+/** Outputs per invocation (rows x cols: 4 or 8 rows, 4 columns) and workgroup size (wgX x wgY). */
+export interface Tile {
+  rows: number;
+  cols: number;
+  wgX: number;
+  wgY: number;
+}
+
+/** The variants the tuner may pick; the first is the default. Every one is tested against the reference. */
+export const TILES: readonly Tile[] = [
+  { rows: 4, cols: 4, wgX: 8, wgY: 8 },
+  { rows: 8, cols: 4, wgX: 16, wgY: 4 },
+  { rows: 8, cols: 4, wgX: 8, wgY: 8 },
+  { rows: 4, cols: 4, wgX: 16, wgY: 16 },
+];
+
+/** How the T steps of the recurrence are dispatched: one dispatch per step, or all steps in one (fused). */
+export type Recurrence = 'per-step' | 'fused';
+export const RECURRENCES: readonly Recurrence[] = ['per-step', 'fused'];
+
+/** 'measure' times every variant of each new kernel shape; 'off' uses the defaults; an object forces variants. */
+export type TuningMode = 'off' | 'measure' | { tile?: Tile; recurrence?: Recurrence };
+
+export interface TuningChoice {
+  kernel: string;           // e.g. 'matmul 4200x150x28 bias'
+  variant: Tile | Recurrence;
+  ms: number;               // measured time of the chosen variant
+  candidates: Array<{ variant: Tile | Recurrence; ms: number }>;
+}
+
+interface DeviceTuning {
+  mode: TuningMode;
+  choices: Map<string, TuningChoice>;
+  queue: Promise<unknown>; // measurements one at a time, so they do not disturb each other
+}
+
+const tuning = new WeakMap<GPUDevice, DeviceTuning>();
+
+function stateOf(device: GPUDevice): DeviceTuning {
+  let s = tuning.get(device);
+  if (!s) tuning.set(device, (s = { mode: 'off', choices: new Map(), queue: Promise.resolve() }));
+  return s;
+}
+
+/** Sets how kernel variants are chosen on `device` from now on, and forgets earlier choices. */
+export function setAutotune(device: GPUDevice, mode: TuningMode): void {
+  const s = stateOf(device);
+  s.mode = mode;
+  s.choices.clear();
+}
+
+/** What the tuner chose for each kernel shape on this device, with the candidates' times. */
+export function tuningReport(device: GPUDevice): TuningChoice[] {
+  return [...stateOf(device).choices.values()];
+}
+
+/** The tile for kernel `key`; `measure(tile)` (milliseconds of one run) is called only in 'measure' mode. */
+export function chooseTile(device: GPUDevice, key: string, measure: (tile: Tile) => Promise<number>): Promise<Tile> {
+  const mode = stateOf(device).mode;
+  return choose(device, key, TILES, typeof mode === 'object' ? mode.tile : undefined, measure);
+}
+
+/** Per-step or fused recurrence for `key`; `measure` is called only in 'measure' mode. */
+export function chooseRecurrence(device: GPUDevice, key: string, measure: (r: Recurrence) => Promise<number>, fusedFits: boolean): Promise<Recurrence> {
+  const mode = stateOf(device).mode;
+  const forced = typeof mode === 'object' ? mode.recurrence : undefined;
+  if (!fusedFits) return Promise.resolve('per-step');
+  return choose(device, key, RECURRENCES, forced, measure);
+}
+
+async function choose<V extends Tile | Recurrence>(device: GPUDevice, key: string, variants: readonly V[], forced: V | undefined,
+  measure: (v: V) => Promise<number>): Promise<V> {
+  const s = stateOf(device);
+  if (s.mode !== 'measure') return forced ?? variants[0]!;
+  const known = s.choices.get(key);
+  if (known) return known.variant as V;
+  const run = s.queue.then(async () => {
+    const again = s.choices.get(key);
+    if (again) return again.variant as V;
+    const candidates: Array<{ variant: V; ms: number }> = [];
+    for (const variant of variants) candidates.push({ variant, ms: await measure(variant) });
+    const best = candidates.reduce((a, b) => (b.ms < a.ms ? b : a));
+    s.choices.set(key, { kernel: key, variant: best.variant, ms: best.ms, candidates });
+    return best.variant;
+  });
+  s.queue = run.catch(() => undefined);
+  return run;
+}
+
+/** Median milliseconds of `encode` over a few submissions, each waited for; repeats short kernels within one pass. */
+export async function timeKernel(device: GPUDevice, encode: (pass: GPUComputePassEncoder) => void): Promise<number> {
+  const once = async (repeats: number) => {
+    const encoder = device.createCommandEncoder({ label: 'autotune' });
+    const pass = encoder.beginComputePass();
+    for (let i = 0; i < repeats; i++) encode(pass);
+    pass.end();
+    const t0 = performance.now();
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    return (performance.now() - t0) / repeats;
+  };
+  const first = await once(1); // also the warm-up
+  const repeats = Math.max(1, Math.min(20, Math.ceil(5 / Math.max(first, 1e-3))));
+  const times = [await once(repeats), await once(repeats), await once(repeats)].sort((a, b) => a - b);
+  return times[1]!;
+}
