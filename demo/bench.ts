@@ -13,7 +13,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { adapterName, getDevice, MNIST_FILES } from '../src/index.js';
+import { adapterName, getDevice, MNIST_FILES, setAutotune } from '../src/index.js';
 import {
   benchMatmul, benchWebgpuRnn, CLASSES, INPUTS, median, parseMnist, percentile, round, rowSequences, shuffled, SLOW_STEP_MS, splitAdapter,
   stepStats, withEfficiency, type BenchPageResult, type BenchRecord, type MnistBytes, type ModelSize, type TimingOptions,
@@ -176,6 +176,8 @@ async function run(): Promise<BenchPageResult> {
 
   if (p.systems.includes('webgpu-rnn')) {
     const device = await getDevice({ log: show });
+    // As `npm run train` does: each kernel shape is timed in every variant once, and the fastest is used.
+    setAutotune(device, 'measure');
     try {
       let matmulGflops: number | null = null;
       const adapter = splitAdapter(adapterName(device));
