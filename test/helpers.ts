@@ -1,5 +1,6 @@
 // Shared test helpers: one device per test file, seeded random data, and closeness checks that say where they fail.
 import { afterAll, expect } from 'vitest';
+import { Random } from '../src/random.js';
 import { getDevice, type BufferSet, type Program } from '../src/node/index.js';
 
 /**
@@ -18,16 +19,10 @@ export async function testDevice(): Promise<GPUDevice | null> {
   }
 }
 
-/** Deterministic uniform numbers in [lo, hi) (mulberry32). */
+/** Deterministic uniform numbers in [lo, hi), from the runtime's seeded Random. */
 export function rng(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  const next = () => random.next();
   return {
     next,
     floats: (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * next()),

@@ -10,6 +10,7 @@
 //              host, after one warm-up batch: images per second over the whole run.
 //   matmul     a 1024 x 1024 x 1024 product through the runtime's own matmul kernel (kernels/matmul.ts), median of a
 //              few runs after a warm-up, each awaited: the adapter's practical ceiling in GFLOP/s.
+import { Random } from '../random.js';
 import { adapterName } from '../gpu/device.js';
 import { ImageDataset } from '../data/dataset.js';
 import { parseIdxImages, parseIdxLabels } from '../data/idx.js';
@@ -155,24 +156,9 @@ export function rowSequences(split: { pixels: Uint8Array; labels: Uint8Array; co
   return { count, steps, pixels, labels };
 }
 
-/** Seeded shuffles for the systems that take their batches from the host (mulberry32). */
+/** Seeded shuffles for the systems that take their batches from the host (the runtime's own Random). */
 export function shuffled(n: number, seed: number): Uint32Array {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const p = Uint32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    const tmp = p[i]!;
-    p[i] = p[j]!;
-    p[j] = tmp;
-  }
-  return p;
+  return new Random(seed).permutation(n);
 }
 
 /** Splits "vendor/architecture (description)" as adapterName gives it. */
