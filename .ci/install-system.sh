@@ -4,7 +4,9 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
-[ -f /usr/share/vulkan/icd.d/lvp_icd.json ] || need+=(lavapipe)
+# Dawn refuses Debian 12's own Mesa 22.3 lavapipe: ask for Mesa 24 or later.
+mesa=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
+if [ ! -f /usr/share/vulkan/icd.d/lvp_icd.json ] || ! dpkg --compare-versions "${mesa:-0}" ge 24; then need+=(lavapipe); fi
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && { echo "system packages present"; exit 0; }
 . /etc/os-release
@@ -23,4 +25,4 @@ if [ "${VERSION_CODENAME:-}" = bookworm ]; then
 else
   apt-get install -y -qq mesa-vulkan-drivers libvulkan1
 fi
-apt-get install -y -qq --no-install-recommends chromium
+apt-get install -y -qq --no-install-recommends chromium fonts-liberation
