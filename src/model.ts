@@ -175,9 +175,7 @@ export class SequenceClassifier {
             if (inFlight.length >= 2) await inFlight.shift();
             const target = staging[chunk++ % 2]!;
             const encoder = device.createCommandEncoder({ label: 'train' });
-            const pass = encoder.beginComputePass({ label: 'train steps' });
-            for (let i = 0; i < n; i++) plan.encodeTrainStep(pass, s + i);
-            pass.end();
+            plan.encodeTrainSteps(encoder, s, n);
             encoder.copyBufferToBuffer(plan.stats, 0, target, 0, 12);
             encoder.clearBuffer(plan.stats);
             device.queue.submit([encoder.finish()]);
@@ -232,9 +230,7 @@ export class SequenceClassifier {
         }
         const n = Math.min(steps - done, stepsPerEpoch - cursor.next);
         const encoder = device.createCommandEncoder({ label: 'trainSteps' });
-        const pass = encoder.beginComputePass({ label: 'train steps' });
-        for (let i = 0; i < n; i++) plan.encodeTrainStep(pass, cursor.next + i);
-        pass.end();
+        plan.encodeTrainSteps(encoder, cursor.next, n);
         encoder.clearBuffer(plan.stats); // the steps' loss sums are not wanted here
         device.queue.submit([encoder.finish()]);
         cursor.next += n;
@@ -286,18 +282,12 @@ export class SequenceClassifier {
     }
     const n = images.length / (T * I);
     const batch = Math.min(checkSize('batchSize', options.batchSize ?? 500), n);
-    const x = images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images;
+    const x = asInputs(images);
     return this.exclusive(async () => {
       const probs = new Float32Array(n * C);
       for (let start = 0; start < n; start += batch) {
         const B = Math.min(batch, n - start);
-        const plan = await this.plan('predict', undefined, B, [0]);
-        this.device.queue.writeBuffer(plan.xBatchMajor!, 0, x, start * T * I, B * T * I);
-        const encoder = this.device.createCommandEncoder({ label: 'predict' });
-        const pass = encoder.beginComputePass({ label: 'predict' });
-        plan.encodePredictBatch(pass);
-        pass.end();
-        this.device.queue.submit([encoder.finish()]);
+        const plan = await this.runPredictBatch(x, start, B);
         probs.set(await readFloats(this.device, plan.dlogits, 0, B * C), start * C);
       }
       return probs;
@@ -314,15 +304,8 @@ export class SequenceClassifier {
       const got = image instanceof Float32Array || image instanceof Uint8Array ? `length ${image.length}` : (image as object)?.constructor?.name ?? typeof image;
       throw new InputError('image', `a Float32Array or Uint8Array of length steps * inputs = ${T * I}`, got);
     }
-    const x = image instanceof Uint8Array ? Float32Array.from(image, (v) => v / 255) : image;
     return this.exclusive(async () => {
-      const plan = await this.plan('predict', undefined, 1, [0]);
-      this.device.queue.writeBuffer(plan.xBatchMajor!, 0, x);
-      const encoder = this.device.createCommandEncoder({ label: 'inspect' });
-      const pass = encoder.beginComputePass({ label: 'inspect' });
-      plan.encodePredictBatch(pass);
-      pass.end();
-      this.device.queue.submit([encoder.finish()]);
+      const plan = await this.runPredictBatch(asInputs(image), 0, 1);
       const [probs, states] = await Promise.all([readFloats(this.device, plan.dlogits, 0, C), readFloats(this.device, plan.hiddenStates, H * 4, T * H)]);
       return { probs, states };
     });
@@ -428,6 +411,19 @@ export class SequenceClassifier {
     }
   }
 
+  /** Images start .. start+B-1 of `x` [n, steps*inputs] through the model; the probabilities land in plan.dlogits. */
+  private async runPredictBatch(x: Float32Array, start: number, B: number): Promise<BatchPlan> {
+    const { steps: T, inputs: I } = this.config;
+    const plan = await this.plan('predict', undefined, B, [0]);
+    this.device.queue.writeBuffer(plan.xBatchMajor!, 0, x, start * T * I, B * T * I);
+    const encoder = this.device.createCommandEncoder({ label: 'predict' });
+    const pass = encoder.beginComputePass({ label: 'predict' });
+    plan.encodePredictBatch(pass);
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+    return plan;
+  }
+
   private async downloadState(): Promise<void> {
     const [params, m, v, schedule] = await Promise.all([
       readFloats(this.device, this.params, 0, this.total),
@@ -462,6 +458,11 @@ export class SequenceClassifier {
 }
 
 let nextDatasetId = 1;
+
+/** Model inputs as floats: bytes (0..255) are scaled by 1/255, as the training data is. */
+function asInputs(images: Float32Array | Uint8Array): Float32Array {
+  return images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images;
+}
 const MAX_PLANS = 6;
 
 type Mode = 'train' | 'evaluate' | 'predict';
@@ -566,8 +567,15 @@ class BatchPlan {
     }
   }
 
+  /** Training steps on the batches in slots first .. first+n-1 of the current order, in one compute pass. */
+  encodeTrainSteps(encoder: GPUCommandEncoder, first: number, n: number): void {
+    const pass = encoder.beginComputePass({ label: 'train steps' });
+    for (let i = 0; i < n; i++) this.encodeTrainStep(pass, first + i);
+    pass.end();
+  }
+
   /** One whole training step on the batch in slot `s` of the current order. */
-  encodeTrainStep(pass: GPUComputePassEncoder, s: number): void {
+  private encodeTrainStep(pass: GPUComputePassEncoder, s: number): void {
     const [load, group] = this.work.load!;
     load.encode(pass, group, [s * SLOT]);
     this.schedule.encodeForwardPass(pass);

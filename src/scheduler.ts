@@ -71,7 +71,6 @@ export class RnnSchedule {
       const outputs = owned.create('outputs', B * T * H * 4);
       const dz = owned.create('dz', T * B * H * 4);
       const dh = owned.create('dh', 2 * B * H * 4);
-      const whT = owned.create('whT', H * H * 4);
       const [projection, transpose, dWx, dWh, dB, dX] = await Promise.all([
         matmul(device, { M: T * B, N: H, K: I, bias: true }, 'rnn.inputProjection'),
         grads && swap01(device, H, H, 1),
@@ -91,6 +90,7 @@ export class RnnSchedule {
       // that neighbouring lanes read neighbouring weights.
       const s = { steps: T, batch: B, units: H };
       const dOut = io.dOut ?? { buffer: hs };
+      const whT = grads && owned.create('whT', H * H * 4); // Wh transposed, for the backward kernels
       const perStep = async (): Promise<Recurrence> => {
         // One uniform slot per step, selected by a dynamic offset, so the unrolled loop creates no objects.
         const stride = Math.max(256, device.limits.minUniformBufferOffsetAlignment);
@@ -101,7 +101,7 @@ export class RnnSchedule {
         const step = { buffer: slots, size: 16 };
         const [fwd, bwd] = await Promise.all([forwardStep(device, s), grads && backwardStep(device, s, !!io.dOut)]);
         const fwdGroup = fwd.bind(step, io.wh, io.lengths, { buffer: xw }, { buffer: hs }, { buffer: outputs });
-        const bwdGroup = bwd?.bind(step, { buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: dh }, { buffer: dz });
+        const bwdGroup = bwd && whT && bwd.bind(step, { buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: dh }, { buffer: dz });
         return {
           forward: (pass) => { for (let t = 0; t < T; t++) fwd.encode(pass, fwdGroup, [t * stride]); },
           backward: bwd && bwdGroup && ((pass) => { for (let t = T - 1; t >= 0; t--) bwd.encode(pass, bwdGroup, [t * stride]); }),
@@ -110,7 +110,7 @@ export class RnnSchedule {
       const fused = async (): Promise<Recurrence> => {
         const [fwd, bwd] = await Promise.all([forwardFused(device, s), grads && backwardFused(device, s, !!io.dOut)]);
         const fwdGroup = fwd.bind(io.wh, io.lengths, { buffer: xw }, { buffer: hs }, { buffer: outputs });
-        const bwdGroup = bwd?.bind({ buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: dh }, { buffer: dz });
+        const bwdGroup = bwd && whT && bwd.bind({ buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: dh }, { buffer: dz });
         return { forward: (pass) => fwd.encode(pass, fwdGroup), backward: bwd && bwdGroup && ((pass) => bwd.encode(pass, bwdGroup)) };
       };
       // The per-step variant is built first: its kernels pick their own tiles, which must not wait inside the
@@ -125,7 +125,7 @@ export class RnnSchedule {
       return new RnnSchedule(shape, owned, hs, outputs, dh, kind,
         [projection, projection.bind(io.x, io.wx, { buffer: xw }, io.b)],
         await build(kind),
-        transpose && [transpose, transpose.bind(io.wh, { buffer: whT })],
+        transpose && whT && [transpose, transpose.bind(io.wh, { buffer: whT })],
         gradients);
     } catch (error) {
       owned.destroy();
