@@ -9,6 +9,7 @@
 //
 // forward:   m = t < len[b];  h_t = m ? tanh(xw_t + h_{t-1}·Wh) : h_{t-1};  out_t = m ? h_t : 0
 // backward:  g = dh_t + dOut_t;  dz_t = m ? g * (1 - h_t^2) : 0;  dh_{t-1} = m ? dz_t·Wh^T : dh_t
+//            (backwardSeed computes dz_{T-1}; each backward step t then reads dz_t and writes dh_{t-1} and dz_{t-1})
 //
 // Each invocation owns TB batch rows (4 or 8, unrolled by hand) x 4 units (a vec4), strided across lanes like
 // matmul.wgsl and for the same reasons.
@@ -124,22 +125,32 @@ fn forwardStep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
 @group(0) @binding(5) var<storage, read_write> dh: array<f32>;  // [2, B, H]
 @group(0) @binding(6) var<storage, read_write> dz: array<f32>;  // [T, B, H]
 
-// dz_t[b, j], recomputed by every invocation that needs it: cheaper than a second dispatch per step.
-fn dzAt(t: u32, b: u32, j: u32, dhIn: u32, live: bool) -> f32 {
-  let h = hs[((t + 1u) * B + b) * H + j];
-#if ${D_OUT}
-  let g = dh[dhIn + b * H + j] + dOut[(b * T + t) * H + j];
-#else
-  let g = dh[dhIn + b * H + j];  // only the final state has a gradient (a classifier on top)
-#endif
-  return select(0.0, g * (1.0 - h * h), live);
-}
-
 fn isLive(t: u32, b: u32) -> bool {
   return i32(t) < lengths[min(b, B - 1u)];
 }
 
-// dz_t and dh_{t-1} for one sequence's four units k0 + kk*WG_X, from acc = dz_t · Wh^T.
+// dz_t[b, u] = live ? (dh_t + dOut_t)[b, u] * (1 - h_t^2) : 0, from dh_t already known.
+fn dzFrom(t: u32, b: u32, u: u32, dhT: f32) -> f32 {
+  let h = hs[((t + 1u) * B + b) * H + u];
+#if ${D_OUT}
+  let g = dhT + dOut[(b * T + t) * H + u];
+#else
+  let g = dhT;  // only the final state has a gradient (a classifier on top)
+#endif
+  return select(0.0, g * (1.0 - h * h), isLive(t, b));
+}
+
+// Before the first backward step: dz_{T-1} from dState = dh[(T-1) % 2]. One invocation per (b, u).
+@compute @workgroup_size(64)
+fn backwardSeed(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  if (i >= B * H) { return; }
+  let t = T - 1u;
+  dz[t * B * H + i] = dzFrom(t, i / H, i % H, dh[(t % 2u) * B * H + i]);
+}
+
+// dh_{t-1} = live_t ? acc : dh_t for one sequence's four units k0 + kk*WG_X (acc = dz_t · Wh^T), and from it
+// dz_{t-1}, so that the next step (t-1) reads its dz ready-made: one load per multiply-add in the inner loop.
 fn emitBackward(t: u32, b: u32, k0: u32, acc: vec4<f32>) {
   if (b >= B) { return; }
   let live = isLive(t, b);
@@ -148,8 +159,9 @@ fn emitBackward(t: u32, b: u32, k0: u32, acc: vec4<f32>) {
   for (var kk = 0u; kk < TU; kk++) {
     let k = k0 + kk * WG_X;
     if (k >= H) { return; }
-    dz[(t * B + b) * H + k] = dzAt(t, b, k, dhIn, live);
-    dh[dhOut + b * H + k] = select(dh[dhIn + b * H + k], acc[kk], live);
+    let prev = select(dh[dhIn + b * H + k], acc[kk], live);
+    dh[dhOut + b * H + k] = prev;
+    if (t > 0u) { dz[((t - 1u) * B + b) * H + k] = dzFrom(t - 1u, b, k, prev); }
   }
 }
 
@@ -157,33 +169,25 @@ fn emitBackward(t: u32, b: u32, k0: u32, acc: vec4<f32>) {
 fn backwardStep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let t = step.t;
   let b0 = wid.y * TB * WG_Y + lid.y;
-  let k0 = wid.x * TU * WG_X + lid.x;  // this invocation's units of dh_{t-1}, and of dz_t: k0 + kk*WG_X
-  let dhIn = (t % 2u) * B * H;
+  let k0 = wid.x * TU * WG_X + lid.x;  // this invocation's units of dh_{t-1}: k0 + kk*WG_X
   let c0 = min(k0, H - 1u);
   let c1 = min(k0 + WG_X, H - 1u);
   let c2 = min(k0 + 2u * WG_X, H - 1u);
   let c3 = min(k0 + 3u * WG_X, H - 1u);
-  let b_0 = min(b0, B - 1u);
-  let b_1 = min(b0 + WG_Y, B - 1u);
-  let b_2 = min(b0 + 2u * WG_Y, B - 1u);
-  let b_3 = min(b0 + 3u * WG_Y, B - 1u);
-  let l0 = isLive(t, b_0);
-  let l1 = isLive(t, b_1);
-  let l2 = isLive(t, b_2);
-  let l3 = isLive(t, b_3);
+  let at = t * B * H;  // dz_t
+  let r0 = at + min(b0, B - 1u) * H;
+  let r1 = at + min(b0 + WG_Y, B - 1u) * H;
+  let r2 = at + min(b0 + 2u * WG_Y, B - 1u) * H;
+  let r3 = at + min(b0 + 3u * WG_Y, B - 1u) * H;
   var acc0 = vec4<f32>(0.0);
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
 #if ${TB8}
-  let b_4 = min(b0 + 4u * WG_Y, B - 1u);
-  let b_5 = min(b0 + 5u * WG_Y, B - 1u);
-  let b_6 = min(b0 + 6u * WG_Y, B - 1u);
-  let b_7 = min(b0 + 7u * WG_Y, B - 1u);
-  let l4 = isLive(t, b_4);
-  let l5 = isLive(t, b_5);
-  let l6 = isLive(t, b_6);
-  let l7 = isLive(t, b_7);
+  let r4 = at + min(b0 + 4u * WG_Y, B - 1u) * H;
+  let r5 = at + min(b0 + 5u * WG_Y, B - 1u) * H;
+  let r6 = at + min(b0 + 6u * WG_Y, B - 1u) * H;
+  let r7 = at + min(b0 + 7u * WG_Y, B - 1u) * H;
   var acc4 = vec4<f32>(0.0);
   var acc5 = vec4<f32>(0.0);
   var acc6 = vec4<f32>(0.0);
@@ -192,15 +196,15 @@ fn backwardStep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
   // dh_{t-1}[b, k] = sum_j dz_t[b, j] * Wh[k, j]
   for (var j = 0u; j < H; j++) {
     let w = vec4<f32>(whT[j * H + c0], whT[j * H + c1], whT[j * H + c2], whT[j * H + c3]);
-    acc0 = fma(vec4<f32>(dzAt(t, b_0, j, dhIn, l0)), w, acc0);
-    acc1 = fma(vec4<f32>(dzAt(t, b_1, j, dhIn, l1)), w, acc1);
-    acc2 = fma(vec4<f32>(dzAt(t, b_2, j, dhIn, l2)), w, acc2);
-    acc3 = fma(vec4<f32>(dzAt(t, b_3, j, dhIn, l3)), w, acc3);
+    acc0 = fma(vec4<f32>(dz[r0 + j]), w, acc0);
+    acc1 = fma(vec4<f32>(dz[r1 + j]), w, acc1);
+    acc2 = fma(vec4<f32>(dz[r2 + j]), w, acc2);
+    acc3 = fma(vec4<f32>(dz[r3 + j]), w, acc3);
 #if ${TB8}
-    acc4 = fma(vec4<f32>(dzAt(t, b_4, j, dhIn, l4)), w, acc4);
-    acc5 = fma(vec4<f32>(dzAt(t, b_5, j, dhIn, l5)), w, acc5);
-    acc6 = fma(vec4<f32>(dzAt(t, b_6, j, dhIn, l6)), w, acc6);
-    acc7 = fma(vec4<f32>(dzAt(t, b_7, j, dhIn, l7)), w, acc7);
+    acc4 = fma(vec4<f32>(dz[r4 + j]), w, acc4);
+    acc5 = fma(vec4<f32>(dz[r5 + j]), w, acc5);
+    acc6 = fma(vec4<f32>(dz[r6 + j]), w, acc6);
+    acc7 = fma(vec4<f32>(dz[r7 + j]), w, acc7);
 #endif
   }
   emitBackward(t, b0, k0, acc0);

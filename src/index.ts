@@ -12,9 +12,9 @@ export { SequenceClassifier, type ClassifierConfig, type FitOptions, type Progre
 export { ImageDataset, loadMnist, mnistFromFiles, MNIST_FILES, type Mnist, type MnistOptions } from './data/dataset.js';
 export { parseIdxImages, parseIdxLabels } from './data/idx.js';
 export { encodeSafetensors, decodeSafetensors, type Tensor } from './io/safetensors.js';
-export { matmul, colsum, type MatmulShape } from './kernels/matmul.js';
+export { matmul, colsum, matmulSplitK, colsumSplitK, splitCandidates, type MatmulShape, type SplitReduction } from './kernels/matmul.js';
 export { softmaxCrossEntropy } from './kernels/loss.js';
 export { adam, adamConfigBytes, ADAM_CONFIG_BYTES, ADAM_SCHEDULE_BYTES, ADAM_DEFAULTS, type AdamConfig } from './kernels/adam.js';
 export { swap01 } from './kernels/layout.js';
 export { Program } from './gpu/shader.js';
-export { setAutotune, tuningReport, TILES, type Tile, type TuningMode, type TuningChoice } from './tune.js';
+export { setAutotune, tuningReport, variantName, TILES, type Tile, type TuningMode, type TuningChoice, type Variant } from './tune.js';

@@ -7,9 +7,9 @@
 //   dz [T, B, H]  dh [2, B, H] (ping-pong)   dx [T, B, I]
 import { BufferSet } from './gpu/buffers.js';
 import type { Program } from './gpu/shader.js';
-import { colsum, matmul } from './kernels/matmul.js';
+import { colsumSplitK, matmul, matmulSplitK } from './kernels/matmul.js';
 import { swap01 } from './kernels/layout.js';
-import { backwardFused, backwardStep, forwardFused, forwardStep, fusedFits } from './kernels/recurrence.js';
+import { backwardFused, backwardSeed, backwardStep, forwardFused, forwardStep, fusedFits } from './kernels/recurrence.js';
 import { chooseRecurrence, timeKernel, type Recurrence as RecurrenceKind } from './tune.js';
 
 export interface RnnShape {
@@ -58,7 +58,7 @@ export class RnnSchedule {
     private readonly projection: [Program, GPUBindGroup],
     private readonly steps: Recurrence,
     private readonly transposeWh: [Program, GPUBindGroup] | undefined,
-    private readonly gradients: Array<[Program, GPUBindGroup]>,
+    private readonly gradients: Encode[],
   ) {}
 
   static async create(device: GPUDevice, shape: RnnShape, io: RnnBindings): Promise<RnnSchedule> {
@@ -74,16 +74,23 @@ export class RnnSchedule {
       const [projection, transpose, dWx, dWh, dB, dX] = await Promise.all([
         matmul(device, { M: T * B, N: H, K: I, bias: true }, 'rnn.inputProjection'),
         grads && swap01(device, H, H, 1),
-        grads && matmul(device, { M: I, N: H, K: T * B, transA: true }, 'rnn.dWx'),
-        grads && matmul(device, { M: H, N: H, K: T * B, transA: true }, 'rnn.dWh'),
-        grads && colsum(device, T * B, H, false, 'rnn.db'),
+        grads && matmulSplitK(device, { M: I, N: H, K: T * B }, 'rnn.dWx'),
+        grads && matmulSplitK(device, { M: H, N: H, K: T * B }, 'rnn.dWh'),
+        grads && colsumSplitK(device, T * B, H, 'rnn.db'),
         grads && io.dx ? matmul(device, { M: T * B, N: I, K: H, transB: true }, 'rnn.dx') : undefined,
       ]);
-      const gradients: Array<[Program, GPUBindGroup]> = [];
+      const gradients: Encode[] = [];
       if (grads && dWx && dWh && dB) {
-        gradients.push([dWx, dWx.bind(io.x, { buffer: dz }, grads.dwx)], [dWh, dWh.bind({ buffer: hs }, { buffer: dz }, grads.dwh)], [dB, dB.bind({ buffer: dz }, grads.db)]);
+        // The three reductions run one after another, so they share one scratch buffer for their partial sums.
+        const bytes = Math.max(dWx.scratchBytes, dWh.scratchBytes, dB.scratchBytes);
+        const scratch = bytes > 0 ? owned.create('partials', bytes) : undefined;
+        gradients.push(dWx.bind([io.x, { buffer: dz }], grads.dwx, scratch), dWh.bind([{ buffer: hs }, { buffer: dz }], grads.dwh, scratch),
+          dB.bind([{ buffer: dz }], grads.db, scratch));
       }
-      if (dX && io.dx) gradients.push([dX, dX.bind({ buffer: dz }, io.wx, io.dx)]);
+      if (dX && io.dx) {
+        const group = dX.bind({ buffer: dz }, io.wx, io.dx);
+        gradients.push((pass) => dX.encode(pass, group));
+      }
 
       // Both variants of the recurrence read and write the same buffers; Without dOut the backward kernels ignore
       // that binding, and hs is a harmless read-only stand-in for it. The backward kernels read Wh transposed, so
@@ -99,12 +106,17 @@ export class RnnSchedule {
         for (let t = 0; t < T; t++) values[(t * stride) / 4] = t;
         device.queue.writeBuffer(slots, 0, values);
         const step = { buffer: slots, size: 16 };
-        const [fwd, bwd] = await Promise.all([forwardStep(device, s), grads && backwardStep(device, s, !!io.dOut)]);
+        const [fwd, bwd, seed] = await Promise.all([forwardStep(device, s), grads && backwardStep(device, s, !!io.dOut), grads && backwardSeed(device, s, !!io.dOut)]);
         const fwdGroup = fwd.bind(step, io.wh, io.lengths, { buffer: xw }, { buffer: hs }, { buffer: outputs });
-        const bwdGroup = bwd && whT && bwd.bind(step, { buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: dh }, { buffer: dz });
+        const bwdBuffers = whT && [step, { buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: dh }, { buffer: dz }];
+        const bwdGroup = bwd && bwdBuffers && bwd.bind(...bwdBuffers);
+        const seedGroup = seed && bwdBuffers && seed.bind(...bwdBuffers);
         return {
           forward: (pass) => { for (let t = 0; t < T; t++) fwd.encode(pass, fwdGroup, [t * stride]); },
-          backward: bwd && bwdGroup && ((pass) => { for (let t = T - 1; t >= 0; t--) bwd.encode(pass, bwdGroup, [t * stride]); }),
+          backward: bwd && bwdGroup && seed && seedGroup && ((pass) => {
+            seed.encode(pass, seedGroup, [0]);
+            for (let t = T - 1; t >= 0; t--) bwd.encode(pass, bwdGroup, [t * stride]);
+          }),
         };
       };
       const fused = async (): Promise<Recurrence> => {
@@ -184,7 +196,7 @@ export class RnnSchedule {
     if (!this.steps.backward || !this.transposeWh) throw new Error('RnnSchedule: created without grads, so it has no backward pass');
     this.transposeWh[0].encode(pass, this.transposeWh[1]);
     this.steps.backward(pass);
-    for (const [p, g] of this.gradients) p.encode(pass, g);
+    for (const encode of this.gradients) encode(pass);
   }
 
   destroy(): void {

@@ -23,14 +23,25 @@ export const TILES: readonly Tile[] = [
 export type Recurrence = 'per-step' | 'fused';
 export const RECURRENCES: readonly Recurrence[] = ['per-step', 'fused'];
 
-/** 'measure' times every variant of each new kernel shape; 'off' uses the defaults; an object forces variants. */
-export type TuningMode = 'off' | 'measure' | { tile?: Tile; recurrence?: Recurrence };
+/**
+ * Reductions over a long K (the weight gradients, K = T*B) are cut into this many slices, summed afterwards
+ * (split-K): the candidates depend on K (kernels/matmul.ts, splitCandidates).
+ */
+export type Splits = number;
+
+export type Variant = Tile | Recurrence | Splits;
+
+/**
+ * 'measure' times every variant of each new kernel shape; 'off' uses the defaults; an object forces variants
+ * (`splits` is rounded to the nearest count that divides K).
+ */
+export type TuningMode = 'off' | 'measure' | { tile?: Tile; recurrence?: Recurrence; splits?: Splits };
 
 export interface TuningChoice {
   kernel: string;           // e.g. 'matmul 4200x150x28 bias'
-  variant: Tile | Recurrence;
+  variant: Variant;
   ms: number;               // measured time of the chosen variant
-  candidates: Array<{ variant: Tile | Recurrence; ms: number }>;
+  candidates: Array<{ variant: Variant; ms: number }>;
 }
 
 interface DeviceTuning {
@@ -73,12 +84,32 @@ export function chooseRecurrence(device: GPUDevice, key: string, measure: (r: Re
   return choose(device, key, RECURRENCES, forced, measure);
 }
 
-async function choose<V extends Tile | Recurrence>(device: GPUDevice, key: string, variants: readonly V[], forced: V | undefined,
-  measure: (v: V) => Promise<number>): Promise<V> {
+/** Slices for a split-K reduction `key` among `candidates` (the first is the default); `measure` only in 'measure' mode. */
+export function chooseSplit(device: GPUDevice, key: string, candidates: readonly Splits[], measure: (splits: Splits) => Promise<number>,
+  prepare: (splits: Splits) => Promise<unknown>): Promise<Splits> {
+  const mode = stateOf(device).mode;
+  const forced = typeof mode === 'object' ? mode.splits : undefined;
+  return choose(device, key, candidates, forced, measure, prepare);
+}
+
+/** How the train command and the benchmark name a variant: `8x4@16x4` (tile), `fused`, `4 slices`. */
+export function variantName(v: Variant): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return `${v} slice${v === 1 ? '' : 's'}`;
+  return `${v.rows}x${v.cols}@${v.wgX}x${v.wgY}`;
+}
+
+/**
+ * `prepare(v)`, awaited for every variant before the measurements queue up, builds what a variant needs that may
+ * itself be tuned (a split product's tiles): tuning inside a measurement would wait on the queue it runs in.
+ */
+async function choose<V extends Variant>(device: GPUDevice, key: string, variants: readonly V[], forced: V | undefined,
+  measure: (v: V) => Promise<number>, prepare?: (v: V) => Promise<unknown>): Promise<V> {
   const s = stateOf(device);
   if (s.mode !== 'measure') return forced ?? variants[0]!;
   const known = s.choices.get(key);
   if (known) return known.variant as V;
+  if (prepare) await Promise.all(variants.map(prepare));
   const run = s.queue.then(async () => {
     const again = s.choices.get(key);
     if (again) return again.variant as V;

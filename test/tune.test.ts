@@ -1,7 +1,8 @@
 // Every kernel variant the autotuner can pick, against the float64 reference; and the tuner itself.
 import { afterEach, describe, expect, it } from 'vitest';
-import { BufferSet, matmul, readFloats, releaseRnnCache, rnnBackward, rnnForward, setAutotune, TILES, tuningReport, type RnnParams, type Tile } from '../src/index.js';
-import { matmulRef, rnnBackwardRef, rnnForwardRef } from '../src/reference/index.js';
+import { BufferSet, colsumSplitK, matmul, matmulSplitK, readFloats, releaseRnnCache, rnnBackward, rnnForward, setAutotune, splitCandidates, TILES, tuningReport, type RnnParams, type Tile } from '../src/index.js';
+import { nearestDivisor } from '../src/kernels/matmul.js';
+import { colsumRef, matmulRef, rnnBackwardRef, rnnForwardRef } from '../src/reference/index.js';
 import { describeTuning } from '../src/node/train.js';
 import { expectClose, rng, run, testDevice, upload } from './helpers.js';
 
@@ -81,6 +82,94 @@ describe.skipIf(!device)('the fused recurrence (all steps in one dispatch)', () 
       }
     });
   }
+});
+
+describe('split-K slice counts', () => {
+  it('are divisors of K, the default first, each once', () => {
+    expect(splitCandidates(4200)).toEqual([4, 1, 15]);   // slices of 1050, 4200 and 280 rows (T=28, B=150)
+    expect(splitCandidates(67200)).toEqual([64, 1, 280, 16]);
+    expect(splitCandidates(45)).toEqual([1]);
+    expect(splitCandidates(1)).toEqual([1]);
+    for (const K of [4200, 67200, 45, 997, 1024]) for (const s of splitCandidates(K)) expect(K % s, `K ${K}, ${s} slices`).toBe(0);
+    expect(nearestDivisor(997, 4)).toBe(1); // a prime K cannot be split evenly (997 itself is farther from 4)
+    expect(nearestDivisor(45, 6)).toBe(5);
+  });
+});
+
+describe.skipIf(!device)('every split-K variant', () => {
+  afterEach(() => setAutotune(device!, 'off'));
+
+  for (const [M, N, K, accumulate] of [[28, 150, 4200, false], [9, 65, 600, true], [3, 5, 7, false]] as const) {
+    it(`A^T·B ${M}x${N}x${K}${accumulate ? ' accumulate' : ''}: every slice count the tuner can pick, and one more`, async () => {
+      const d = device!;
+      const r = rng(M + N + K);
+      const a = r.floats(K * M), b = r.floats(K * N), c0 = r.floats(M * N);
+      const want = matmulRef(a, b, M, N, K, true, false);
+      if (accumulate) want.forEach((v, i) => (want[i] = v + c0[i]!));
+      for (const splits of [...splitCandidates(K), K]) {
+        const set = new BufferSet(d, 'test');
+        try {
+          const p = await matmulSplitK(d, { M, N, K, accumulate }, 'test', splits);
+          expect(p.splits).toBe(splits);
+          const C = upload(set, c0, 'c');
+          const encode = p.bind([{ buffer: upload(set, a) }, { buffer: upload(set, b) }], { buffer: C }, p.scratchBytes ? set.create('scratch', p.scratchBytes) : undefined);
+          const encoder = d.createCommandEncoder();
+          const pass = encoder.beginComputePass();
+          encode(pass);
+          pass.end();
+          d.queue.submit([encoder.finish()]);
+          expectClose(`A^T·B ${M}x${N}x${K} in ${splits} slices`, await readFloats(d, C, 0, M * N), want, [M, N], 1e-4, 1e-4);
+        } finally {
+          set.destroy();
+        }
+      }
+    });
+  }
+
+  for (const [K, N] of [[4200, 150], [999, 3]] as const) {
+    it(`column sum ${K}x${N}: every slice count the tuner can pick`, async () => {
+      const d = device!;
+      const input = rng(K + N).floats(K * N);
+      for (const splits of [...splitCandidates(K), 3]) {
+        const set = new BufferSet(d, 'test');
+        try {
+          const p = await colsumSplitK(d, K, N, 'test', splits);
+          const out = set.create('out', N * 4);
+          const encode = p.bind([{ buffer: upload(set, input) }], { buffer: out }, p.scratchBytes ? set.create('scratch', p.scratchBytes) : undefined);
+          const encoder = d.createCommandEncoder();
+          const pass = encoder.beginComputePass();
+          encode(pass);
+          pass.end();
+          d.queue.submit([encoder.finish()]);
+          expectClose(`colsum ${K}x${N} in ${p.splits} slices`, await readFloats(d, out, 0, N), colsumRef(input, K, N), [N], 1e-4, 1e-4);
+        } finally {
+          set.destroy();
+        }
+      }
+    });
+  }
+
+  it('a split product without its scratch buffer is refused', async () => {
+    const p = await matmulSplitK(device!, { M: 3, N: 5, K: 8 }, 'test', 2);
+    const set = new BufferSet(device!, 'test');
+    try {
+      expect(() => p.bind([{ buffer: set.create('a', 96) }, { buffer: set.create('b', 160) }], { buffer: set.create('c', 60) })).toThrow(/needs a scratch buffer/);
+    } finally {
+      set.destroy();
+    }
+  });
+
+  it('rnn weight gradients in slices match the reference (the scheduler\'s split-K path)', async () => {
+    for (const splits of [5, 9]) {
+      setAutotune(device!, { splits });
+      const p = rnnParams(9, 5, 3, 65, 3); // K = 45 rows
+      const dState = rng(4).floats(9 * 65);
+      const g = await rnnBackward(device!, p, { dState });
+      const wantG = rnnBackwardRef(p, undefined, dState);
+      for (const k of ['dx', 'dwx', 'dwh', 'db', 'dh0'] as const) expectClose(`${k} (${splits} slices)`, g[k], wantG[k], [g[k].length], 1e-4, 1e-3);
+      await releaseRnnCache(device!);
+    }
+  });
 });
 
 describe.skipIf(!device)('the autotuner', () => {

@@ -3,7 +3,7 @@ import matmulSource from '../../shaders/matmul.wgsl?raw';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
 import { BufferSet } from '../gpu/buffers.js';
 import { program, type Program } from '../gpu/shader.js';
-import { chooseTile, timeKernel, type Tile } from '../tune.js';
+import { chooseSplit, chooseTile, timeKernel, type Tile } from '../tune.js';
 
 export interface MatmulShape {
   M: number;
@@ -66,7 +66,101 @@ async function measure(device: GPUDevice, s: MatmulShape, tile: Tile): Promise<n
   }
 }
 
-/** out[N] = sum over rows of in[rows, N] (+ out). Bind (input, output). */
-export function colsum(device: GPUDevice, rows: number, N: number, accumulate = false, label = 'colsum'): Promise<Program> {
-  return program(device, label, reduceSource, { ROWS: rows, N, ACCUMULATE: accumulate }, 'colsum', ['read', 'storage'], [Math.ceil(N / 64), 1, 1]);
+/** out[N] = sum over rows of in[rows, N] (+ out). Bind (input, output). With `slices` > 1 (dividing rows), see reduce.wgsl. */
+export function colsum(device: GPUDevice, rows: number, N: number, accumulate = false, label = 'colsum', slices = 1): Promise<Program> {
+  return program(device, label, reduceSource, { ROWS: rows / slices, N, ACCUMULATE: accumulate }, 'colsum', ['read', 'storage'], [Math.ceil(N / 64), slices, 1]);
+}
+
+// ---- split-K: products and sums over a long K (the weight gradients, K = T*B rows) ----
+
+type Encode = (pass: GPUComputePassEncoder) => void;
+
+/** A reduction over K cut into `splits` slices: partial results for each slice, then their sum. */
+export interface SplitReduction {
+  readonly splits: number;
+  /** Bytes of scratch for the partial results (0 when not split). */
+  readonly scratchBytes: number;
+  /** Encodes the reduction from `inputs` into `output`; `scratch` (scratchBytes or more) holds the partials. */
+  bind(inputs: GPUBufferBinding[], output: GPUBufferBinding, scratch?: GPUBuffer): Encode;
+}
+
+/**
+ * How many slices to cut a reduction over K rows into; the first is the default. A slice of about a thousand rows
+ * keeps its rows in cache on the CPU adapters (one long K read by every workgroup does not: the sweep over steps grew
+ * faster than linearly until the weight gradients were split) and gives a GPU `splits` times as many workgroups.
+ */
+export function splitCandidates(K: number): number[] {
+  const near = (rows: number) => nearestDivisor(K, Math.max(1, Math.round(K / rows)));
+  return [...new Set([near(1024), 1, near(256), near(4096)])];
+}
+
+/** The divisor of K closest to `target` (at least 1). */
+export function nearestDivisor(K: number, target: number): number {
+  target = Math.max(1, Math.round(target));
+  for (let d = 0; ; d++) {
+    if (target - d >= 1 && K % (target - d) === 0) return target - d;
+    if (K % (target + d) === 0) return target + d;
+  }
+}
+
+/**
+ * C[M, N] = A^T·B (+ C), A stored [K, M] and B [K, N], with K cut into slices: one batched product of the slices
+ * into scratch [splits, M, N], then a column sum over the slices into C. `splits` (rounded to a divisor of K) defaults to the tuner's choice.
+ */
+export async function matmulSplitK(device: GPUDevice, s: { M: number; N: number; K: number; accumulate?: boolean }, label = 'matmul', splits?: number): Promise<SplitReduction> {
+  const { M, N, K } = s;
+  const S = nearestDivisor(K, splits ?? await chooseSplit(device, `${label} ${M}x${N}x${K} transA${s.accumulate ? ' accumulate' : ''}`,
+    splitCandidates(K), (n) => measureSplit(device, (m) => matmulSplitK(device, s, 'autotune', m), n, [K * M, K * N], M * N),
+    (n) => matmulSplitK(device, s, 'autotune', n)));
+  if (S === 1) {
+    const p = await matmul(device, { M, N, K, transA: true, accumulate: s.accumulate }, label);
+    return { splits: 1, scratchBytes: 0, bind: ([a, b], c) => { const g = p.bind(a!, b!, c); return (pass) => p.encode(pass, g); } };
+  }
+  const KS = K / S;
+  const [product, sum] = await Promise.all([
+    matmul(device, { M, N, K: KS, transA: true, batch: S, strideA: KS * M, strideB: KS * N, strideC: M * N }, `${label} (slices)`),
+    colsum(device, S, M * N, s.accumulate, `${label} (sum of slices)`),
+  ]);
+  return {
+    splits: S,
+    scratchBytes: S * M * N * 4,
+    bind: ([a, b], c, scratch) => {
+      if (!scratch) throw new Error(`${label}: split ${S} ways, it needs a scratch buffer`);
+      const [g1, g2] = [product.bind(a!, b!, { buffer: scratch }), sum.bind({ buffer: scratch }, c)];
+      return (pass) => { product.encode(pass, g1); sum.encode(pass, g2); };
+    },
+  };
+}
+
+/** out[N] = sum over K rows of in[K, N], in `splits` slices then their sum; `splits` defaults to the tuner's choice. */
+export async function colsumSplitK(device: GPUDevice, K: number, N: number, label = 'colsum', splits?: number): Promise<SplitReduction> {
+  const S = nearestDivisor(K, splits ?? await chooseSplit(device, `${label} colsum ${K}x${N}`, splitCandidates(K),
+    (n) => measureSplit(device, (m) => colsumSplitK(device, K, N, 'autotune', m), n, [K * N], N), async () => undefined));
+  if (S === 1) {
+    const p = await colsum(device, K, N, false, label);
+    return { splits: 1, scratchBytes: 0, bind: ([input], out) => { const g = p.bind(input!, out); return (pass) => p.encode(pass, g); } };
+  }
+  const [partial, sum] = await Promise.all([colsum(device, K, N, false, `${label} (slices)`, S), colsum(device, S, N, false, `${label} (sum of slices)`)]);
+  return {
+    splits: S,
+    scratchBytes: S * N * 4,
+    bind: ([input], out, scratch) => {
+      if (!scratch) throw new Error(`${label}: split ${S} ways, it needs a scratch buffer`);
+      const [g1, g2] = [partial.bind(input!, { buffer: scratch }), sum.bind({ buffer: scratch }, out)];
+      return (pass) => { partial.encode(pass, g1); sum.encode(pass, g2); };
+    },
+  };
+}
+
+/** One run of a split reduction in `splits` slices, on scratch buffers of `inputs` and `outputs` floats. */
+async function measureSplit(device: GPUDevice, make: (splits: number) => Promise<SplitReduction>, splits: number, inputs: number[], outputs: number): Promise<number> {
+  const r = await make(splits);
+  const set = new BufferSet(device, 'autotune');
+  try {
+    const encode = r.bind(inputs.map((n) => ({ buffer: set.create('in', n * 4) })), { buffer: set.create('out', outputs * 4) },
+      r.scratchBytes > 0 ? set.create('scratch', r.scratchBytes) : undefined);
+    return await timeKernel(device, encode);
+  } finally {
+    set.destroy();
+  }
 }

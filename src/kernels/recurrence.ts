@@ -2,8 +2,8 @@
 import source from '../../shaders/recurrence.wgsl?raw';
 import fusedSource from '../../shaders/recurrence_fused.wgsl?raw';
 import { BufferSet } from '../gpu/buffers.js';
-import { program, type Program } from '../gpu/shader.js';
-import { chooseTile, timeKernel, type Tile } from '../tune.js';
+import { grid1d, program, type Program } from '../gpu/shader.js';
+import { chooseTile, TILES, timeKernel, type Tile } from '../tune.js';
 
 export interface RecurrenceShape {
   steps: number;
@@ -35,6 +35,14 @@ export async function forwardStep(device: GPUDevice, s: RecurrenceShape, tile?: 
 export async function backwardStep(device: GPUDevice, s: RecurrenceShape, dOut: boolean, tile?: Tile): Promise<Program> {
   const chosen = tile ?? await chooseTile(device, `rnn.backwardStep ${s.batch}x${s.units}${dOut ? ' dOut' : ''}`, (t) => measure(device, s, t, false, dOut));
   return program(device, 'rnn.backwardStep', source, defines(s, chosen, false, dOut), 'backwardStep', [...BACKWARD_KINDS], workgroups(s, chosen));
+}
+
+/**
+ * dz_{T-1} from dState (in dh[(T-1) % 2]), before the first backward step: each step then finds its dz ready-made
+ * and leaves the next one's. Bind as backwardStep; encode with any step's dynamic offset.
+ */
+export function backwardSeed(device: GPUDevice, s: RecurrenceShape, dOut: boolean): Promise<Program> {
+  return program(device, 'rnn.backwardSeed', source, defines(s, TILES[0]!, false, dOut), 'backwardSeed', [...BACKWARD_KINDS], grid1d(s.batch * s.units, 64));
 }
 
 /** One step (t = 0) in variant `tile`, on scratch buffers. */

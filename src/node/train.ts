@@ -2,7 +2,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { adapterName } from '../gpu/device.js';
 import { SequenceClassifier, type Progress } from '../model.js';
-import { setAutotune, tuningReport, type Recurrence, type Tile } from '../tune.js';
+import { setAutotune, tuningReport, variantName } from '../tune.js';
 import { getDevice } from './device.js';
 import { loadMnist } from './mnist.js';
 
@@ -117,9 +117,8 @@ function formatSeconds(s: number): string {
 
 /** One line per kernel shape the tuner timed: the variant it chose, its time and the default's. */
 export function describeTuning(device: GPUDevice): string[] {
-  const name = (v: Tile | Recurrence) => (typeof v === 'string' ? v : `${v.rows}x${v.cols}@${v.wgX}x${v.wgY}`);
   return tuningReport(device).map((c) =>
-    `autotune: ${c.kernel}: ${name(c.variant)} ${c.ms.toFixed(2)} ms (default ${name(c.candidates[0]!.variant)} ${c.candidates[0]!.ms.toFixed(2)} ms)`);
+    `autotune: ${c.kernel}: ${variantName(c.variant)} ${c.ms.toFixed(2)} ms (default ${variantName(c.candidates[0]!.variant)} ${c.candidates[0]!.ms.toFixed(2)} ms)`);
 }
 
 /** Writes `bytes` to a temporary file beside `path`, then renames it into place: no half-written checkpoints. */
