@@ -1,6 +1,7 @@
 // Records the unrolled RNN into command buffers: the input projection for all steps as one matmul, the T forward
-// steps (one dispatch each, or all in one fused dispatch), the T backward steps in reverse, then the weight
-// gradients as single matmuls over all T*B rows. Everything is built once per shape; encoding allocates nothing and reads nothing back.
+// steps (one dispatch each, or all in one fused dispatch), the T backward steps in reverse, then the weight and
+// bias gradients as reductions over all T*B rows, each cut into K-slices whose partial sums are then added (split-K,
+// kernels/matmul.ts). Everything is built once per shape; encoding allocates nothing and reads nothing back.
 //
 // Layouts (T steps, B batch, I inputs, H units), time-major inside:
 //   x [T, B, I]   xw [T, B, H]   hs [T+1, B, H] (hs[0] = h0, hs[T] = final state)   outputs [B, T, H]

@@ -86,9 +86,11 @@ describe.skipIf(!device)('the fused recurrence (all steps in one dispatch)', () 
 
 describe('split-K slice counts', () => {
   it('are divisors of K, the default first, each once', () => {
-    expect(splitCandidates(4200)).toEqual([4, 1, 15]);   // slices of 1050, 4200 and 280 rows (T=28, B=150)
-    expect(splitCandidates(67200)).toEqual([64, 1, 280, 16]);
+    expect(splitCandidates(4200)).toEqual([4, 15]);   // slices of 1050 and 280 rows (T=28, B=150)
+    expect(splitCandidates(67200)).toEqual([64, 280]);
+    expect(splitCandidates(2000)).toEqual([2, 1, 8]);
     expect(splitCandidates(45)).toEqual([1]);
+    expect(splitCandidates(997)).toEqual([1]);
     expect(splitCandidates(1)).toEqual([1]);
     for (const K of [4200, 67200, 45, 997, 1024]) for (const s of splitCandidates(K)) expect(K % s, `K ${K}, ${s} slices`).toBe(0);
     expect(nearestDivisor(997, 4)).toBe(1); // a prime K cannot be split evenly (997 itself is farther from 4)
@@ -100,13 +102,13 @@ describe.skipIf(!device)('every split-K variant', () => {
   afterEach(() => setAutotune(device!, 'off'));
 
   for (const [M, N, K, accumulate] of [[28, 150, 4200, false], [9, 65, 600, true], [3, 5, 7, false]] as const) {
-    it(`A^T·B ${M}x${N}x${K}${accumulate ? ' accumulate' : ''}: every slice count the tuner can pick, and one more`, async () => {
+    it(`A^T·B ${M}x${N}x${K}${accumulate ? ' accumulate' : ''}: every slice count the tuner can pick, no split, and one slice a row`, async () => {
       const d = device!;
       const r = rng(M + N + K);
       const a = r.floats(K * M), b = r.floats(K * N), c0 = r.floats(M * N);
       const want = matmulRef(a, b, M, N, K, true, false);
       if (accumulate) want.forEach((v, i) => (want[i] = v + c0[i]!));
-      for (const splits of [...splitCandidates(K), K]) {
+      for (const splits of new Set([...splitCandidates(K), 1, K])) {
         const set = new BufferSet(d, 'test');
         try {
           const p = await matmulSplitK(d, { M, N, K, accumulate }, 'test', splits);
@@ -130,7 +132,7 @@ describe.skipIf(!device)('every split-K variant', () => {
     it(`column sum ${K}x${N}: every slice count the tuner can pick`, async () => {
       const d = device!;
       const input = rng(K + N).floats(K * N);
-      for (const splits of [...splitCandidates(K), 3]) {
+      for (const splits of new Set([...splitCandidates(K), 1, 3])) {
         const set = new BufferSet(d, 'test');
         try {
           const p = await colsumSplitK(d, K, N, 'test', splits);
@@ -173,6 +175,35 @@ describe.skipIf(!device)('every split-K variant', () => {
 });
 
 describe.skipIf(!device)('the autotuner', () => {
+  it('times every slice count of a split-K reduction, keeps the fastest, and the product is still right', async () => {
+    const d = device!;
+    setAutotune(d, 'measure');
+    const set = new BufferSet(d, 'test');
+    try {
+      const [M, N, K] = [5, 7, 2400];
+      const r = rng(13);
+      const a = r.floats(K * M), b = r.floats(K * N);
+      const p = await matmulSplitK(d, { M, N, K }, 'test.dW');
+      const choice = tuningReport(d).find((c) => c.kernel === 'test.dW 5x7x2400 transA');
+      expect(choice, 'a report entry for the split').toBeDefined();
+      expect(choice!.candidates.map((c) => c.variant)).toEqual(splitCandidates(K));
+      expect(choice!.variant).toBe(p.splits);
+      expect(choice!.ms).toBe(Math.min(...choice!.candidates.map((c) => c.ms)));
+      const C = set.create('c', M * N * 4);
+      const encode = p.bind([{ buffer: upload(set, a) }, { buffer: upload(set, b) }], { buffer: C }, p.scratchBytes ? set.create('scratch', p.scratchBytes) : undefined);
+      const encoder = d.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      encode(pass);
+      pass.end();
+      d.queue.submit([encoder.finish()]);
+      expectClose('split-K (tuned)', await readFloats(d, C, 0, M * N), matmulRef(a, b, M, N, K, true, false), [M, N], 1e-4, 1e-4);
+      expect(describeTuning(d)).toContainEqual(expect.stringMatching(/^autotune: test\.dW 5x7x2400 transA: \d+ slices? [\d.]+ ms \(default 2 slices [\d.]+ ms\)$/));
+    } finally {
+      set.destroy();
+      setAutotune(d, 'off');
+    }
+  });
+
   it('times every variant once per shape, keeps the fastest, reports it, and the result is still right', async () => {
     const d = device!;
     setAutotune(d, 'measure');
