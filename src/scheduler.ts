@@ -41,6 +41,14 @@ export interface RnnBindings {
 
 type Encode = (pass: GPUComputePassEncoder) => void;
 
+/** One part of the schedule, encodable alone: what `npm run bench -- --profile` times. */
+export interface Phase {
+  name: string;
+  /** Floating-point operations of one run (a multiply-add counts 2). */
+  flops: number;
+  encode: Encode;
+}
+
 /** The recurrence in one of its variants: how to encode its forward and backward steps. */
 interface Recurrence {
   forward: Encode;
@@ -59,7 +67,7 @@ export class RnnSchedule {
     private readonly projection: [Program, GPUBindGroup],
     private readonly steps: Recurrence,
     private readonly transposeWh: [Program, GPUBindGroup] | undefined,
-    private readonly gradients: Encode[],
+    private readonly gradients: Phase[],
   ) {}
 
   static async create(device: GPUDevice, shape: RnnShape, io: RnnBindings): Promise<RnnSchedule> {
@@ -80,17 +88,19 @@ export class RnnSchedule {
         grads && colsumSplitK(device, T * B, H, 'rnn.db'),
         grads && io.dx ? matmul(device, { M: T * B, N: I, K: H, transB: true }, 'rnn.dx') : undefined,
       ]);
-      const gradients: Encode[] = [];
+      const gradients: Phase[] = [];
       if (grads && dWx && dWh && dB) {
         // The three reductions run one after another, so they share one scratch buffer for their partial sums.
         const bytes = Math.max(dWx.scratchBytes, dWh.scratchBytes, dB.scratchBytes);
         const scratch = bytes > 0 ? owned.create('partials', bytes) : undefined;
-        gradients.push(dWx.bind([io.x, { buffer: dz }], grads.dwx, scratch), dWh.bind([{ buffer: hs }, { buffer: dz }], grads.dwh, scratch),
-          dB.bind([{ buffer: dz }], grads.db, scratch));
+        gradients.push(
+          { name: 'dWx', flops: 2 * T * B * I * H, encode: dWx.bind([io.x, { buffer: dz }], grads.dwx, scratch) },
+          { name: 'dWh', flops: 2 * T * B * H * H, encode: dWh.bind([{ buffer: hs }, { buffer: dz }], grads.dwh, scratch) },
+          { name: 'db', flops: T * B * H, encode: dB.bind([{ buffer: dz }], grads.db, scratch) });
       }
       if (dX && io.dx) {
         const group = dX.bind({ buffer: dz }, io.wx, io.dx);
-        gradients.push((pass) => dX.encode(pass, group));
+        gradients.push({ name: 'dx', flops: 2 * T * B * H * I, encode: (pass) => dX.encode(pass, group) });
       }
 
       // Both variants of the recurrence read and write the same buffers; Without dOut the backward kernels ignore
@@ -197,7 +207,26 @@ export class RnnSchedule {
     if (!this.steps.backward || !this.transposeWh) throw new Error('RnnSchedule: created without grads, so it has no backward pass');
     this.transposeWh[0].encode(pass, this.transposeWh[1]);
     this.steps.backward(pass);
-    for (const encode of this.gradients) encode(pass);
+    for (const g of this.gradients) g.encode(pass);
+  }
+
+  /**
+   * The parts of a forward and backward pass in order, each encodable alone, for timing them one by one. Each reads
+   * what the parts before it leave; run alone, a part reads whatever is there, which costs the same.
+   */
+  phases(): Phase[] {
+    const { batch: B, steps: T, inputs: I, units: H } = this.shape;
+    const steps = 2 * T * B * H * H;
+    const list: Phase[] = [
+      { name: 'input projection', flops: 2 * T * B * I * H, encode: (pass) => this.projection[0].encode(pass, this.projection[1]) },
+      { name: `forward steps (${this.recurrence})`, flops: steps, encode: this.steps.forward },
+    ];
+    if (this.steps.backward && this.transposeWh) {
+      const [p, g] = this.transposeWh;
+      list.push({ name: 'transpose Wh', flops: 0, encode: (pass) => p.encode(pass, g) },
+        { name: `backward steps (${this.recurrence})`, flops: steps, encode: this.steps.backward }, ...this.gradients);
+    }
+    return list;
   }
 
   destroy(): void {

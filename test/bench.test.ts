@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist, SequenceClassifier } from '../src/node/index.js';
 import { appendMarkdown, DEFAULTS, formatMarkdown, parseBenchArgs, ratios, sweepCsv, sweepSvg } from '../src/node/bench.js';
 import { percentile, rowSequences, sweepSizes, trainingFlopsPerSequence, type BenchRecord } from '../src/node/bench-core.js';
+import { formatProfile, profileRnn } from '../src/node/profile.js';
 import { testDevice } from './helpers.js';
 
 const device = await testDevice();
@@ -36,6 +37,7 @@ describe('parseBenchArgs', () => {
       markdown: 'B.md', from: 'r.jsonl', adapter: 'lavapipe', pages: 'p',
     });
     expect(parseBenchArgs(['-h'])).toBe('help');
+    expect(parseBenchArgs(['--profile', '--batch', '4'])).toMatchObject({ profile: true, batch: 4 });
   });
   it('rejects bad flags, naming them', () => {
     expect(() => parseBenchArgs(['--timed', '0'])).toThrow('--timed expects an integer >= 1, got 0');
@@ -45,6 +47,28 @@ describe('parseBenchArgs', () => {
     expect(() => parseBenchArgs(['--sweep-batch', '1,,2'])).toThrow('--sweep-batch expects an integer >= 1, got ');
     expect(() => parseBenchArgs(['--markdown'])).toThrow('--markdown expects a file name, got nothing');
     expect(() => parseBenchArgs(['--fast'])).toThrow('unknown option --fast');
+  });
+});
+
+describe.skipIf(!device)('--profile: the RNN pass phase by phase', () => {
+  it('times every phase of the schedule training uses, with shares and rates that add up', async () => {
+    const { records, tuning } = await profileRnn(device!, { batch: 5, steps: 3, units: 7 }, 4);
+    expect(records.map((r) => r.phase)).toEqual(['input projection', 'forward steps (per-step)', 'transpose Wh', 'backward steps (per-step)', 'dWx', 'dWh', 'db', 'sum']);
+    for (const r of records) {
+      expect(r.ms, r.phase).toBeGreaterThan(0);
+      expect(r).toMatchObject({ mode: 'profile', batch: 5, steps: 3, units: 7, inputs: 4 });
+    }
+    const parts = records.slice(0, -1), sum = records.at(-1)!;
+    expect(parts.reduce((a, r) => a + r.share, 0)).toBeCloseTo(1, 2);
+    expect(sum.ms).toBeCloseTo(parts.reduce((a, r) => a + r.ms, 0), 1);
+    expect(records.find((r) => r.phase === 'transpose Wh')!.gflops).toBeNull();
+    // FLOPs of the forward steps: 2 T B H H, over its time.
+    const fwd = records.find((r) => r.phase.startsWith('forward'))!;
+    expect(fwd.gflops! / (2 * 3 * 5 * 7 * 7 / fwd.ms / 1e6)).toBeCloseTo(1, 1);
+    const text = formatProfile(records);
+    expect(text).toMatch(/^RNN forward \+ backward, batch 5, 3 steps, 4 inputs, 7 units, on /);
+    for (const r of records) expect(text).toContain(r.phase);
+    expect(Array.isArray(tuning)).toBe(true);
   });
 });
 
@@ -232,6 +256,18 @@ describe.skipIf(!device || !haveChromium)('npm run bench, end to end (tiny setti
     expect(sweep.every((r) => r.mode === 'sweep' && r.step_ms_p50! > 0 && r.infer_seq_per_s === undefined)).toBe(true);
     expect(readFileSync(join(out, 'sweep.csv'), 'utf8').trim().split('\n')).toHaveLength(7);
     expect(readFileSync(join(out, 'sweep.svg'), 'utf8')).toContain('ms per step vs steps');
+  }, 120_000);
+
+  it('--profile through the CLI: the phase table, JSON lines; alone only', () => {
+    const run = spawnSync('node', ['dist/bench.js', '--profile', '--batch', '4', '--steps', '3', '--units', '8', '--json'], { encoding: 'utf8', timeout: 120_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const phases = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { mode: string; phase: string; ms: number });
+    expect(phases.map((p) => p.phase)).toContain('dWh');
+    expect(phases.every((p) => p.mode === 'profile' && p.ms > 0)).toBe(true);
+    expect(run.stderr).toMatch(/RNN forward \+ backward, batch 4, 3 steps, 28 inputs, 8 units/);
+    const both = spawnSync('node', ['dist/bench.js', '--profile', '--sweep'], { encoding: 'utf8' });
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('--profile runs alone');
   }, 120_000);
 
   it('bad flags: usage on stderr and exit code 2, before any browser or GPU work', () => {

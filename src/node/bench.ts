@@ -16,6 +16,7 @@ import {
 import { getDevice } from './device.js';
 import { setAutotune } from '../tune.js';
 import { mnistDirectory } from './mnist.js';
+import { formatProfile, runProfile } from './profile.js';
 
 export const SYSTEMS = ['webgpu-rnn', 'tfjs', 'tfjs-wasm', 'node'] as const;
 export type System = (typeof SYSTEMS)[number];
@@ -33,6 +34,8 @@ export interface BenchArgs {
   matmul: boolean;
   matmulSize: number;
   sweep: boolean;
+  /** Instead of the comparison: time each phase of the RNN's forward and backward pass in Node (profile.ts). */
+  profile: boolean;
   sweepBatch: number[];
   sweepSteps: number[];
   sweepUnits: number[];
@@ -48,7 +51,7 @@ export interface BenchArgs {
 
 export const DEFAULTS: BenchArgs = {
   json: false, batch: 150, steps: 28, units: 150, warmup: 2, timed: 10, inferImages: 1000, inferBatch: 1000,
-  systems: [...SYSTEMS], matmul: true, matmulSize: 1024, sweep: false, sweepBatch: [1, 16, 150, 1024], sweepSteps: [28, 112, 448],
+  systems: [...SYSTEMS], matmul: true, matmulSize: 1024, sweep: false, profile: false, sweepBatch: [1, 16, 150, 1024], sweepSteps: [28, 112, 448],
   sweepUnits: [64, 150, 512], sweepWarmup: 1, sweepTimed: 2, out: 'bench-results', pages: 'dist-demo',
 };
 
@@ -69,6 +72,8 @@ TensorFlow.js on the same WebGPU adapter in headless Chromium, and with this run
   --matmul-size N      its M = N = K (default ${DEFAULTS.matmulSize})
   --sweep              instead: time per step against batch, steps and units, one varied at a time around
                        --batch/--steps/--units; writes <out>/sweep.csv and <out>/sweep.svg
+  --profile            instead: time each phase of the RNN's forward and backward pass (input projection, steps,
+                       weight gradients) at --batch/--steps/--units, in Node; with --json, one JSON line a phase
   --sweep-batch LIST   (default ${DEFAULTS.sweepBatch.join(',')})
   --sweep-steps LIST   (default ${DEFAULTS.sweepSteps.join(',')})
   --sweep-units LIST   (default ${DEFAULTS.sweepUnits.join(',')})
@@ -127,6 +132,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
       case '--no-matmul': args.matmul = false; break;
       case '--matmul-size': args.matmulSize = integer(flag, value(), 1); break;
       case '--sweep': args.sweep = true; break;
+      case '--profile': args.profile = true; break;
       case '--sweep-batch': args.sweepBatch = list(flag, value()); break;
       case '--sweep-steps': args.sweepSteps = list(flag, value()); break;
       case '--sweep-units': args.sweepUnits = list(flag, value()); break;
@@ -541,6 +547,23 @@ export async function main(argv: string[]): Promise<number> {
   }
   const log = (line: string) => console.error(line);
   const started = performance.now();
+  if (args.profile) {
+    if (args.sweep || args.from || args.markdown) {
+      console.error(`bench: --profile runs alone: not with --sweep, --from or --markdown\n${USAGE}`);
+      return 2;
+    }
+    const { records, tuning } = await runProfile({ batch: args.batch, steps: args.steps, units: args.units }, args.adapter, log);
+    for (const t of tuning) log(`node: autotune: ${t}`);
+    const table = `\n${formatProfile(records)}`;
+    if (args.json) {
+      process.stderr.write(table);
+      for (const r of records) console.log(JSON.stringify(r));
+    } else {
+      process.stdout.write(table);
+    }
+    log(`bench: finished in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    return 0;
+  }
   const { records, errors } = args.from ? { records: readRecords(args.from), errors: [] as string[] } : await runBenchmark(args, log);
   const table = formatText(records);
   if (args.json) {

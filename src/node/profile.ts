@@ -1,0 +1,89 @@
+// `npm run bench -- --profile`: where the time of the RNN's forward and backward pass goes, phase by phase, on the
+// Node adapter. The schedule is the one training uses (RnnSchedule, variants chosen by the autotuner); each phase
+// (scheduler.ts, RnnSchedule.phases) is timed alone with the tuner's timer: the fastest of a few runs after a warm-up.
+import { adapterName } from '../gpu/device.js';
+import { BufferSet } from '../gpu/buffers.js';
+import { Random } from '../random.js';
+import { RnnSchedule } from '../scheduler.js';
+import { setAutotune, timeKernel, tuningReport, variantName } from '../tune.js';
+import { round, type ModelSize } from './bench-core.js';
+import { getDevice } from './device.js';
+
+export interface PhaseRecord {
+  mode: 'profile';
+  phase: string;
+  ms: number;
+  /** This phase's share of the sum of all phases. */
+  share: number;
+  /** Its arithmetic rate; null for phases that only move data. */
+  gflops: number | null;
+  batch: number;
+  steps: number;
+  units: number;
+  inputs: number;
+  adapter: string;
+  date: string;
+}
+
+/** Times each phase of a forward + backward pass of a `size` RNN (28 inputs a step) on `device`. */
+export async function profileRnn(device: GPUDevice, size: ModelSize, inputs = 28): Promise<{ records: PhaseRecord[]; tuning: string[] }> {
+  const { batch: B, steps: T, units: H } = size;
+  const I = inputs;
+  const set = new BufferSet(device, 'profile');
+  try {
+    const random = new Random(1);
+    const filled = (name: string, n: number, limit: number) => {
+      const buffer = set.create(name, n * 4);
+      device.queue.writeBuffer(buffer, 0, random.uniform(n, limit));
+      return { buffer };
+    };
+    const lengths = set.create('lengths', B * 4);
+    device.queue.writeBuffer(lengths, 0, new Int32Array(B).fill(T));
+    const schedule = await RnnSchedule.create(device, { batch: B, steps: T, inputs: I, units: H }, {
+      x: filled('x', T * B * I, 1), wx: filled('wx', I * H, 0.15), wh: filled('wh', H * H, 0.15), b: filled('b', H, 0.1),
+      lengths: { buffer: lengths },
+      grads: { dwx: { buffer: set.create('dwx', I * H * 4) }, dwh: { buffer: set.create('dwh', H * H * 4) }, db: { buffer: set.create('db', H * 4) } },
+    });
+    try {
+      const times: Array<{ name: string; flops: number; ms: number }> = [];
+      for (const p of schedule.phases()) times.push({ name: p.name, flops: p.flops, ms: await timeKernel(device, p.encode, 3) });
+      const total = times.reduce((a, t) => a + t.ms, 0);
+      const flops = times.reduce((a, t) => a + t.flops, 0);
+      const date = new Date().toISOString();
+      const base = { mode: 'profile' as const, batch: B, steps: T, units: H, inputs: I, adapter: adapterName(device), date };
+      const records: PhaseRecord[] = times.map((t) => ({
+        ...base, phase: t.name, ms: round(t.ms), share: round(t.ms / total, 3), gflops: t.flops > 0 ? round(t.flops / t.ms / 1e6, 3) : null,
+      }));
+      records.push({ ...base, phase: 'sum', ms: round(total), share: 1, gflops: round(flops / total / 1e6, 3) });
+      const tuning = tuningReport(device).map((c) => `${c.kernel}: ${variantName(c.variant)}`);
+      return { records, tuning };
+    } finally {
+      schedule.destroy();
+    }
+  } finally {
+    set.destroy();
+  }
+}
+
+/** The profile as a text table. */
+export function formatProfile(records: PhaseRecord[]): string {
+  const first = records[0];
+  if (!first) return '';
+  const head = `RNN forward + backward, batch ${first.batch}, ${first.steps} steps, ${first.inputs} inputs, ${first.units} units, on ${first.adapter}`;
+  const rows = [['phase', 'ms', 'share', 'GFLOP/s'], ...records.map((r) => [r.phase, r.ms.toFixed(r.ms < 10 ? 2 : 1), `${(r.share * 100).toFixed(1)}%`, r.gflops === null ? '-' : r.gflops.toFixed(2)])];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  return [head, line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n') + '\n';
+}
+
+/** `npm run bench -- --profile`: tunes as training does, then times each phase. */
+export async function runProfile(size: ModelSize, adapter: string | undefined, log: (line: string) => void): Promise<{ records: PhaseRecord[]; tuning: string[] }> {
+  const device = await getDevice({ adapter, log: (l) => log(`node: ${l}`) });
+  try {
+    setAutotune(device, 'measure'); // as `npm run train` does
+    log(`node: profiling batch ${size.batch}, ${size.steps} steps, ${size.units} units (tuning first)`);
+    return await profileRnn(device, size);
+  } finally {
+    device.destroy();
+  }
+}
