@@ -115,9 +115,16 @@ describe('reports', () => {
   ];
   it('ratios: webgpu-rnn / tfjs on the same adapter and size', () => {
     expect(ratios(records)).toEqual([
-      { size: '150x28x150', adapter: 'google/swiftshader', vs: 'tfjs webgpu', train: 3, infer: 3 },
-      { size: '150x28x150', adapter: 'google/swiftshader', vs: 'tfjs wasm', train: 0.5, infer: 1.5 },
+      { runtime: 'chromium', size: '150x28x150', adapter: 'google/swiftshader', vs: 'tfjs webgpu', train: 3, infer: 3 },
+      { runtime: 'chromium', size: '150x28x150', adapter: 'google/swiftshader', vs: 'tfjs wasm', train: 0.5, infer: 1.5 },
     ]);
+  });
+  it('ratios: webgpu-rnn in Node against TF.js wasm (not against TF.js on a browser adapter)', () => {
+    const node: BenchRecord = { ...records[0]!, runtime: 'node', adapter: 'mesa/software', train_seq_per_s: 660, infer_seq_per_s: 1200 };
+    expect(ratios([...records, node]).filter((q) => q.runtime === 'node')).toEqual([
+      { runtime: 'node', size: '150x28x150', adapter: 'mesa/software', vs: 'tfjs wasm', train: 1.1, infer: 2 },
+    ]);
+    expect(formatMarkdown([...records, node], { command: 'npm run bench' })).toContain('- webgpu-rnn in node / tfjs wasm in chromium (150x28x150, mesa/software against the CPU): training x1.10, inference x2.00');
   });
   it('markdown: a section under one "## npm run bench" heading, appended, earlier text kept', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'bench-')), 'BENCHMARKS.md');

@@ -353,14 +353,17 @@ const fmt = (x: number | null | undefined, digits = 1) => (x === undefined || x 
 const pct = (x: number | null | undefined) => (x === undefined || x === null ? '-' : `${(x * 100).toFixed(x < 0.01 ? 2 : 1)}%`);
 const sameSize = (a: BenchRecord, b: BenchRecord) => a.batch === b.batch && a.steps === b.steps && a.units === b.units;
 
-/** webgpu-rnn / tfjs in Chromium on the same adapter and size: training and inference throughput ratios. */
+/**
+ * webgpu-rnn / tfjs at the same size: in Chromium against TF.js on the same adapter and against its wasm backend; in
+ * Node against TF.js wasm (the fastest way to train without a GPU that it has to beat). Training and inference ratios.
+ */
 export function ratios(records: BenchRecord[]) {
-  const out: Array<{ size: string; adapter: string; vs: string; train: number; infer?: number }> = [];
-  for (const ours of records.filter((r) => r.system === 'webgpu-rnn' && r.runtime === 'chromium' && r.mode === 'model')) {
+  const out: Array<{ runtime: 'chromium' | 'node'; size: string; adapter: string; vs: string; train: number; infer?: number }> = [];
+  for (const ours of records.filter((r) => r.system === 'webgpu-rnn' && r.mode === 'model')) {
     for (const theirs of records.filter((r) => r.system === 'tfjs' && r.mode === 'model' && sameSize(r, ours))) {
-      if (theirs.backend === 'webgpu' && theirs.adapter !== ours.adapter) continue;
+      if (theirs.backend === 'webgpu' && (theirs.adapter !== ours.adapter || ours.runtime !== 'chromium')) continue;
       out.push({
-        size: `${ours.batch}x${ours.steps}x${ours.units}`, adapter: ours.adapter, vs: `tfjs ${theirs.backend}`,
+        runtime: ours.runtime, size: `${ours.batch}x${ours.steps}x${ours.units}`, adapter: ours.adapter, vs: `tfjs ${theirs.backend}`,
         train: ours.train_seq_per_s! / theirs.train_seq_per_s!,
         ...(ours.infer_seq_per_s && theirs.infer_seq_per_s ? { infer: ours.infer_seq_per_s / theirs.infer_seq_per_s } : {}),
       });
@@ -407,7 +410,9 @@ function sweepTable(records: BenchRecord[]): string[][] {
 }
 
 function ratioLines(records: BenchRecord[]): string[] {
-  return ratios(records).map((q) => `webgpu-rnn / ${q.vs} (chromium, ${q.size}, ${q.vs.endsWith('wasm') ? `${q.adapter} against the CPU` : q.adapter}): ` +
+  return ratios(records).map((q) => (q.runtime === 'chromium'
+    ? `webgpu-rnn / ${q.vs} (chromium, ${q.size}, ${q.vs.endsWith('wasm') ? `${q.adapter} against the CPU` : q.adapter}): `
+    : `webgpu-rnn in node / ${q.vs} in chromium (${q.size}, ${q.adapter} against the CPU): `) +
     `training x${q.train.toFixed(2)}${q.infer !== undefined ? `, inference x${q.infer.toFixed(2)}` : ''}`);
 }
 
