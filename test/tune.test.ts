@@ -1,6 +1,6 @@
 // Every kernel variant the autotuner can pick, against the float64 reference; and the tuner itself.
 import { afterEach, describe, expect, it } from 'vitest';
-import { BufferSet, colsumSplitK, matmul, matmulSplitK, readFloats, releaseRnnCache, rnnBackward, rnnForward, setAutotune, splitCandidates, TILES, tuningReport, type RnnParams, type Tile } from '../src/index.js';
+import { BufferSet, colsumSplitK, matmul, matmulSplitK, readFloats, releaseRnnCache, rnnBackward, rnnForward, setAutotune, splitCandidates, TILES, tuningReport, type RnnParams, type SplitReduction, type Tile } from '../src/index.js';
 import { nearestDivisor } from '../src/kernels/matmul.js';
 import { colsumRef, matmulRef, rnnBackwardRef, rnnForwardRef } from '../src/reference/index.js';
 import { describeTuning } from '../src/node/train.js';
@@ -98,6 +98,17 @@ describe('split-K slice counts', () => {
   });
 });
 
+/** Encodes split reduction `p` from `inputs` into `out` (with a scratch buffer when it is split) and submits it. */
+function runReduction(set: BufferSet, p: SplitReduction, inputs: Float32Array[], out: GPUBuffer): void {
+  const d = set.device;
+  const encode = p.bind(inputs.map((x) => ({ buffer: upload(set, x) })), { buffer: out }, p.scratchBytes ? set.create('scratch', p.scratchBytes) : undefined);
+  const encoder = d.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  encode(pass);
+  pass.end();
+  d.queue.submit([encoder.finish()]);
+}
+
 describe.skipIf(!device)('every split-K variant', () => {
   afterEach(() => setAutotune(device!, 'off'));
 
@@ -114,12 +125,7 @@ describe.skipIf(!device)('every split-K variant', () => {
           const p = await matmulSplitK(d, { M, N, K, accumulate }, 'test', splits);
           expect(p.splits).toBe(splits);
           const C = upload(set, c0, 'c');
-          const encode = p.bind([{ buffer: upload(set, a) }, { buffer: upload(set, b) }], { buffer: C }, p.scratchBytes ? set.create('scratch', p.scratchBytes) : undefined);
-          const encoder = d.createCommandEncoder();
-          const pass = encoder.beginComputePass();
-          encode(pass);
-          pass.end();
-          d.queue.submit([encoder.finish()]);
+          runReduction(set, p, [a, b], C);
           expectClose(`A^T·B ${M}x${N}x${K} in ${splits} slices`, await readFloats(d, C, 0, M * N), want, [M, N], 1e-4, 1e-4);
         } finally {
           set.destroy();
@@ -137,12 +143,7 @@ describe.skipIf(!device)('every split-K variant', () => {
         try {
           const p = await colsumSplitK(d, K, N, 'test', splits);
           const out = set.create('out', N * 4);
-          const encode = p.bind([{ buffer: upload(set, input) }], { buffer: out }, p.scratchBytes ? set.create('scratch', p.scratchBytes) : undefined);
-          const encoder = d.createCommandEncoder();
-          const pass = encoder.beginComputePass();
-          encode(pass);
-          pass.end();
-          d.queue.submit([encoder.finish()]);
+          runReduction(set, p, [input], out);
           expectClose(`colsum ${K}x${N} in ${p.splits} slices`, await readFloats(d, out, 0, N), colsumRef(input, K, N), [N], 1e-4, 1e-4);
         } finally {
           set.destroy();
@@ -190,12 +191,7 @@ describe.skipIf(!device)('the autotuner', () => {
       expect(choice!.variant).toBe(p.splits);
       expect(choice!.ms).toBe(Math.min(...choice!.candidates.map((c) => c.ms)));
       const C = set.create('c', M * N * 4);
-      const encode = p.bind([{ buffer: upload(set, a) }, { buffer: upload(set, b) }], { buffer: C }, p.scratchBytes ? set.create('scratch', p.scratchBytes) : undefined);
-      const encoder = d.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      encode(pass);
-      pass.end();
-      d.queue.submit([encoder.finish()]);
+      runReduction(set, p, [a, b], C);
       expectClose('split-K (tuned)', await readFloats(d, C, 0, M * N), matmulRef(a, b, M, N, K, true, false), [M, N], 1e-4, 1e-4);
       expect(describeTuning(d)).toContainEqual(expect.stringMatching(/^autotune: test\.dW 5x7x2400 transA: \d+ slices? [\d.]+ ms \(default 2 slices [\d.]+ ms\)$/));
     } finally {

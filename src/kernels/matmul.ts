@@ -107,13 +107,14 @@ export function nearestDivisor(K: number, target: number): number {
 
 /**
  * C[M, N] = A^T·B (+ C), A stored [K, M] and B [K, N], with K cut into slices: one batched product of the slices
- * into scratch [splits, M, N], then a column sum over the slices into C. `splits` (rounded to a divisor of K) defaults to the tuner's choice.
+ * into scratch [splits, M, N], then a column sum over the slices into C. `splits` (rounded to a divisor of K)
+ * defaults to the tuner's choice.
  */
 export async function matmulSplitK(device: GPUDevice, s: { M: number; N: number; K: number; accumulate?: boolean }, label = 'matmul', splits?: number): Promise<SplitReduction> {
   const { M, N, K } = s;
+  const variant = (n: number) => matmulSplitK(device, s, 'autotune', n);
   const S = nearestDivisor(K, splits ?? await chooseSplit(device, `${label} ${M}x${N}x${K} transA${s.accumulate ? ' accumulate' : ''}`,
-    splitCandidates(K), (n) => measureSplit(device, (m) => matmulSplitK(device, s, 'autotune', m), n, [K * M, K * N], M * N),
-    (n) => matmulSplitK(device, s, 'autotune', n)));
+    splitCandidates(K), (n) => measureSplit(device, variant(n), [K * M, K * N], M * N), variant));
   if (S === 1) {
     const p = await matmul(device, { M, N, K, transA: true, accumulate: s.accumulate }, label);
     return { splits: 1, scratchBytes: 0, bind: ([a, b], c) => { const g = p.bind(a!, b!, c); return (pass) => p.encode(pass, g); } };
@@ -137,7 +138,7 @@ export async function matmulSplitK(device: GPUDevice, s: { M: number; N: number;
 /** out[N] = sum over K rows of in[K, N], in `splits` slices then their sum; `splits` defaults to the tuner's choice. */
 export async function colsumSplitK(device: GPUDevice, K: number, N: number, label = 'colsum', splits?: number): Promise<SplitReduction> {
   const S = nearestDivisor(K, splits ?? await chooseSplit(device, `${label} colsum ${K}x${N}`, splitCandidates(K),
-    (n) => measureSplit(device, (m) => colsumSplitK(device, K, N, 'autotune', m), n, [K * N], N), async () => undefined));
+    (n) => measureSplit(device, colsumSplitK(device, K, N, 'autotune', n), [K * N], N), async () => undefined));
   if (S === 1) {
     const p = await colsum(device, K, N, false, label);
     return { splits: 1, scratchBytes: 0, bind: ([input], out) => { const g = p.bind(input!, out); return (pass) => p.encode(pass, g); } };
@@ -154,9 +155,9 @@ export async function colsumSplitK(device: GPUDevice, K: number, N: number, labe
   };
 }
 
-/** One run of a split reduction in `splits` slices, on scratch buffers of `inputs` and `outputs` floats. */
-async function measureSplit(device: GPUDevice, make: (splits: number) => Promise<SplitReduction>, splits: number, inputs: number[], outputs: number): Promise<number> {
-  const r = await make(splits);
+/** One run of split reduction `reduction`, on scratch buffers of `inputs` and `outputs` floats. */
+async function measureSplit(device: GPUDevice, reduction: Promise<SplitReduction>, inputs: number[], outputs: number): Promise<number> {
+  const r = await reduction;
   const set = new BufferSet(device, 'autotune');
   try {
     const encode = r.bind(inputs.map((n) => ({ buffer: set.create('in', n * 4) })), { buffer: set.create('out', outputs * 4) },
