@@ -75,6 +75,40 @@ export function tuningReport(device: GPUDevice): TuningChoice[] {
   return [...stateOf(device).choices.values()];
 }
 
+// ---- keeping choices between runs ----
+
+/**
+ * Names the set of variants this build can pick from: stored choices are only taken back by a build with the same
+ * set (a choice among other variants would not be this build's best).
+ */
+export const VARIANTS_ID = `tiles ${TILES.map(variantName).join(' ')}; recurrence ${RECURRENCES.join(' ')}; split-K 1`;
+
+/**
+ * Takes back choices an earlier run made on the same adapter (tuningReport's entries, e.g. read from a file): in
+ * 'measure' mode a kernel shape with a choice is not timed again. Entries that are not valid choices of this build
+ * are skipped, so a damaged or outdated store only costs the measuring. Returns how many entries were taken.
+ */
+export function restoreTuning(device: GPUDevice, entries: unknown): number {
+  if (!Array.isArray(entries)) return 0;
+  const s = stateOf(device);
+  let taken = 0;
+  for (const e of entries as Array<Partial<TuningChoice>>) {
+    if (!e || typeof e.kernel !== 'string' || !isVariant(e.variant) || typeof e.ms !== 'number' || !Number.isFinite(e.ms)) continue;
+    const candidates = Array.isArray(e.candidates) ? e.candidates.filter((c) => c && isVariant(c.variant) && typeof c.ms === 'number') : [];
+    s.choices.set(e.kernel, { kernel: e.kernel, variant: e.variant, ms: e.ms, candidates });
+    taken++;
+  }
+  return taken;
+}
+
+function isVariant(v: unknown): v is Variant {
+  if (typeof v === 'string') return (RECURRENCES as readonly string[]).includes(v);
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 1;
+  if (!v || typeof v !== 'object') return false;
+  const t = v as Partial<Tile>;
+  return TILES.some((tile) => tile.rows === t.rows && tile.cols === t.cols && tile.wgX === t.wgX && tile.wgY === t.wgY);
+}
+
 /** The tile for kernel `key`; `measure(tile)` (milliseconds of one run) is called only in 'measure' mode. */
 export function chooseTile(device: GPUDevice, key: string, measure: (tile: Tile) => Promise<number>): Promise<Tile> {
   const mode = stateOf(device).mode;

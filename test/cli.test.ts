@@ -1,22 +1,23 @@
 // `npm run train`: flag parsing, a tiny end-to-end run through the built CLI, bad flags, and the checkpoint it saves.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SequenceClassifier } from '../src/node/index.js';
 import { parseTrainArgs, writeFileAtomic } from '../src/node/train.js';
+import { tuningCachePath } from '../src/node/tuning-cache.js';
 import { testDevice } from './helpers.js';
 
 const device = await testDevice();
 
 describe('parseTrainArgs', () => {
   it('defaults are the lecture recipe', () => {
-    expect(parseTrainArgs([])).toEqual({ epochs: 1, units: 150, batch: 150, lr: 0.001, seed: 1, json: false, tune: true });
+    expect(parseTrainArgs([])).toEqual({ epochs: 1, units: 150, batch: 150, lr: 0.001, seed: 1, json: false, tune: true, retune: false });
   });
   it('reads every flag', () => {
-    expect(parseTrainArgs(['--epochs', '3', '--limit', '500', '--units', '32', '--batch', '50', '--lr', '3e-3', '--seed', '0', '--save', 'm.safetensors', '--json', '--adapter', 'lavapipe', '--no-tune']))
-      .toEqual({ epochs: 3, limit: 500, units: 32, batch: 50, lr: 0.003, seed: 0, save: 'm.safetensors', json: true, adapter: 'lavapipe', tune: false });
+    expect(parseTrainArgs(['--epochs', '3', '--limit', '500', '--units', '32', '--batch', '50', '--lr', '3e-3', '--seed', '0', '--save', 'm.safetensors', '--json', '--adapter', 'lavapipe', '--no-tune', '--retune']))
+      .toEqual({ epochs: 3, limit: 500, units: 32, batch: 50, lr: 0.003, seed: 0, save: 'm.safetensors', json: true, adapter: 'lavapipe', tune: false, retune: true });
     expect(parseTrainArgs(['--help'])).toBe('help');
   });
   it('rejects bad flags, naming them', () => {
@@ -36,6 +37,14 @@ describe('writeFileAtomic', () => {
     writeFileAtomic(join(dir, 'a.bin'), new Uint8Array([1, 2, 3]));
     expect(readdirSync(dir)).toEqual(['a.bin']);
     expect(Array.from(readFileSync(join(dir, 'a.bin')))).toEqual([1, 2, 3]);
+  });
+});
+
+describe('the tuning cache file', () => {
+  it('lives in $WEBGPU_RNN_CACHE, else $XDG_CACHE_HOME/webgpu-rnn, else ~/.cache/webgpu-rnn', () => {
+    expect(tuningCachePath({ WEBGPU_RNN_CACHE: '/c', XDG_CACHE_HOME: '/x' })).toBe('/c/tuning.json');
+    expect(tuningCachePath({ XDG_CACHE_HOME: '/x' })).toBe('/x/webgpu-rnn/tuning.json');
+    expect(tuningCachePath({})).toMatch(/\/\.cache\/webgpu-rnn\/tuning\.json$/);
   });
 });
 
@@ -64,6 +73,32 @@ describe.skipIf(!device)('the train command', () => {
     expect(model.step).toBe(6);
     model.destroy();
   });
+
+  it('keeps the tuner choices for the next run on the adapter; a damaged file means timing again and rewriting it', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'rnn-cache-'));
+    const file = join(cache, 'tuning.json');
+    const train = (...extra: string[]) => spawnSync('node', ['dist/train.js', '--limit', '200', '--units', '8', '--batch', '100', ...extra],
+      { encoding: 'utf8', env: { ...process.env, WEBGPU_RNN_CACHE: cache } });
+    const first = train();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/autotune: rnn\.forwardStep 100x8: /);
+    expect(first.stderr).not.toMatch(/as an earlier run/);
+    const stored = JSON.parse(readFileSync(file, 'utf8'));
+    expect(stored.format).toBe(1);
+    const [key] = Object.keys(stored.adapters);
+    expect(key).toMatch(/ \| tiles /);
+    expect(stored.adapters[key!].map((c: { kernel: string }) => c.kernel)).toContain('rnn.forwardStep 100x8');
+
+    const second = train();
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(new RegExp(`autotune: ${stored.adapters[key!].length} kernel shapes as an earlier run on this adapter timed them`));
+
+    writeFileSync(file, '{"format": 1, "adapters": ');
+    const damaged = train();
+    expect(damaged.status, damaged.stderr).toBe(0);
+    expect(damaged.stderr).toMatch(/autotune: ignoring .*tuning\.json \(.*\); timing the kernels and rewriting it/);
+    expect(JSON.parse(readFileSync(file, 'utf8')).adapters[key!].length).toBeGreaterThan(0);
+  }, 120_000);
 
   it('bad flags: usage on stderr and exit code 2, before any GPU work', () => {
     const run = spawnSync('node', ['dist/train.js', '--units', 'many'], { encoding: 'utf8' });

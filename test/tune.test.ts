@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BufferSet, colsumSplitK, matmul, matmulSplitK, readFloats, releaseRnnCache, rnnBackward, rnnForward, setAutotune, splitCandidates, TILES, tuningReport, type RnnParams, type SplitReduction, type Tile } from '../src/index.js';
 import { nearestDivisor } from '../src/kernels/matmul.js';
+import { restoreTuning } from '../src/tune.js';
 import { colsumRef, matmulRef, rnnBackwardRef, rnnForwardRef } from '../src/reference/index.js';
 import { describeTuning } from '../src/node/train.js';
 import { expectClose, rng, run, testDevice, upload } from './helpers.js';
@@ -176,6 +177,33 @@ describe.skipIf(!device)('every split-K variant', () => {
 });
 
 describe.skipIf(!device)('the autotuner', () => {
+  it('takes back stored choices (a kernel shape with one is not timed again) and skips entries that are not valid', async () => {
+    const d = device!;
+    setAutotune(d, 'measure');
+    try {
+      const taken = restoreTuning(d, [
+        { kernel: 'matmul 33x65x17', variant: TILES[2], ms: 1.5, candidates: [{ variant: TILES[2], ms: 1.5 }] },
+        { kernel: 'test.dW 5x7x2400 transA', variant: 8, ms: 2 },
+        { kernel: 'rnn.recurrence 9x65x5 +backward', variant: 'fused', ms: 3 },
+        { kernel: 'bad tile', variant: { rows: 3, cols: 4, wgX: 8, wgY: 8 }, ms: 1 },
+        { kernel: 'bad recurrence', variant: 'warp', ms: 1 },
+        { kernel: 'bad split', variant: 0, ms: 1 },
+        { kernel: 'bad time', variant: TILES[0], ms: 'fast' },
+        { variant: TILES[0], ms: 1 },
+        null,
+      ]);
+      expect(taken).toBe(3);
+      expect(restoreTuning(d, 'not a list')).toBe(0);
+      const p = await matmul(d, { M: 33, N: 65, K: 17 });
+      expect(p.workgroups[0]).toBe(Math.ceil(65 / (TILES[2]!.cols * TILES[2]!.wgX)));
+      const report = tuningReport(d);
+      expect(report.map((c) => c.kernel).sort()).toEqual(['matmul 33x65x17', 'rnn.recurrence 9x65x5 +backward', 'test.dW 5x7x2400 transA']);
+      expect(report.find((c) => c.kernel === 'matmul 33x65x17')!.ms).toBe(1.5); // taken, not measured again
+    } finally {
+      setAutotune(d, 'off');
+    }
+  });
+
   it('times every slice count of a split-K reduction, keeps the fastest, and the product is still right', async () => {
     const d = device!;
     setAutotune(d, 'measure');

@@ -1,9 +1,10 @@
 // `npm run train`: the lecture's MNIST sequence classifier, trained end to end on the GPU from the command line.
-import { renameSync, writeFileSync } from 'node:fs';
 import { adapterName } from '../gpu/device.js';
 import { SequenceClassifier, type Progress } from '../model.js';
 import { setAutotune, tuningReport, variantName } from '../tune.js';
 import { getDevice } from './device.js';
+import { writeFileAtomic } from './files.js';
+import { loadTuningCache, saveTuningCache, tuningCachePath } from './tuning-cache.js';
 import { loadMnist } from './mnist.js';
 
 export interface TrainArgs {
@@ -17,6 +18,8 @@ export interface TrainArgs {
   json: boolean;
   adapter?: string;
   tune: boolean;
+  /** Time the kernel variants again even where an earlier run stored its choices. */
+  retune: boolean;
 }
 
 export const USAGE = `usage: npm run train -- [options]
@@ -29,7 +32,9 @@ export const USAGE = `usage: npm run train -- [options]
   --save FILE    write a safetensors checkpoint when done
   --json         end with one JSON line of results
   --adapter NAME lavapipe, swiftshader or an adapter name (default: the best found; env WEBGPU_RNN_ADAPTER)
-  --no-tune      skip timing the kernel variants on this adapter first (default: tune, a few seconds)
+  --no-tune      skip timing the kernel variants on this adapter first (default: tune, a few seconds, then
+                 keep the choices in $WEBGPU_RNN_CACHE or ~/.cache/webgpu-rnn/tuning.json for the next run)
+  --retune       time the kernel variants again even where an earlier run stored its choices
   --help         this text`;
 
 export class UsageError extends Error {
@@ -38,7 +43,7 @@ export class UsageError extends Error {
 
 /** Parses the command line; throws UsageError naming the bad flag. */
 export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
-  const args: TrainArgs = { epochs: 1, units: 150, batch: 150, lr: 0.001, seed: 1, json: false, tune: true };
+  const args: TrainArgs = { epochs: 1, units: 150, batch: 150, lr: 0.001, seed: 1, json: false, tune: true, retune: false };
   const integer = (flag: string, value: string | undefined, min: number) => {
     const n = Number(value);
     if (value === undefined || value.trim() === '' || !Number.isInteger(n) || n < min) throw new UsageError(`${flag} expects an integer >= ${min}, got ${value ?? 'nothing'}`);
@@ -74,6 +79,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
       }
       case '--json': args.json = true; break;
       case '--no-tune': args.tune = false; break;
+      case '--retune': args.retune = true; break;
       case '--help': case '-h': return 'help';
       default: throw new UsageError(`unknown option ${flag}`);
     }
@@ -121,12 +127,6 @@ export function describeTuning(device: GPUDevice): string[] {
     `autotune: ${c.kernel}: ${variantName(c.variant)} ${c.ms.toFixed(2)} ms (default ${variantName(c.candidates[0]!.variant)} ${c.candidates[0]!.ms.toFixed(2)} ms)`);
 }
 
-/** Writes `bytes` to a temporary file beside `path`, then renames it into place: no half-written checkpoints. */
-export function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
-}
 
 export async function main(argv: string[]): Promise<number> {
   let args: TrainArgs | 'help';
@@ -143,7 +143,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   const log = (line: string) => console.error(line);
   const device = await getDevice({ adapter: args.adapter, log });
-  if (args.tune) setAutotune(device, 'measure');
+  const cacheFile = tuningCachePath();
+  if (args.tune) {
+    setAutotune(device, 'measure');
+    if (!args.retune) {
+      const { taken, problem } = loadTuningCache(device, cacheFile);
+      if (problem) log(`autotune: ignoring ${cacheFile} (${problem}); timing the kernels and rewriting it`);
+      if (taken > 0) log(`autotune: ${taken} kernel shapes as an earlier run on this adapter timed them (${cacheFile}; --retune to time them again)`);
+    }
+  }
   try {
     const { train, test } = await loadMnist(device, { limit: args.limit });
     log(`MNIST: ${train.count} training and ${test.count} test images of 28 x 28 on the GPU`);
@@ -160,7 +168,14 @@ export async function main(argv: string[]): Promise<number> {
       });
       const seconds = (performance.now() - started) / 1000;
       bar.end();
-      if (epoch === 1) for (const line of describeTuning(device)) log(line);
+      if (epoch === 1 && args.tune) {
+        for (const line of describeTuning(device)) log(line);
+        try {
+          saveTuningCache(device, cacheFile);
+        } catch (error) {
+          log(`autotune: could not store the choices in ${cacheFile} (${(error as Error).message}); the next run times them again`);
+        }
+      }
       trainSeconds += seconds;
       sequences += Math.floor(train.count / args.batch) * args.batch;
       result = await model.evaluate(test);
@@ -185,3 +200,5 @@ export async function main(argv: string[]): Promise<number> {
     device.destroy();
   }
 }
+
+export { writeFileAtomic };
