@@ -266,12 +266,15 @@ describe.skipIf(!device || !haveChromium)('npm run bench, end to end (tiny setti
   }, 120_000);
 
   it('--profile through the CLI: the phase table, JSON lines; alone only', () => {
-    const run = spawnSync('node', ['dist/bench.js', '--profile', '--batch', '4', '--steps', '3', '--units', '8', '--json'], { encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync('node', ['dist/bench.js', '--profile', '--batch', '4', '--steps', '3', '--units', '8', '--matmul-size', '64', '--json'], { encoding: 'utf8', timeout: 120_000 });
     expect(run.status, run.stderr).toBe(0);
-    const phases = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { mode: string; phase: string; ms: number });
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { mode: string; phase: string; ms: number; size?: number; gflops?: number });
+    const phases = lines.filter((l) => l.mode === 'profile');
     expect(phases.map((p) => p.phase)).toContain('dWh');
-    expect(phases.every((p) => p.mode === 'profile' && p.ms > 0)).toBe(true);
+    expect(phases.every((p) => p.ms > 0)).toBe(true);
+    expect(lines.filter((l) => l.mode === 'matmul')).toEqual([expect.objectContaining({ size: 64, gflops: expect.any(Number) })]);
     expect(run.stderr).toMatch(/RNN forward \+ backward, batch 4, 3 steps, 28 inputs, 8 units/);
+    expect(run.stderr).toMatch(/matmul 64\^3 on the same adapter: [\d.]+ GFLOP\/s; the phases together reach [\d.]+% of it/);
     const both = spawnSync('node', ['dist/bench.js', '--profile', '--sweep'], { encoding: 'utf8' });
     expect(both.status).toBe(2);
     expect(both.stderr).toContain('--profile runs alone');

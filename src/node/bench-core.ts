@@ -9,7 +9,8 @@
 //   inference  class probabilities for `infer_images` test images in batches of `infer_batch`, read back to the
 //              host, after one warm-up batch: images per second over the whole run.
 //   matmul     a 1024 x 1024 x 1024 product through the runtime's own matmul kernel (kernels/matmul.ts), median of a
-//              few runs after a warm-up, each awaited: the adapter's practical ceiling in GFLOP/s.
+//              few runs after a warm-up, each awaited (a run repeats the product until it lasts about 20 ms, for
+//              GPUs that finish one in less than a submission's round trip): the adapter's practical ceiling in GFLOP/s.
 import { Random } from '../random.js';
 import { adapterName } from '../gpu/device.js';
 import { ImageDataset } from '../data/dataset.js';
@@ -230,20 +231,23 @@ export async function benchMatmul(device: GPUDevice, size = 1024, runs = 3, log:
     device.queue.writeBuffer(a!, 0, values);
     device.queue.writeBuffer(b!, 0, values);
     const group = program.bind(a!, b!, c!);
-    const once = async () => {
+    // Milliseconds per product, from one submission of `repeats` products: on a real GPU one product takes well under
+    // a millisecond, less than a submission's round trip, so a run repeats it until it lasts about 20 ms.
+    const once = async (repeats: number) => {
       const encoder = device.createCommandEncoder({ label: 'bench.matmul' });
       const pass = encoder.beginComputePass();
-      program.encode(pass, group);
+      for (let i = 0; i < repeats; i++) program.encode(pass, group);
       pass.end();
       const s = performance.now();
       device.queue.submit([encoder.finish()]);
       await device.queue.onSubmittedWorkDone();
-      return performance.now() - s;
+      return (performance.now() - s) / repeats;
     };
     await device.queue.onSubmittedWorkDone();
-    await once(); // warm-up
+    const first = await once(1); // warm-up
+    const repeats = Math.max(1, Math.min(500, Math.ceil(20 / Math.max(first, 0.01))));
     const ms: number[] = [];
-    for (let i = 0; i < runs; i++) ms.push(await once());
+    for (let i = 0; i < runs; i++) ms.push(await once(repeats));
     const gflops = (2 * size ** 3) / (median(ms) / 1000) / 1e9;
     log(`matmul ${size}^3: ${ms.map((m) => m.toFixed(0)).join(', ')} ms: ${gflops.toFixed(2)} GFLOP/s`);
     return { size, gflops: round(gflops), run_ms: ms.map((m) => round(m)) };

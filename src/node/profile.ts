@@ -6,7 +6,7 @@ import { BufferSet } from '../gpu/buffers.js';
 import { Random } from '../random.js';
 import { RnnSchedule } from '../scheduler.js';
 import { setAutotune, timeKernel, tuningReport, variantName } from '../tune.js';
-import { round, type ModelSize } from './bench-core.js';
+import { benchMatmul, round, type ModelSize } from './bench-core.js';
 import { getDevice } from './device.js';
 
 export interface PhaseRecord {
@@ -65,24 +65,40 @@ export async function profileRnn(device: GPUDevice, size: ModelSize, inputs = 28
   }
 }
 
-/** The profile as a text table. */
-export function formatProfile(records: PhaseRecord[]): string {
+/** The profile as a text table, with the ceiling's line when there is one. */
+export function formatProfile(records: PhaseRecord[], ceiling?: Ceiling): string {
   const first = records[0];
   if (!first) return '';
   const head = `RNN forward + backward, batch ${first.batch}, ${first.steps} steps, ${first.inputs} inputs, ${first.units} units, on ${first.adapter}`;
   const rows = [['phase', 'ms', 'share', 'GFLOP/s'], ...records.map((r) => [r.phase, r.ms.toFixed(r.ms < 10 ? 2 : 1), `${(r.share * 100).toFixed(1)}%`, r.gflops === null ? '-' : r.gflops.toFixed(2)])];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
-  return [head, line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n') + '\n';
+  const sum = records.at(-1)!;
+  const tail = ceiling && sum.gflops !== null
+    ? [`matmul ${ceiling.size}^3 on the same adapter: ${ceiling.gflops.toFixed(2)} GFLOP/s; the phases together reach ${(sum.gflops / ceiling.gflops * 100).toFixed(1)}% of it`]
+    : [];
+  return [head, line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line), ...tail].join('\n') + '\n';
 }
 
-/** `npm run bench -- --profile`: tunes as training does, then times each phase. */
-export async function runProfile(size: ModelSize, adapter: string | undefined, log: (line: string) => void): Promise<{ records: PhaseRecord[]; tuning: string[] }> {
+/** The adapter's ceiling beside the profile: the 1024^3 matmul of `npm run bench`. */
+export interface Ceiling {
+  size: number;
+  gflops: number;
+}
+
+/**
+ * `npm run bench -- --profile`: tunes as training does, times each phase, and (unless `matmulSize` is 0) the square
+ * matmul as the adapter's ceiling. Needs no data set: the one benchmark to run first on a newly lent GPU.
+ */
+export async function runProfile(size: ModelSize, adapter: string | undefined, matmulSize: number, log: (line: string) => void): Promise<{ records: PhaseRecord[]; tuning: string[]; ceiling?: Ceiling }> {
   const device = await getDevice({ adapter, log: (l) => log(`node: ${l}`) });
   try {
     setAutotune(device, 'measure'); // as `npm run train` does
     log(`node: profiling batch ${size.batch}, ${size.steps} steps, ${size.units} units (tuning first)`);
-    return await profileRnn(device, size);
+    const profile = await profileRnn(device, size);
+    if (matmulSize === 0) return profile;
+    const m = await benchMatmul(device, matmulSize, 3, (l) => log(`node: ${l}`));
+    return { ...profile, ceiling: { size: m.size, gflops: m.gflops } };
   } finally {
     device.destroy();
   }
