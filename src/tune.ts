@@ -1,7 +1,9 @@
-// Autotuning: kernels come in variants (how many outputs each invocation owns, and the workgroup's shape); which one
-// is fastest depends on the shape and the adapter (software adapters want wide SIMD-friendly rows, GPUs want
-// occupancy). With tuning on, each kernel shape is timed once per device in every variant and the fastest is kept;
-// off (the default), the first variant is used. `tuningReport` says what was chosen and why.
+// Autotuning: kernels come in variants (how many outputs each invocation owns and the workgroup's shape; the
+// recurrence per step or fused; how many K-slices a weight-gradient reduction is cut into); which one is fastest
+// depends on the shape and the adapter (software adapters want wide SIMD-friendly rows, GPUs want occupancy). With
+// tuning on, each kernel shape is timed once per device in every variant and the fastest is kept; off (the default),
+// the first variant is used. `tuningReport` says what was chosen and why; `restoreTuning` takes back the choices of
+// an earlier run (the train command keeps them in a file, node/tuning-cache.ts).
 
 /** Outputs per invocation (rows x cols: 4 or 8 rows, 4 columns) and workgroup size (wgX x wgY). */
 export interface Tile {
