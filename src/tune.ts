@@ -127,7 +127,7 @@ export function chooseRecurrence(device: GPUDevice, key: string, measure: (r: Re
 
 /** Slices for a split-K reduction `key` among `candidates` (the first is the default); `measure` only in 'measure' mode. */
 export function chooseSplit(device: GPUDevice, key: string, candidates: readonly Splits[], measure: (splits: Splits) => Promise<number>,
-  prepare: (splits: Splits) => Promise<unknown>): Promise<Splits> {
+  prepare?: (splits: Splits) => Promise<unknown>): Promise<Splits> {
   const mode = stateOf(device).mode;
   const forced = typeof mode === 'object' ? mode.splits : undefined;
   return choose(device, key, candidates, forced, measure, prepare);

@@ -115,42 +115,45 @@ export async function matmulSplitK(device: GPUDevice, s: { M: number; N: number;
   const variant = (n: number) => matmulSplitK(device, s, 'autotune', n);
   const S = nearestDivisor(K, splits ?? await chooseSplit(device, `${label} ${M}x${N}x${K} transA${s.accumulate ? ' accumulate' : ''}`,
     splitCandidates(K), (n) => measureSplit(device, variant(n), [K * M, K * N], M * N), variant));
-  if (S === 1) {
-    const p = await matmul(device, { M, N, K, transA: true, accumulate: s.accumulate }, label);
-    return { splits: 1, scratchBytes: 0, bind: ([a, b], c) => { const g = p.bind(a!, b!, c); return (pass) => p.encode(pass, g); } };
-  }
+  if (S === 1) return oneStage(await matmul(device, { M, N, K, transA: true, accumulate: s.accumulate }, label));
   const KS = K / S;
   const [product, sum] = await Promise.all([
     matmul(device, { M, N, K: KS, transA: true, batch: S, strideA: KS * M, strideB: KS * N, strideC: M * N }, `${label} (slices)`),
     colsum(device, S, M * N, s.accumulate, `${label} (sum of slices)`),
   ]);
-  return {
-    splits: S,
-    scratchBytes: S * M * N * 4,
-    bind: ([a, b], c, scratch) => {
-      if (!scratch) throw new Error(`${label}: split ${S} ways, it needs a scratch buffer`);
-      const [g1, g2] = [product.bind(a!, b!, { buffer: scratch }), sum.bind({ buffer: scratch }, c)];
-      return (pass) => { product.encode(pass, g1); sum.encode(pass, g2); };
-    },
-  };
+  return twoStages(label, S, S * M * N * 4, product, sum);
 }
 
 /** out[N] = sum over K rows of in[K, N], in `splits` slices then their sum; `splits` defaults to the tuner's choice. */
 export async function colsumSplitK(device: GPUDevice, K: number, N: number, label = 'colsum', splits?: number): Promise<SplitReduction> {
   const S = nearestDivisor(K, splits ?? await chooseSplit(device, `${label} colsum ${K}x${N}`, splitCandidates(K),
-    (n) => measureSplit(device, colsumSplitK(device, K, N, 'autotune', n), [K * N], N), async () => undefined));
-  if (S === 1) {
-    const p = await colsum(device, K, N, false, label);
-    return { splits: 1, scratchBytes: 0, bind: ([input], out) => { const g = p.bind(input!, out); return (pass) => p.encode(pass, g); } };
-  }
+    (n) => measureSplit(device, colsumSplitK(device, K, N, 'autotune', n), [K * N], N)));
+  if (S === 1) return oneStage(await colsum(device, K, N, false, label));
   const [partial, sum] = await Promise.all([colsum(device, K, N, false, `${label} (slices)`, S), colsum(device, S, N, false, `${label} (sum of slices)`)]);
+  return twoStages(label, S, S * N * 4, partial, sum);
+}
+
+/** A reduction in one dispatch of `p`, bound (...inputs, output). */
+function oneStage(p: Program): SplitReduction {
   return {
-    splits: S,
-    scratchBytes: S * N * 4,
-    bind: ([input], out, scratch) => {
-      if (!scratch) throw new Error(`${label}: split ${S} ways, it needs a scratch buffer`);
-      const [g1, g2] = [partial.bind(input!, { buffer: scratch }), sum.bind({ buffer: scratch }, out)];
-      return (pass) => { partial.encode(pass, g1); sum.encode(pass, g2); };
+    splits: 1,
+    scratchBytes: 0,
+    bind: (inputs, output) => {
+      const group = p.bind(...inputs, output);
+      return (pass) => p.encode(pass, group);
+    },
+  };
+}
+
+/** `partials` (bound ...inputs, scratch) writes one partial result a slice into scratch; `sum` adds them into the output. */
+function twoStages(label: string, splits: number, scratchBytes: number, partials: Program, sum: Program): SplitReduction {
+  return {
+    splits,
+    scratchBytes,
+    bind: (inputs, output, scratch) => {
+      if (!scratch) throw new Error(`${label}: split ${splits} ways, it needs a scratch buffer`);
+      const [g1, g2] = [partials.bind(...inputs, { buffer: scratch }), sum.bind({ buffer: scratch }, output)];
+      return (pass) => { partials.encode(pass, g1); sum.encode(pass, g2); };
     },
   };
 }
