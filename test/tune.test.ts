@@ -199,6 +199,9 @@ describe.skipIf(!device)('the autotuner', () => {
       const report = tuningReport(d);
       expect(report.map((c) => c.kernel).sort()).toEqual(['matmul 33x65x17', 'rnn.recurrence 9x65x5 +backward', 'test.dW 5x7x2400 transA']);
       expect(report.find((c) => c.kernel === 'matmul 33x65x17')!.ms).toBe(1.5); // taken, not measured again
+      // What the train command prints about them, candidates or not.
+      expect(describeTuning(d)).toEqual(expect.arrayContaining([
+        'autotune: matmul 33x65x17: 8x4@8x8 1.50 ms (default 8x4@8x8 1.50 ms)', 'autotune: test.dW 5x7x2400 transA: 8 slices 2.00 ms']));
     } finally {
       setAutotune(d, 'off');
     }

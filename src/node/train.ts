@@ -121,12 +121,17 @@ function formatSeconds(s: number): string {
   return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`;
 }
 
-/** One line per kernel shape the tuner timed: the variant it chose, its time and the default's. */
+/**
+ * One line per kernel shape the tuner chose for: the variant, its time and the default's (a choice taken back from
+ * a stored run may come without its candidates, and then without the default).
+ */
 export function describeTuning(device: GPUDevice): string[] {
-  return tuningReport(device).map((c) =>
-    `autotune: ${c.kernel}: ${variantName(c.variant)} ${c.ms.toFixed(2)} ms (default ${variantName(c.candidates[0]!.variant)} ${c.candidates[0]!.ms.toFixed(2)} ms)`);
+  return tuningReport(device).map((c) => {
+    const first = c.candidates[0];
+    const fallback = first ? ` (default ${variantName(first.variant)} ${first.ms.toFixed(2)} ms)` : '';
+    return `autotune: ${c.kernel}: ${variantName(c.variant)} ${c.ms.toFixed(2)} ms${fallback}`;
+  });
 }
-
 
 export async function main(argv: string[]): Promise<number> {
   let args: TrainArgs | 'help';
