@@ -17,6 +17,7 @@ import { getDevice } from './device.js';
 import { setAutotune } from '../tune.js';
 import { mnistDirectory } from './mnist.js';
 import { formatProfile, runProfile } from './profile.js';
+import { commandLine, integerFlag, textFlag, UsageError } from './cli.js';
 
 export const SYSTEMS = ['webgpu-rnn', 'tfjs', 'tfjs-wasm', 'node'] as const;
 export type System = (typeof SYSTEMS)[number];
@@ -88,42 +89,25 @@ TensorFlow.js on the same WebGPU adapter in headless Chromium, and with this run
   --help               this text
 Chromium: /usr/bin/chromium, or PUPPETEER_EXECUTABLE_PATH.`;
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
 /** Parses the command line; throws UsageError naming the bad flag. */
 export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
   const args: BenchArgs = { ...DEFAULTS, systems: [...DEFAULTS.systems] };
-  const integer = (flag: string, value: string | undefined, min: number, max = Infinity) => {
-    const n = Number(value);
-    if (value === undefined || value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-      throw new UsageError(`${flag} expects an integer ${max < Infinity ? `from ${min} to ${max}` : `>= ${min}`}, got ${value ?? 'nothing'}`);
-    }
-    return n;
-  };
-  const list = (flag: string, value: string | undefined) => {
-    if (!value || value.startsWith('--')) throw new UsageError(`${flag} expects a comma-separated list of integers >= 1, got ${value ?? 'nothing'}`);
-    return value.split(',').map((v) => integer(flag, v, 1));
-  };
-  const text = (flag: string, value: string | undefined, what: string) => {
-    if (!value || value.startsWith('--')) throw new UsageError(`${flag} expects ${what}, got ${value ?? 'nothing'}`);
-    return value;
-  };
+  const list = (flag: string, value: string | undefined) =>
+    textFlag(flag, value, 'a comma-separated list of integers >= 1').split(',').map((v) => integerFlag(flag, v, 1));
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => argv[++i];
     switch (flag) {
       case '--json': args.json = true; break;
-      case '--batch': args.batch = integer(flag, value(), 1); break;
-      case '--steps': args.steps = integer(flag, value(), 1); break;
-      case '--units': args.units = integer(flag, value(), 1); break;
-      case '--warmup': args.warmup = integer(flag, value(), 0); break;
-      case '--timed': args.timed = integer(flag, value(), 1); break;
-      case '--infer-images': args.inferImages = integer(flag, value(), 0, 10000); break;
-      case '--infer-batch': args.inferBatch = integer(flag, value(), 1); break;
+      case '--batch': args.batch = integerFlag(flag, value(), 1); break;
+      case '--steps': args.steps = integerFlag(flag, value(), 1); break;
+      case '--units': args.units = integerFlag(flag, value(), 1); break;
+      case '--warmup': args.warmup = integerFlag(flag, value(), 0); break;
+      case '--timed': args.timed = integerFlag(flag, value(), 1); break;
+      case '--infer-images': args.inferImages = integerFlag(flag, value(), 0, 10000); break;
+      case '--infer-batch': args.inferBatch = integerFlag(flag, value(), 1); break;
       case '--systems': {
-        const v = text(flag, value(), `a comma-separated list of ${SYSTEMS.join(', ')}`);
+        const v = textFlag(flag, value(), `a comma-separated list of ${SYSTEMS.join(', ')}`);
         const names = v.split(',');
         const bad = names.find((n) => !(SYSTEMS as readonly string[]).includes(n));
         if (bad !== undefined) throw new UsageError(`--systems: unknown system '${bad}' (known: ${SYSTEMS.join(', ')})`);
@@ -131,19 +115,19 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
         break;
       }
       case '--no-matmul': args.matmul = false; break;
-      case '--matmul-size': args.matmulSize = integer(flag, value(), 1); break;
+      case '--matmul-size': args.matmulSize = integerFlag(flag, value(), 1); break;
       case '--sweep': args.sweep = true; break;
       case '--profile': args.profile = true; break;
       case '--sweep-batch': args.sweepBatch = list(flag, value()); break;
       case '--sweep-steps': args.sweepSteps = list(flag, value()); break;
       case '--sweep-units': args.sweepUnits = list(flag, value()); break;
-      case '--sweep-warmup': args.sweepWarmup = integer(flag, value(), 0); break;
-      case '--sweep-timed': args.sweepTimed = integer(flag, value(), 1); break;
-      case '--out': args.out = text(flag, value(), 'a directory'); break;
-      case '--markdown': args.markdown = text(flag, value(), 'a file name'); break;
-      case '--from': args.from = text(flag, value(), 'a file of JSON lines'); break;
-      case '--adapter': args.adapter = text(flag, value(), 'an adapter name'); break;
-      case '--pages': args.pages = text(flag, value(), 'a directory'); break;
+      case '--sweep-warmup': args.sweepWarmup = integerFlag(flag, value(), 0); break;
+      case '--sweep-timed': args.sweepTimed = integerFlag(flag, value(), 1); break;
+      case '--out': args.out = textFlag(flag, value(), 'a directory'); break;
+      case '--markdown': args.markdown = textFlag(flag, value(), 'a file name'); break;
+      case '--from': args.from = textFlag(flag, value(), 'a file of JSON lines'); break;
+      case '--adapter': args.adapter = textFlag(flag, value(), 'an adapter name'); break;
+      case '--pages': args.pages = textFlag(flag, value(), 'a directory'); break;
       case '--help': case '-h': return 'help';
       default: throw new UsageError(`unknown option ${flag}`);
     }
@@ -539,18 +523,8 @@ export function readRecords(file: string): BenchRecord[] {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let args: BenchArgs | 'help';
-  try {
-    args = parseBenchArgs(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`bench: ${error.message}\n${USAGE}`);
-    return 2;
-  }
-  if (args === 'help') {
-    console.log(USAGE);
-    return 0;
-  }
+  const args = commandLine('bench', USAGE, parseBenchArgs, argv);
+  if (typeof args === 'number') return args;
   const log = (line: string) => console.error(line);
   const started = performance.now();
   if (args.profile) {

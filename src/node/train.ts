@@ -3,6 +3,7 @@ import { adapterName } from '../gpu/device.js';
 import { SequenceClassifier, type Progress } from '../model.js';
 import { setAutotune, tuningReport, variantName } from '../tune.js';
 import { getDevice } from './device.js';
+import { commandLine, integerFlag, textFlag, UsageError } from './cli.js';
 import { writeFileAtomic } from './files.js';
 import { loadTuningCache, saveTuningCache, tuningCachePath } from './tuning-cache.js';
 import { loadMnist } from './mnist.js';
@@ -37,27 +38,18 @@ export const USAGE = `usage: npm run train -- [options]
   --retune       time the kernel variants again even where an earlier run stored its choices
   --help         this text`;
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
 /** Parses the command line; throws UsageError naming the bad flag. */
 export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
   const args: TrainArgs = { epochs: 1, units: 150, batch: 150, lr: 0.001, seed: 1, json: false, tune: true, retune: false };
-  const integer = (flag: string, value: string | undefined, min: number) => {
-    const n = Number(value);
-    if (value === undefined || value.trim() === '' || !Number.isInteger(n) || n < min) throw new UsageError(`${flag} expects an integer >= ${min}, got ${value ?? 'nothing'}`);
-    return n;
-  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => argv[++i];
     switch (flag) {
-      case '--epochs': args.epochs = integer(flag, value(), 1); break;
-      case '--limit': args.limit = integer(flag, value(), 1); break;
-      case '--units': args.units = integer(flag, value(), 1); break;
-      case '--batch': args.batch = integer(flag, value(), 1); break;
-      case '--seed': args.seed = integer(flag, value(), 0); break;
+      case '--epochs': args.epochs = integerFlag(flag, value(), 1); break;
+      case '--limit': args.limit = integerFlag(flag, value(), 1); break;
+      case '--units': args.units = integerFlag(flag, value(), 1); break;
+      case '--batch': args.batch = integerFlag(flag, value(), 1); break;
+      case '--seed': args.seed = integerFlag(flag, value(), 0); break;
       case '--lr': {
         const v = value();
         const x = Number(v);
@@ -65,18 +57,8 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
         args.lr = x;
         break;
       }
-      case '--save': {
-        const v = value();
-        if (!v || v.startsWith('--')) throw new UsageError(`--save expects a file name, got ${v ?? 'nothing'}`);
-        args.save = v;
-        break;
-      }
-      case '--adapter': {
-        const v = value();
-        if (!v || v.startsWith('--')) throw new UsageError(`--adapter expects a name, got ${v ?? 'nothing'}`);
-        args.adapter = v;
-        break;
-      }
+      case '--save': args.save = textFlag(flag, value(), 'a file name'); break;
+      case '--adapter': args.adapter = textFlag(flag, value(), 'a name'); break;
       case '--json': args.json = true; break;
       case '--no-tune': args.tune = false; break;
       case '--retune': args.retune = true; break;
@@ -134,18 +116,8 @@ export function describeTuning(device: GPUDevice): string[] {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let args: TrainArgs | 'help';
-  try {
-    args = parseTrainArgs(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`train: ${error.message}\n${USAGE}`);
-    return 2;
-  }
-  if (args === 'help') {
-    console.log(USAGE);
-    return 0;
-  }
+  const args = commandLine('train', USAGE, parseTrainArgs, argv);
+  if (typeof args === 'number') return args;
   const log = (line: string) => console.error(line);
   const device = await getDevice({ adapter: args.adapter, log });
   const cacheFile = tuningCachePath();
