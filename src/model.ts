@@ -15,16 +15,16 @@ import { swap01 } from './kernels/layout.js';
 import { softmaxCrossEntropy, softmaxRows } from './kernels/loss.js';
 import { colsum, matmul } from './kernels/matmul.js';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from './io/safetensors.js';
-import { Random } from './random.js';
+import { Random, shuffleSeed } from './random.js';
 import { RnnSchedule } from './scheduler.js';
-import { checkSize } from './validate.js';
+import { checkDevice, checkFits, checkSeed, checkSize, describe } from './validate.js';
 
 export interface ClassifierConfig {
   steps: number;   // T: rows of an image
   inputs: number;  // I: pixels per row
   units: number;   // H: RNN units
   classes: number; // C
-  seed?: number;   // initialisation and shuffling
+  seed?: number;   // initialisation and shuffling: any safe integer, distinct seeds give distinct streams
 }
 
 export interface FitOptions extends Partial<Omit<AdamConfig, 'learningRate'>> {
@@ -64,6 +64,61 @@ function parameterTable(c: ClassifierConfig) {
 }
 type ParamName = 'rnn.wx' | 'rnn.wh' | 'rnn.b' | 'dense.w' | 'dense.b';
 
+/**
+ * The config with its sizes, the seed (default 1), and what the device can hold checked; `prefix` starts each field
+ * name ('' for the constructor, "checkpoint config." for load). The tensors of a checkpoint say nothing of `steps`:
+ * the hidden states of even one sequence, [steps + 1, 1, units], must fit one storage binding.
+ */
+function checkConfig(device: GPUDevice, config: unknown, prefix: string): Required<ClassifierConfig> {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new InputError(prefix ? prefix.slice(0, -1) : 'config', 'an object { steps, inputs, units, classes, seed? }', describe(config));
+  }
+  const c = config as Partial<Record<keyof ClassifierConfig, unknown>>;
+  const T = checkSize(`${prefix}steps`, c.steps);
+  const I = checkSize(`${prefix}inputs`, c.inputs);
+  const H = checkSize(`${prefix}units`, c.units);
+  const C = checkSize(`${prefix}classes`, c.classes);
+  const seed = checkSeed(`${prefix}seed`, c.seed ?? 1);
+  checkFits(device, `${prefix}units`, H * H, '[units, units] rnn.wh');
+  checkFits(device, `${prefix}inputs`, I * H, '[inputs, units] rnn.wx');
+  checkFits(device, `${prefix}classes`, H * C, '[units, classes] dense.w');
+  checkFits(device, `${prefix}units`, parameterTable({ steps: T, inputs: I, units: H, classes: C }).total, 'all parameters, about (inputs + units + 1) * units + (units + 1) * classes');
+  checkFits(device, `${prefix}steps`, (T + 1) * H, '[steps + 1, batch 1, units] hidden states of one sequence');
+  checkFits(device, `${prefix}steps`, T * I, '[steps, batch 1, inputs] inputs of one sequence');
+  const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
+  if (Math.ceil(T / 32) > maxGroups) {
+    throw new InputError(`${prefix}steps`, `at most ${maxGroups * 32} (the device's workgroup count limit, for batch 1)`, String(T));
+  }
+  return { steps: T, inputs: I, units: H, classes: C, seed };
+}
+
+/** Every value of a checkpoint tensor finite and at least `min` (0 for Adam's second moments). */
+function checkFinite(field: string, data: Float32Array, min: number): void {
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i]!;
+    if (!(Number.isFinite(x) && x >= min)) {
+      throw new InputError(field, min === 0 ? "finite values >= 0 (Adam's second moment)" : 'finite values', `${x} at index ${i}`);
+    }
+  }
+}
+
+/**
+ * Adam's schedule [t, lr_t, 1 - beta1^t, 1 - beta2^t] as adamBegin leaves it: t a whole step count that float32 can
+ * still count on (at most 2^24), lr_t finite (the next step recomputes it), and both corrections in [0, 1] (0 when
+ * nothing was trained; the betas may change between fits, so they are not recomputed from t).
+ */
+function checkSchedule(field: string, s: Float32Array): void {
+  const t = s[0]!;
+  if (!(Number.isInteger(t) && t >= 0 && t <= 2 ** 24)) {
+    throw new InputError(`${field}[0]`, 'a whole step count t from 0 to 16777216 (2^24, where float32 stops counting)', String(t));
+  }
+  if (!Number.isFinite(s[1]!)) throw new InputError(`${field}[1]`, 'a finite lr_t', String(s[1]));
+  for (const i of [2, 3]) {
+    // 1 + 2^-20: float32 rounding of beta and 1 - beta can leave the running value a few ulps above 1.
+    if (!(s[i]! >= 0 && s[i]! <= 1 + 2 ** -20)) throw new InputError(`${field}[${i}]`, `1 - beta${i - 1}^t, a value in [0, 1]`, String(s[i]));
+  }
+}
+
 const SLOT = 256; // uniform slot stride for dynamic offsets (WebGPU's largest minUniformBufferOffsetAlignment)
 
 interface HostState {
@@ -93,15 +148,8 @@ export class SequenceClassifier {
 
   /** Glorot-uniform weights and zero biases, as TensorFlow 1 initialises BasicRNNCell and dense. */
   constructor(readonly device: GPUDevice, config: ClassifierConfig, state?: HostState) {
-    if (config === null || typeof config !== 'object') throw new InputError('config', 'an object { steps, inputs, units, classes, seed? }', String(config));
-    this.config = {
-      steps: checkSize('steps', config.steps),
-      inputs: checkSize('inputs', config.inputs),
-      units: checkSize('units', config.units),
-      classes: checkSize('classes', config.classes),
-      seed: config.seed ?? 1,
-    };
-    if (!Number.isInteger(this.config.seed)) throw new InputError('seed', 'an integer', String(config.seed));
+    checkDevice(device);
+    this.config = checkConfig(device, config, '');
     const { table, total } = parameterTable(this.config);
     this.table = table;
     this.total = total;
@@ -144,12 +192,14 @@ export class SequenceClassifier {
 
   /** A copy of one parameter as of the last completed fit (or construction / load). */
   parameter(name: ParamName): Float32Array {
+    this.checkLive();
     const { offset, size } = this.table[name];
     return this.host.params.slice(offset, offset + size);
   }
 
   /** Trains on `data` for `epochs` passes over a freshly shuffled order (the last partial batch is dropped). */
   async fit(data: ImageDataset, options: FitOptions = {}): Promise<void> {
+    this.checkLive();
     this.checkData(data, 'data');
     const epochs = checkSize('epochs', options.epochs ?? 1);
     const every = checkSize('progressEvery', options.progressEvery ?? 20);
@@ -161,7 +211,7 @@ export class SequenceClassifier {
       device.queue.writeBuffer(this.adamConfig, 0, adamConfigBytes(cfg));
       const stepsPerEpoch = Math.floor(data.count / B);
       const plan = await this.plan('train', data, B, Array.from({ length: stepsPerEpoch }, (_, s) => s * B));
-      const random = new Random((this.config.seed * 7919 + this.step) >>> 0);
+      const random = new Random(shuffleSeed(this.config.seed, this.step));
       const staging = plan.staging;
       const inFlight: Array<Promise<void>> = [];
       let chunk = 0;
@@ -173,6 +223,7 @@ export class SequenceClassifier {
             const n = Math.min(every, stepsPerEpoch - s);
             // Two chunks in flight: wait for the one that used this staging buffer.
             if (inFlight.length >= 2) await inFlight.shift();
+            this.checkData(data, 'data'); // onProgress may have destroyed it meanwhile
             const target = staging[chunk++ % 2]!;
             const encoder = device.createCommandEncoder({ label: 'train' });
             plan.encodeTrainSteps(encoder, s, n);
@@ -213,6 +264,7 @@ export class SequenceClassifier {
    * time; the next fit, or a trainSteps call with `readBack: true` (the default), refreshes it.
    */
   async trainSteps(data: ImageDataset, options: Omit<FitOptions, 'epochs' | 'onProgress' | 'progressEvery' | 'signal'> & { steps: number; readBack?: boolean }): Promise<void> {
+    this.checkLive();
     const steps = checkSize('steps', options?.steps);
     const { B, cfg } = this.checkTraining(data, options);
     await this.exclusive(async () => {
@@ -225,7 +277,7 @@ export class SequenceClassifier {
       for (let done = 0; done < steps;) {
         if (cursor.next >= stepsPerEpoch) {
           // A write lands before the command buffers submitted after it: each pass over the order gets its own.
-          device.queue.writeBuffer(plan.order, 0, new Random((this.config.seed * 7919 + this.step + done) >>> 0).permutation(data.count));
+          device.queue.writeBuffer(plan.order, 0, new Random(shuffleSeed(this.config.seed, this.step + done)).permutation(data.count));
           cursor.next = 0;
         }
         const n = Math.min(steps - done, stepsPerEpoch - cursor.next);
@@ -244,6 +296,7 @@ export class SequenceClassifier {
 
   /** Mean loss and top-1 accuracy over all of `data`. */
   async evaluate(data: ImageDataset, options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy: number }> {
+    this.checkLive();
     this.checkData(data, 'data');
     const batch = checkSize('batchSize', options.batchSize ?? 1000);
     return this.exclusive(async () => {
@@ -273,6 +326,7 @@ export class SequenceClassifier {
    * scaled by 1/255 as in training).
    */
   async predict(images: Float32Array | Uint8Array, options: { batchSize?: number } = {}): Promise<Float32Array> {
+    this.checkLive();
     const { steps: T, inputs: I, classes: C } = this.config;
     if (!(images instanceof Float32Array || images instanceof Uint8Array)) {
       throw new InputError('images', `a Float32Array or Uint8Array [n, ${T * I}]`, (images as object)?.constructor?.name ?? typeof images);
@@ -299,6 +353,7 @@ export class SequenceClassifier {
    * every time step, states [steps, units] (the lecture's "visualizing the neurons").
    */
   async inspect(image: Float32Array | Uint8Array): Promise<{ probs: Float32Array; states: Float32Array }> {
+    this.checkLive();
     const { steps: T, inputs: I, units: H, classes: C } = this.config;
     if (!(image instanceof Float32Array || image instanceof Uint8Array) || image.length !== T * I) {
       const got = image instanceof Float32Array || image instanceof Uint8Array ? `length ${image.length}` : (image as object)?.constructor?.name ?? typeof image;
@@ -313,6 +368,7 @@ export class SequenceClassifier {
 
   /** A safetensors checkpoint of the parameters and Adam's state as of the last completed fit (or load). */
   save(): Uint8Array {
+    this.checkLive();
     const tensors: Record<string, Tensor> = {};
     for (const [name, { shape, offset, size }] of Object.entries(this.table)) {
       tensors[name] = { dtype: 'F32', shape, data: this.host.params.slice(offset, offset + size) };
@@ -331,32 +387,37 @@ export class SequenceClassifier {
 
   /** A model from save()'s bytes. Throws an InputError naming what does not match. */
   static load(device: GPUDevice, bytes: Uint8Array, name = 'checkpoint'): SequenceClassifier {
+    checkDevice(device);
     const { tensors, metadata } = decodeSafetensors(bytes, name);
     if (metadata.format !== 'webgpu-rnn/sequence-classifier') {
       throw new InputError(name, "a webgpu-rnn SequenceClassifier checkpoint (metadata format 'webgpu-rnn/sequence-classifier')", `format ${JSON.stringify(metadata.format)}`);
     }
-    let config: ClassifierConfig;
+    let parsed: unknown;
     try {
-      config = JSON.parse(metadata.config ?? '');
+      parsed = JSON.parse(metadata.config ?? '');
     } catch {
       throw new InputError(`${name} metadata.config`, 'JSON { steps, inputs, units, classes, seed }', JSON.stringify(metadata.config));
     }
-    const { table, total } = parameterTable({ ...config, steps: checkSize(`${name} config.steps`, config.steps), inputs: checkSize(`${name} config.inputs`, config.inputs), units: checkSize(`${name} config.units`, config.units), classes: checkSize(`${name} config.classes`, config.classes) });
+    const config = checkConfig(device, parsed, `${name} config.`);
+    const { table, total } = parameterTable(config);
     const state: HostState = { params: new Float32Array(total), m: new Float32Array(total), v: new Float32Array(total), schedule: new Float32Array(4) };
-    const take = (key: string, shape: number[], into: Float32Array, offset: number) => {
+    // `min`: every value finite and at least this; the schedule has checks of its own (checkSchedule).
+    const take = (key: string, shape: number[], into: Float32Array, offset: number, min?: number) => {
       const t = tensors[key];
       if (!t) throw new InputError(name, `a tensor '${key}'`, 'none');
       if (t.dtype !== 'F32' || t.shape.join(',') !== shape.join(',')) {
         throw new InputError(`${name} ${key}`, `F32 [${shape.join(', ')}] for the config ${metadata.config}`, `${t.dtype} [${t.shape.join(', ')}]`);
       }
+      if (min !== undefined) checkFinite(`${name} ${key}`, t.data as Float32Array, min);
       into.set(t.data as Float32Array, offset);
     };
     for (const [key, { shape, offset }] of Object.entries(table)) {
-      take(key, shape, state.params, offset);
-      take(`adam.m.${key}`, shape, state.m, offset);
-      take(`adam.v.${key}`, shape, state.v, offset);
+      take(key, shape, state.params, offset, -Infinity);
+      take(`adam.m.${key}`, shape, state.m, offset, -Infinity);
+      take(`adam.v.${key}`, shape, state.v, offset, 0);
     }
     take('adam.schedule', [4], state.schedule, 0);
+    checkSchedule(`${name} adam.schedule`, state.schedule);
     return new SequenceClassifier(device, config, state);
   }
 
@@ -372,8 +433,14 @@ export class SequenceClassifier {
 
   // ---- internals ----
 
+  /** Every public method starts here: after destroy() nothing is computed. */
+  private checkLive(): void {
+    if (this.destroyed) throw new InputError('model', 'a live SequenceClassifier (not destroyed)', 'one used after destroy()');
+  }
+
   private checkData(data: ImageDataset, field: string): void {
-    if (!(data instanceof ImageDataset)) throw new InputError(field, 'an ImageDataset (from loadMnist or ImageDataset.create)', (data as object)?.constructor?.name ?? typeof data);
+    if (!(data instanceof ImageDataset)) throw new InputError(field, 'an ImageDataset (from loadMnist or ImageDataset.create)', describe(data));
+    if (data.destroyed) throw new InputError(field, 'a live data set (not destroyed)', `data set '${data.name}' after destroy()`);
     const { steps, inputs, classes } = this.config;
     if (data.steps !== steps || data.inputs !== inputs) {
       throw new InputError(field, `images of ${steps} x ${inputs} (steps x inputs) for this model`, `${data.steps} x ${data.inputs}`);
@@ -401,7 +468,7 @@ export class SequenceClassifier {
   }
 
   private async exclusive<T>(work: () => Promise<T>): Promise<T> {
-    if (this.destroyed) throw new Error('SequenceClassifier: used after destroy()');
+    this.checkLive();
     if (this.busy) throw new Error('SequenceClassifier: one fit / evaluate / predict at a time; await the previous call first');
     this.busy = true;
     try {

@@ -5,7 +5,7 @@ import { BufferSet, readFloats, withErrorScopes } from './gpu/buffers.js';
 import type { Program } from './gpu/shader.js';
 import { swap01 } from './kernels/layout.js';
 import { RnnSchedule, type RnnShape } from './scheduler.js';
-import { checkArray, checkFits, checkSize } from './validate.js';
+import { checkArray, checkDevice, checkFits, checkSize } from './validate.js';
 
 export interface RnnParams {
   x: Float32Array;        // [batch, steps, inputs]
@@ -85,6 +85,7 @@ export async function rnnBackward(device: GPUDevice, p: RnnParams, g: RnnGradien
 }
 
 function validateParams(device: GPUDevice, p: RnnParams): RnnShape {
+  checkDevice(device);
   if (p === null || typeof p !== 'object') throw new InputError('params', 'an object { x, wx, wh, b, batch, steps, inputs, units }', String(p));
   const B = checkSize('batch', p.batch);
   const T = checkSize('steps', p.steps);

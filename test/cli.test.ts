@@ -29,6 +29,14 @@ describe('parseTrainArgs', () => {
     expect(() => parseTrainArgs(['--save', '--json'])).toThrow('--save expects a file name, got --json');
     expect(() => parseTrainArgs(['--epoch', '1'])).toThrow('unknown option --epoch');
   });
+  it('--seed takes any safe integer, as the model does', () => {
+    for (const seed of [2 ** 32, 2 ** 40, Number.MAX_SAFE_INTEGER, -1, Number.MIN_SAFE_INTEGER]) {
+      expect((parseTrainArgs(['--seed', String(seed)]) as { seed: number }).seed).toBe(seed);
+    }
+    expect(() => parseTrainArgs(['--seed', '9007199254740992'])).toThrow('--seed expects an integer from -9007199254740991 to 9007199254740991, got 9007199254740992');
+    expect(() => parseTrainArgs(['--seed', '1e300'])).toThrow('--seed expects an integer');
+    expect(() => parseTrainArgs(['--seed', '1.5'])).toThrow('--seed expects an integer');
+  });
 });
 
 describe('writeFileAtomic', () => {

