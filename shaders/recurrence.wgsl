@@ -140,10 +140,11 @@ fn dzFrom(t: u32, b: u32, u: u32, dhT: f32) -> f32 {
   return select(0.0, g * (1.0 - h * h), isLive(t, b));
 }
 
-// Before the first backward step: dz_{T-1} from dState = dh[(T-1) % 2]. One invocation per (b, u).
+// Before the first backward step: dz_{T-1} from dState = dh[(T-1) % 2]. One invocation per (b, u), folded into y
+// past the per-dimension workgroup limit (grid1d).
 @compute @workgroup_size(64)
-fn backwardSeed(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
+fn backwardSeed(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = gid.x + gid.y * groups.x * 64u;
   if (i >= B * H) { return; }
   let t = T - 1u;
   dz[t * B * H + i] = dzFrom(t, i / H, i % H, dh[(t % 2u) * B * H + i]);

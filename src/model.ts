@@ -7,13 +7,15 @@
 // per chunk, two chunks in flight, so the queue never waits for the CPU.
 import { ImageDataset } from './data/dataset.js';
 import { InputError } from './errors.js';
-import { BufferSet, readFloats, withErrorScopes } from './gpu/buffers.js';
-import type { Program } from './gpu/shader.js';
+import { BufferSet, readFloats, scoped, withErrorScopes } from './gpu/buffers.js';
+import { asGpuError, lostError, watchDevice } from './gpu/device.js';
+import { checkDemands, dispatch, storage, type Demand } from './gpu/limits.js';
+import { grid1d, type Program } from './gpu/shader.js';
 import { adam, ADAM_CONFIG_BYTES, ADAM_DEFAULTS, ADAM_SCHEDULE_BYTES, adamConfigBytes, type AdamConfig } from './kernels/adam.js';
 import { gather } from './kernels/data.js';
 import { swap01 } from './kernels/layout.js';
 import { softmaxCrossEntropy, softmaxRows } from './kernels/loss.js';
-import { colsum, matmul } from './kernels/matmul.js';
+import { colsum, colsumDemand, matmul, matmulDemand } from './kernels/matmul.js';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from './io/safetensors.js';
 import { Random, shuffleSeed } from './random.js';
 import { RnnSchedule } from './scheduler.js';
@@ -139,7 +141,10 @@ export class SequenceClassifier {
   private readonly v: GPUBuffer;
   private readonly adamConfig: GPUBuffer;
   private readonly adamSchedule: GPUBuffer;
+  /** What save() and parameter() give: replaced only as a whole, by a read-back of the GPU state (or load). */
   private host: HostState;
+  /** Steps the GPU has taken, as read back so far; ahead of host.schedule[0] until the next read-back of the state. */
+  private stepsRun: number;
   private plans = new Map<string, Promise<BatchPlan>>();
   private busy = false;
   private destroyed = false;
@@ -151,9 +156,16 @@ export class SequenceClassifier {
     checkDevice(device);
     this.config = checkConfig(device, config, '');
     const { table, total } = parameterTable(this.config);
+    const { inputs: I, units: H, classes: C } = this.config;
+    // Before any allocation, host arrays included (units 100000 would not fit a Float32Array).
+    checkDemands(device, 'units', H, [storage('rnn.wh [units, units]', H * H)]);
+    checkDemands(device, 'config', `inputs ${I}, units ${H}, classes ${C}`, [storage('the parameters [P] (and their gradients, Adam m and v)', total),
+      dispatch('adam.update', grid1d(total, 256, device.limits.maxComputeWorkgroupsPerDimension))]);
+    watchDevice(device);
     this.table = table;
     this.total = total;
     this.host = state ?? this.initialState();
+    this.stepsRun = this.host.schedule[0]!;
     this.owned = new BufferSet(device, 'model');
     const bytes = total * 4;
     this.params = this.owned.create('params', bytes);
@@ -185,9 +197,12 @@ export class SequenceClassifier {
     q.writeBuffer(this.adamSchedule, 0, this.host.schedule);
   }
 
-  /** Training steps taken so far (Adam's t). */
+  /**
+   * Training steps taken so far (Adam's t on the GPU), counted as fit reads back its chunks. save() and parameter()
+   * are of the last read-back state, which is behind this after trainSteps({ readBack: false }) or a failed fit.
+   */
   get step(): number {
-    return this.host.schedule[0]!;
+    return this.stepsRun;
   }
 
   /** A copy of one parameter as of the last completed fit (or construction / load). */
@@ -216,6 +231,8 @@ export class SequenceClassifier {
       const inFlight: Array<Promise<void>> = [];
       let chunk = 0;
       let last = performance.now();
+      let failure: { error: unknown } | undefined;
+      let submitted = this.stepsRun;
       try {
         for (let epoch = 1; epoch <= epochs && !options.signal?.aborted; epoch++) {
           device.queue.writeBuffer(plan.order, 0, random.permutation(data.count));
@@ -225,30 +242,50 @@ export class SequenceClassifier {
             if (inFlight.length >= 2) await inFlight.shift();
             this.checkData(data, 'data'); // onProgress may have destroyed it meanwhile
             const target = staging[chunk++ % 2]!;
-            const encoder = device.createCommandEncoder({ label: 'train' });
-            plan.encodeTrainSteps(encoder, s, n);
-            encoder.copyBufferToBuffer(plan.stats, 0, target, 0, 12);
-            encoder.clearBuffer(plan.stats);
-            device.queue.submit([encoder.finish()]);
+            const { errors } = scoped(device, `training steps ${submitted + 1}..${submitted + n}`, () => {
+              const encoder = device.createCommandEncoder({ label: 'train' });
+              plan.encodeTrainSteps(encoder, s, n);
+              encoder.copyBufferToBuffer(plan.stats, 0, target, 0, 12);
+              encoder.clearBuffer(plan.stats);
+              device.queue.submit([encoder.finish()]);
+            });
+            submitted += n;
             const at = { epoch, step: s + n };
-            inFlight.push(target.mapAsync(GPUMapMode.READ).then(() => {
+            // An invalid submit runs nothing and its read-back gives zeros: the scopes' verdict comes first.
+            const done = Promise.allSettled([errors, target.mapAsync(GPUMapMode.READ)]).then(([checked, mapped]) => {
+              if (checked.status === 'rejected') {
+                if (mapped.status === 'fulfilled') target.unmap();
+                throw checked.reason;
+              }
+              if (mapped.status === 'rejected') throw mapped.reason;
               const [loss, correct, rows] = new Float32Array(target.getMappedRange(0, 12).slice(0));
               target.unmap();
               const now = performance.now();
               const seconds = Math.max(1e-9, (now - last) / 1000);
               last = now;
-              this.host.schedule[0] = this.host.schedule[0]! + n;
+              this.stepsRun += n;
               options.onProgress?.({
                 epoch: at.epoch, step: at.step, stepsPerEpoch, totalSteps: this.step,
                 loss: loss! / rows!, accuracy: correct! / rows!, seqPerSec: rows! / seconds, stepsPerSec: n / seconds,
               });
-            }));
+            });
+            done.catch(() => undefined); // awaited below; a failure before then must not count as unhandled
+            inFlight.push(done);
           }
         }
-      } finally {
-        await Promise.allSettled(inFlight);
-        await this.downloadState();
+        while (inFlight.length > 0) await inFlight.shift();
+      } catch (error) {
+        failure = { error };
       }
+      await Promise.allSettled(inFlight);
+      // The state as the GPU holds it, params, moments and Adam's t together; if that fails too (a lost device), the
+      // host keeps the previous state whole, so that save() stays consistent.
+      try {
+        await this.downloadState();
+      } catch (error) {
+        failure ??= { error };
+      }
+      if (failure) throw failure.error;
     });
   }
 
@@ -274,6 +311,7 @@ export class SequenceClassifier {
       const plan = await this.plan('train', data, B, Array.from({ length: stepsPerEpoch }, (_, s) => s * B));
       if (this.cursor?.plan !== plan) this.cursor = { plan, next: stepsPerEpoch };
       const cursor = this.cursor;
+      const checks: Array<Promise<void>> = [];
       for (let done = 0; done < steps;) {
         if (cursor.next >= stepsPerEpoch) {
           // A write lands before the command buffers submitted after it: each pass over the order gets its own.
@@ -281,15 +319,20 @@ export class SequenceClassifier {
           cursor.next = 0;
         }
         const n = Math.min(steps - done, stepsPerEpoch - cursor.next);
-        const encoder = device.createCommandEncoder({ label: 'trainSteps' });
-        plan.encodeTrainSteps(encoder, cursor.next, n);
-        encoder.clearBuffer(plan.stats); // the steps' loss sums are not wanted here
-        device.queue.submit([encoder.finish()]);
+        checks.push(scoped(device, `training steps ${this.stepsRun + done + 1}..${this.stepsRun + done + n}`, () => {
+          const encoder = device.createCommandEncoder({ label: 'trainSteps' });
+          plan.encodeTrainSteps(encoder, cursor.next, n);
+          encoder.clearBuffer(plan.stats); // the steps' loss sums are not wanted here
+          device.queue.submit([encoder.finish()]);
+        }).errors);
         cursor.next += n;
         done += n;
       }
-      await device.queue.onSubmittedWorkDone();
-      this.host.schedule[0] = this.host.schedule[0]! + steps;
+      await Promise.all([device.queue.onSubmittedWorkDone(), ...checks]);
+      // Dawn resolves onSubmittedWorkDone on a lost device too: the steps did not run.
+      const lost = lostError(device);
+      if (lost) throw lost;
+      this.stepsRun += steps;
       if (options.readBack ?? true) await this.downloadState();
     });
   }
@@ -299,22 +342,25 @@ export class SequenceClassifier {
     this.checkLive();
     this.checkData(data, 'data');
     const batch = checkSize('batchSize', options.batchSize ?? 1000);
+    const B = Math.min(batch, data.count);
+    this.checkFootprint('evaluate', B, data.count);
     return this.exclusive(async () => {
-      const B = Math.min(batch, data.count);
       const full = Math.floor(data.count / B), rest = data.count - full * B;
       const plans = [await this.plan('evaluate', data, B, Array.from({ length: full }, (_, s) => s * B))];
       if (rest > 0) plans.push(await this.plan('evaluate', data, rest, [full * B]));
-      const encoder = this.device.createCommandEncoder({ label: 'evaluate' });
-      for (const plan of plans) {
-        encoder.clearBuffer(plan.stats);
-        const pass = encoder.beginComputePass({ label: 'evaluate' });
-        plan.starts.forEach((_, slot) => plan.encodeEvaluateBatch(pass, slot));
-        pass.end();
-      }
-      this.device.queue.submit([encoder.finish()]);
+      const { errors } = scoped(this.device, `evaluate (batch ${B})`, () => {
+        const encoder = this.device.createCommandEncoder({ label: 'evaluate' });
+        for (const plan of plans) {
+          encoder.clearBuffer(plan.stats);
+          const pass = encoder.beginComputePass({ label: 'evaluate' });
+          plan.starts.forEach((_, slot) => plan.encodeEvaluateBatch(pass, slot));
+          pass.end();
+        }
+        this.device.queue.submit([encoder.finish()]);
+      });
+      const [sums] = await Promise.all([Promise.all(plans.map((plan) => readFloats(this.device, plan.stats, 0, 3))), errors]);
       let loss = 0, correct = 0, rows = 0;
-      for (const plan of plans) {
-        const [l, c, r] = await readFloats(this.device, plan.stats, 0, 3);
+      for (const [l, c, r] of sums) {
         loss += l!; correct += c!; rows += r!;
       }
       return { loss: loss / rows, accuracy: correct / rows };
@@ -336,13 +382,15 @@ export class SequenceClassifier {
     }
     const n = images.length / (T * I);
     const batch = Math.min(checkSize('batchSize', options.batchSize ?? 500), n);
+    this.checkFootprint('predict', batch);
     const x = asInputs(images);
     return this.exclusive(async () => {
       const probs = new Float32Array(n * C);
       for (let start = 0; start < n; start += batch) {
         const B = Math.min(batch, n - start);
-        const plan = await this.runPredictBatch(x, start, B);
-        probs.set(await readFloats(this.device, plan.dlogits, 0, B * C), start * C);
+        const { plan, errors } = await this.runPredictBatch(x, start, B);
+        const [batchProbs] = await Promise.all([readFloats(this.device, plan.dlogits, 0, B * C), errors]);
+        probs.set(batchProbs, start * C);
       }
       return probs;
     });
@@ -360,13 +408,16 @@ export class SequenceClassifier {
       throw new InputError('image', `a Float32Array or Uint8Array of length steps * inputs = ${T * I}`, got);
     }
     return this.exclusive(async () => {
-      const plan = await this.runPredictBatch(asInputs(image), 0, 1);
-      const [probs, states] = await Promise.all([readFloats(this.device, plan.dlogits, 0, C), readFloats(this.device, plan.hiddenStates, H * 4, T * H)]);
+      const { plan, errors } = await this.runPredictBatch(asInputs(image), 0, 1);
+      const [probs, states] = await Promise.all([readFloats(this.device, plan.dlogits, 0, C), readFloats(this.device, plan.hiddenStates, H * 4, T * H), errors]);
       return { probs, states };
     });
   }
 
-  /** A safetensors checkpoint of the parameters and Adam's state as of the last completed fit (or load). */
+  /**
+   * A safetensors checkpoint of the parameters and Adam's state as last read back whole (after fit, trainSteps with
+   * readBack, construction or load): its step is that state's, which after a failed fit is behind `step`.
+   */
   save(): Uint8Array {
     this.checkLive();
     const tensors: Record<string, Tensor> = {};
@@ -381,7 +432,7 @@ export class SequenceClassifier {
       format: 'webgpu-rnn/sequence-classifier',
       version: '1',
       config: JSON.stringify({ steps, inputs, units, classes, seed }),
-      step: String(this.step),
+      step: String(this.host.schedule[0]),
     });
   }
 
@@ -453,6 +504,7 @@ export class SequenceClassifier {
     this.checkData(data, 'data');
     const B = checkSize('batchSize', options.batchSize ?? 150);
     if (B > data.count) throw new InputError('batchSize', `at most the number of training images (${data.count})`, String(B));
+    this.checkFootprint('train', B, data.count);
     const cfg: AdamConfig = {
       learningRate: options.learningRate ?? ADAM_DEFAULTS.learningRate,
       beta1: options.beta1 ?? ADAM_DEFAULTS.beta1,
@@ -467,28 +519,44 @@ export class SequenceClassifier {
     return { B, cfg };
   }
 
+  /**
+   * Checks that a plan for `mode` with batch B (over a data set of `count` images) fits the device, before any GPU
+   * work: an InputError naming the batch size and the first buffer or dispatch over the device's limits.
+   */
+  private checkFootprint(mode: Mode, B: number, count?: number): void {
+    if (count !== undefined) checkDemands(this.device, 'data', `${count} images`, [storage('order [data count]', count)]);
+    checkDemands(this.device, 'batchSize', B, BatchPlan.demands(this.device, mode, this.config, B));
+  }
+
+  /** One call at a time; GPU failures (a lost device, a failed submit) come out as GpuErrors. */
   private async exclusive<T>(work: () => Promise<T>): Promise<T> {
     this.checkLive();
     if (this.busy) throw new Error('SequenceClassifier: one fit / evaluate / predict at a time; await the previous call first');
+    const lost = lostError(this.device);
+    if (lost) throw lost;
     this.busy = true;
     try {
       return await work();
+    } catch (error) {
+      throw await asGpuError(this.device, error);
     } finally {
       this.busy = false;
     }
   }
 
   /** Images start .. start+B-1 of `x` [n, steps*inputs] through the model; the probabilities land in plan.dlogits. */
-  private async runPredictBatch(x: Float32Array, start: number, B: number): Promise<BatchPlan> {
+  private async runPredictBatch(x: Float32Array, start: number, B: number): Promise<{ plan: BatchPlan; errors: Promise<void> }> {
     const { steps: T, inputs: I } = this.config;
     const plan = await this.plan('predict', undefined, B, [0]);
     this.device.queue.writeBuffer(plan.xBatchMajor!, 0, x, start * T * I, B * T * I);
-    const encoder = this.device.createCommandEncoder({ label: 'predict' });
-    const pass = encoder.beginComputePass({ label: 'predict' });
-    plan.encodePredictBatch(pass);
-    pass.end();
-    this.device.queue.submit([encoder.finish()]);
-    return plan;
+    const { errors } = scoped(this.device, `predict (batch ${B})`, () => {
+      const encoder = this.device.createCommandEncoder({ label: 'predict' });
+      const pass = encoder.beginComputePass({ label: 'predict' });
+      plan.encodePredictBatch(pass);
+      pass.end();
+      this.device.queue.submit([encoder.finish()]);
+    });
+    return { plan, errors };
   }
 
   private async downloadState(): Promise<void> {
@@ -499,6 +567,7 @@ export class SequenceClassifier {
       readFloats(this.device, this.adamSchedule, 0, 4),
     ]);
     this.host = { params, m, v, schedule };
+    this.stepsRun = schedule[0]!;
   }
 
   private datasetIds = new WeakMap<ImageDataset, number>();
@@ -556,6 +625,30 @@ class BatchPlan {
   private schedule!: RnnSchedule;
 
   private constructor(readonly mode: Mode, readonly starts: number[], private readonly owned: BufferSet) {}
+
+  /**
+   * What create() asks of a device for batch B: its own storage buffers and dispatches and its RnnSchedule's (the
+   * data set's `order` is checked on its own). Kept next to create(): a buffer or kernel added there belongs here.
+   */
+  static demands(device: GPUDevice, mode: Mode, c: Required<ClassifierConfig>, B: number): Demand[] {
+    const { steps: T, inputs: I, units: H, classes: C } = c;
+    const train = mode === 'train';
+    const maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
+    const list: Demand[] = [
+      storage('x [steps, batch, inputs]', T * B * I),
+      storage('logits [batch, classes]', B * C),
+      storage('rowStats [batch, 2]', B * 2),
+      ...RnnSchedule.demands(device, { batch: B, steps: T, inputs: I, units: H }, train),
+      matmulDemand('dense.forward', { M: B, N: C, K: H, bias: true }),
+      dispatch(mode === 'predict' ? 'softmaxRows' : 'xent.forwardBackward', [Math.ceil(B / 64), 1, 1]),
+      dispatch(mode === 'predict' ? 'swap01 (to time-major)' : 'data.gather', grid1d(T * B * I, 256, maxPerDim)),
+    ];
+    if (train) {
+      list.push(matmulDemand('dense.dW', { M: H, N: C, K: B, transA: true }), colsumDemand('dense.db', C),
+        matmulDemand('dense.dState', { M: B, N: H, K: C, transB: true }));
+    }
+    return list;
+  }
 
   static async create(device: GPUDevice, mode: Mode, c: Required<ClassifierConfig>, B: number, data: ImageDataset | undefined,
     starts: number[], model: ModelBuffers): Promise<BatchPlan> {

@@ -8,9 +8,13 @@
 //   dz [T, B, H]  dh [2, B, H] (ping-pong)   dx [T, B, I]
 import { BufferSet } from './gpu/buffers.js';
 import type { Program } from './gpu/shader.js';
-import { colsumSplitK, matmul, matmulSplitK } from './kernels/matmul.js';
+import { dispatch, storage, type Demand } from './gpu/limits.js';
+import { grid1d } from './gpu/shader.js';
+import { colsumSplitK, colsumSplitKDemands, matmul, matmulDemand, matmulSplitK, splitKDemands } from './kernels/matmul.js';
 import { swap01 } from './kernels/layout.js';
-import { backwardFused, backwardSeed, backwardStep, forwardFused, forwardStep, fusedFits } from './kernels/recurrence.js';
+import {
+  backwardFused, backwardSeed, backwardStep, forwardFused, forwardStep, fusedFits, seedWorkgroups, stepDemand,
+} from './kernels/recurrence.js';
 import { chooseRecurrence, timeKernel, type Recurrence as RecurrenceKind } from './tune.js';
 
 export interface RnnShape {
@@ -154,6 +158,28 @@ export class RnnSchedule {
       owned.destroy();
       throw error;
     }
+  }
+
+  /**
+   * What create() asks of a device for `shape`, with (`training`) or without the backward pass: every storage buffer
+   * it binds and every dispatch, in the variants with the most workgroups. Checked (gpu/limits.ts) before create().
+   */
+  static demands(device: GPUDevice, shape: RnnShape, training: boolean): Demand[] {
+    const { batch: B, steps: T, inputs: I, units: H } = shape;
+    const s = { steps: T, batch: B, units: H };
+    const list: Demand[] = [
+      storage('hs [steps + 1, batch, units]', (T + 1) * B * H), // xw, outputs and dz are [T, B, H] or [B, T, H]: smaller
+      storage('dh [2, batch, units]', 2 * B * H),
+      matmulDemand('rnn.inputProjection', { M: T * B, N: H, K: I, bias: true }),
+      stepDemand('rnn.forwardStep', s),
+    ];
+    if (training) {
+      list.push(storage('whT [units, units]', H * H),
+        dispatch('swap01 (Wh transposed)', grid1d(H * H, 256, device.limits.maxComputeWorkgroupsPerDimension)),
+        dispatch('rnn.backwardSeed', seedWorkgroups(device, s)),
+        ...splitKDemands('rnn.dWx', I, H, T * B), ...splitKDemands('rnn.dWh', H, H, T * B), ...colsumSplitKDemands('rnn.db', T * B, H));
+    }
+    return list;
   }
 
   /** Byte offset of the final state hs[T] [B, H] inside `hs`. */

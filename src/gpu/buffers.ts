@@ -40,23 +40,35 @@ export class BufferSet {
  * thrown here, next to its cause, instead of surfacing later as an uncaptured error.
  */
 export async function withErrorScopes<T>(device: GPUDevice, what: string, create: () => T): Promise<T> {
-  // `create` is synchronous so that no other work can push or pop scopes between our push and pop.
+  const { result, errors } = scoped(device, what, create);
+  await errors;
+  return result;
+}
+
+/**
+ * Runs `work` (synchronous, so that no other work can push or pop scopes between our push and pop) inside
+ * out-of-memory and validation error scopes. `errors` rejects with a GpuError when either caught one: a submit
+ * whose command buffer is invalid runs nothing, so its read-back must be awaited together with `errors`.
+ */
+export function scoped<T>(device: GPUDevice, what: string, work: () => T): { result: T; errors: Promise<void> } {
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
-  let result: T | undefined;
-  let thrown: unknown;
+  const pop = () => {
+    const validation = device.popErrorScope();
+    const oom = device.popErrorScope();
+    return Promise.all([validation, oom]).then(([v, o]) => {
+      if (o) throw new GpuError(`${what}: out of GPU memory: ${o.message}. Use a smaller batch, fewer steps or fewer units.`);
+      if (v) throw new GpuError(`${what}: ${v.message}`);
+    });
+  };
+  let result: T;
   try {
-    result = create();
+    result = work();
   } catch (error) {
-    thrown = error;
+    pop().catch(() => undefined); // the thrown error is the cause
+    throw error;
   }
-  const validation = device.popErrorScope();
-  const oom = device.popErrorScope();
-  const [v, o] = await Promise.all([validation, oom]);
-  if (thrown) throw thrown;
-  if (o) throw new GpuError(`${what}: out of GPU memory: ${o.message}. Use a smaller batch, fewer steps or fewer units.`);
-  if (v) throw new GpuError(`${what}: ${v.message}`);
-  return result as T;
+  return { result, errors: pop() };
 }
 
 /** Copy `bytes` from `src` at `offset` into a fresh Float32Array (or Int32Array) through a staging buffer. */
@@ -64,10 +76,13 @@ export async function readFloats(device: GPUDevice, src: GPUBuffer, offset: numb
   const bytes = count * 4;
   const staging = device.createBuffer({ label: 'readback', size: Math.max(16, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   try {
-    const encoder = device.createCommandEncoder();
-    if (bytes > 0) encoder.copyBufferToBuffer(src, offset, staging, 0, bytes);
-    device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
+    const { errors } = scoped(device, `reading back ${src.label || 'a buffer'}`, () => {
+      const encoder = device.createCommandEncoder();
+      if (bytes > 0) encoder.copyBufferToBuffer(src, offset, staging, 0, bytes);
+      device.queue.submit([encoder.finish()]);
+    });
+    // A copy that failed validation leaves zeros in staging: never return those.
+    await Promise.all([staging.mapAsync(GPUMapMode.READ), errors]);
     return new Float32Array(staging.getMappedRange(0, Math.max(16, bytes)).slice(0, bytes));
   } finally {
     staging.destroy();

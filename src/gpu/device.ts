@@ -53,12 +53,61 @@ export async function openDevice(adapter: GPUAdapter, options: DeviceOptions = {
   });
   const name = describeAdapter(adapter);
   adapters.set(device, name);
+  watchDevice(device);
   device.lost.then((info) => {
-    if (info.reason !== 'destroyed') console.error(`webgpu-rnn: the GPU device was lost (${info.reason}): ${info.message}. Reload or create a new device.`);
+    if (info.reason !== 'destroyed') console.error(`webgpu-rnn: ${lostMessage(info)}`);
   });
   device.addEventListener('uncapturederror', (event) => {
     console.error(`webgpu-rnn: uncaptured WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
   });
   (options.log ?? console.info)(`webgpu-rnn: using adapter ${name}`);
   return device;
+}
+
+// ---- device loss ----
+
+const watched = new WeakSet<GPUDevice>();
+const lostDevices = new WeakMap<GPUDevice, GPUDeviceLostInfo>();
+
+/** Records `device`'s loss when it happens (openDevice does this; the model does it for devices from elsewhere). */
+export function watchDevice(device: GPUDevice): void {
+  if (watched.has(device)) return;
+  watched.add(device);
+  device.lost.then((info) => lostDevices.set(device, info));
+}
+
+/** How `device` was lost, or undefined while it is not (as far as its `lost` promise has said). */
+export function deviceLost(device: GPUDevice): GPUDeviceLostInfo | undefined {
+  return lostDevices.get(device);
+}
+
+function lostMessage(info: GPUDeviceLostInfo): string {
+  const reason = info.reason || 'unknown reason';
+  return `the GPU device was lost (${reason}${info.message ? `: ${info.message}` : ''}). Its buffers, and the training ` +
+    'since the last read-back, are gone: resume from the last checkpoint (npm run train -- --resume FILE) or create a ' +
+    'new device and model.';
+}
+
+/** The GpuError saying that `device` was lost and what to do, or undefined while it is not lost. */
+export function lostError(device: GPUDevice): GpuError | undefined {
+  const info = lostDevices.get(device);
+  return info && new GpuError(lostMessage(info));
+}
+
+/**
+ * `error` from GPU work on `device` as the caller should see it. Work on a lost device fails with a DOMException
+ * (mapAsync: AbortError, with an empty message in Dawn; OperationError elsewhere): that becomes a GpuError saying
+ * the device was lost. The `lost` promise may settle just after the failure it caused: it is given a turn of the
+ * event loop.
+ */
+export async function asGpuError(device: GPUDevice, error: unknown): Promise<unknown> {
+  if (error instanceof GpuError) return error;
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name !== 'AbortError' && name !== 'OperationError' && !lostDevices.has(device)) return error;
+  if (!lostDevices.has(device)) await Promise.race([device.lost, new Promise((resolve) => setTimeout(resolve, 0))]);
+  const lost = lostError(device);
+  if (lost) return lost;
+  const message = (error as Error).message;
+  return new GpuError(`the GPU work was aborted (${String(name)}${message ? `: ${message}` : ''}); the GPU device may be lost. ` +
+    'Create a new device and model, or resume from the last checkpoint (npm run train -- --resume FILE).');
 }

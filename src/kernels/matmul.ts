@@ -3,7 +3,8 @@ import matmulSource from '../../shaders/matmul.wgsl?raw';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
 import { BufferSet } from '../gpu/buffers.js';
 import { program, type Program } from '../gpu/shader.js';
-import { chooseSplit, chooseTile, timeKernel, type Tile } from '../tune.js';
+import { dispatch, overLimit, storage, type Demand } from '../gpu/limits.js';
+import { chooseSplit, chooseTile, TILES, timeKernel, type Tile } from '../tune.js';
 
 export interface MatmulShape {
   M: number;
@@ -41,8 +42,26 @@ export async function matmul(device: GPUDevice, s: MatmulShape, label = 'matmul'
     OFFSET_A: s.offsetA ?? 0, OFFSET_B: s.offsetB ?? 0, OFFSET_C: s.offsetC ?? 0,
   };
   const kinds = s.bias ? (['read', 'read', 'storage', 'read'] as const) : (['read', 'read', 'storage'] as const);
-  const workgroups: [number, number, number] = [Math.ceil(s.N / (chosen.cols * chosen.wgX)), Math.ceil(s.M / (chosen.rows * chosen.wgY)), s.batch ?? 1];
-  return program(device, label, matmulSource, defines, 'matmul', [...kinds], workgroups);
+  return program(device, label, matmulSource, defines, 'matmul', [...kinds], matmulWorkgroups(s, chosen));
+}
+
+function matmulWorkgroups(s: MatmulShape, tile: Tile): [number, number, number] {
+  return [Math.ceil(s.N / (tile.cols * tile.wgX)), Math.ceil(s.M / (tile.rows * tile.wgY)), s.batch ?? 1];
+}
+
+/** The dispatch of the product in the variant with the most workgroups per dimension (any variant may be chosen). */
+export function matmulDemand(what: string, s: MatmulShape): Demand {
+  const all = TILES.map((t) => matmulWorkgroups(s, t));
+  return dispatch(what, [0, 1, 2].map((d) => Math.max(...all.map((w) => w[d]!))) as [number, number, number]);
+}
+
+function colsumWorkgroups(N: number, slices: number): [number, number, number] {
+  return [Math.ceil(N / 64), slices, 1];
+}
+
+/** The dispatch of colsum over `N` columns in `slices` slices. */
+export function colsumDemand(what: string, N: number, slices = 1): Demand {
+  return dispatch(what, colsumWorkgroups(N, slices));
 }
 
 function describe(s: MatmulShape): string {
@@ -68,7 +87,7 @@ async function measure(device: GPUDevice, s: MatmulShape, tile: Tile): Promise<n
 
 /** out[N] = sum over rows of in[rows, N] (+ out). Bind (input, output). With `slices` > 1 (dividing rows), see reduce.wgsl. */
 export function colsum(device: GPUDevice, rows: number, N: number, accumulate = false, label = 'colsum', slices = 1): Promise<Program> {
-  return program(device, label, reduceSource, { ROWS: rows / slices, N, ACCUMULATE: accumulate }, 'colsum', ['read', 'storage'], [Math.ceil(N / 64), slices, 1]);
+  return program(device, label, reduceSource, { ROWS: rows / slices, N, ACCUMULATE: accumulate }, 'colsum', ['read', 'storage'], colsumWorkgroups(N, slices));
 }
 
 // ---- split-K: products and sums over a long K (the weight gradients, K = T*B rows) ----
@@ -114,7 +133,7 @@ export async function matmulSplitK(device: GPUDevice, s: { M: number; N: number;
   const { M, N, K } = s;
   const variant = (n: number) => matmulSplitK(device, s, 'autotune', n);
   const S = nearestDivisor(K, splits ?? await chooseSplit(device, `${label} ${M}x${N}x${K} transA${s.accumulate ? ' accumulate' : ''}`,
-    splitCandidates(K), (n) => measureSplit(device, variant(n), [K * M, K * N], M * N), variant));
+    fitting(device, K, (n) => splitKDemands(label, M, N, K, n)), (n) => measureSplit(device, variant(n), [K * M, K * N], M * N), variant));
   if (S === 1) return oneStage(await matmul(device, { M, N, K, transA: true, accumulate: s.accumulate }, label));
   const KS = K / S;
   const [product, sum] = await Promise.all([
@@ -126,11 +145,32 @@ export async function matmulSplitK(device: GPUDevice, s: { M: number; N: number;
 
 /** out[N] = sum over K rows of in[K, N], in `splits` slices then their sum; `splits` defaults to the tuner's choice. */
 export async function colsumSplitK(device: GPUDevice, K: number, N: number, label = 'colsum', splits?: number): Promise<SplitReduction> {
-  const S = nearestDivisor(K, splits ?? await chooseSplit(device, `${label} colsum ${K}x${N}`, splitCandidates(K),
+  const S = nearestDivisor(K, splits ?? await chooseSplit(device, `${label} colsum ${K}x${N}`, fitting(device, K, (n) => colsumSplitKDemands(label, K, N, n)),
     (n) => measureSplit(device, colsumSplitK(device, K, N, 'autotune', n), [K * N], N)));
   if (S === 1) return oneStage(await colsum(device, K, N, false, label));
   const [partial, sum] = await Promise.all([colsum(device, K, N, false, `${label} (slices)`, S), colsum(device, S, N, false, `${label} (sum of slices)`)]);
   return twoStages(label, S, S * N * 4, partial, sum);
+}
+
+/**
+ * The split counts the tuner may try: the default (which the model's size check holds to the device's limits, see
+ * splitKDemands) and the others whose scratch and dispatches fit too.
+ */
+function fitting(device: GPUDevice, K: number, demands: (splits: number) => Demand[]): number[] {
+  return splitCandidates(K).filter((n, i) => i === 0 || !overLimit(device, demands(n)));
+}
+
+/** Scratch and dispatches of matmulSplitK({ M, N, K }) cut into `splits` (the default when omitted). */
+export function splitKDemands(label: string, M: number, N: number, K: number, splits = splitCandidates(K)[0]!): Demand[] {
+  if (splits === 1) return [matmulDemand(label, { M, N, K, transA: true })];
+  return [storage(`${label} partial sums [${splits} slices, ${M}, ${N}]`, splits * M * N),
+    matmulDemand(`${label} (slices)`, { M, N, K: K / splits, batch: splits }), colsumDemand(`${label} (sum of slices)`, M * N)];
+}
+
+/** Scratch and dispatches of colsumSplitK(K, N) cut into `splits` (the default when omitted). */
+export function colsumSplitKDemands(label: string, K: number, N: number, splits = splitCandidates(K)[0]!): Demand[] {
+  if (splits === 1) return [colsumDemand(label, N)];
+  return [storage(`${label} partial sums [${splits} slices, ${N}]`, splits * N), colsumDemand(`${label} (slices)`, N, splits), colsumDemand(`${label} (sum of slices)`, N)];
 }
 
 /** A reduction in one dispatch of `p`, bound (...inputs, output). */

@@ -2,6 +2,7 @@
 import source from '../../shaders/recurrence.wgsl?raw';
 import fusedSource from '../../shaders/recurrence_fused.wgsl?raw';
 import { BufferSet } from '../gpu/buffers.js';
+import { dispatch, type Demand } from '../gpu/limits.js';
 import { grid1d, program, type Program } from '../gpu/shader.js';
 import { chooseTile, TILES, timeKernel, type Tile } from '../tune.js';
 
@@ -17,6 +18,12 @@ function defines(s: RecurrenceShape, tile: Tile, forward: boolean, dOut = false)
 
 function workgroups(s: RecurrenceShape, tile: Tile): [number, number, number] {
   return [Math.ceil(s.units / (tile.cols * tile.wgX)), Math.ceil(s.batch / (tile.rows * tile.wgY)), 1];
+}
+
+/** A forward or backward step's dispatch in the variant with the most workgroups per dimension. */
+export function stepDemand(what: string, s: RecurrenceShape): Demand {
+  const all = TILES.map((t) => workgroups(s, t));
+  return dispatch(what, [Math.max(...all.map((w) => w[0])), Math.max(...all.map((w) => w[1])), 1]);
 }
 
 const FORWARD_KINDS = ['uniform-dynamic', 'read', 'read', 'read', 'storage', 'storage'] as const;
@@ -42,7 +49,12 @@ export async function backwardStep(device: GPUDevice, s: RecurrenceShape, dOut: 
  * and leaves the next one's. Bind as backwardStep; encode with any step's dynamic offset.
  */
 export function backwardSeed(device: GPUDevice, s: RecurrenceShape, dOut: boolean): Promise<Program> {
-  return program(device, 'rnn.backwardSeed', source, defines(s, TILES[0]!, false, dOut), 'backwardSeed', [...BACKWARD_KINDS], grid1d(s.batch * s.units, 64));
+  return program(device, 'rnn.backwardSeed', source, defines(s, TILES[0]!, false, dOut), 'backwardSeed', [...BACKWARD_KINDS], seedWorkgroups(device, s));
+}
+
+/** One invocation per (b, u), folded into y past the per-dimension limit (the shader unfolds it). */
+export function seedWorkgroups(device: GPUDevice, s: RecurrenceShape): [number, number, number] {
+  return grid1d(s.batch * s.units, 64, device.limits.maxComputeWorkgroupsPerDimension);
 }
 
 /** One step (t = 0) in variant `tile`, on scratch buffers. */
@@ -67,9 +79,13 @@ async function measure(device: GPUDevice, s: RecurrenceShape, tile: Tile, forwar
 const FUSED_ROWS = 4;  // sequences per workgroup (the lanes of a vec4 in the shader)
 const FUSED_WG = 64;   // invocations per workgroup
 
-/** Whether the fused kernels' workgroup memory (two [rows, units] tiles for backward) fits the device. */
+/**
+ * Whether the fused kernels fit the device: their workgroup memory (two [rows, units] tiles for backward) and their
+ * one workgroup per FUSED_ROWS sequences. Where they do not, the per-step kernels are used.
+ */
 export function fusedFits(device: GPUDevice, s: RecurrenceShape): boolean {
-  return 2 * FUSED_ROWS * s.units * 4 <= device.limits.maxComputeWorkgroupStorageSize;
+  return 2 * FUSED_ROWS * s.units * 4 <= device.limits.maxComputeWorkgroupStorageSize &&
+    Math.ceil(s.batch / FUSED_ROWS) <= device.limits.maxComputeWorkgroupsPerDimension;
 }
 
 function fusedDefines(s: RecurrenceShape, forward: boolean, dOut = false) {
