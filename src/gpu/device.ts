@@ -10,6 +10,22 @@ export interface DeviceOptions {
 }
 
 const adapters = new WeakMap<GPUDevice, string>();
+const classes = new WeakMap<GPUDevice, AdapterClass>();
+
+/**
+ * 'cpu' for the software adapters (Mesa's lavapipe, SwiftShader: the GPU is a CPU, pipelines compile through LLVM at
+ * about half a second each), 'gpu' otherwise. The tuner tries fewer variants on a CPU (tune.ts).
+ */
+export type AdapterClass = 'cpu' | 'gpu';
+
+export function adapterClass(device: GPUDevice): AdapterClass {
+  return classes.get(device) ?? 'gpu';
+}
+
+export function classify(info: GPUAdapterInfo, isFallback = false): AdapterClass {
+  const text = `${info.vendor} ${info.architecture} ${info.description}`.toLowerCase();
+  return isFallback || info.isFallbackAdapter || /software|swiftshader|llvmpipe|lavapipe/.test(text) ? 'cpu' : 'gpu';
+}
 
 /** "vendor/architecture (description)" of the adapter a device came from, as it was reported when opened. */
 export function adapterName(device: GPUDevice): string {
@@ -53,6 +69,7 @@ export async function openDevice(adapter: GPUAdapter, options: DeviceOptions = {
   });
   const name = describeAdapter(adapter);
   adapters.set(device, name);
+  classes.set(device, classify(adapter.info, (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false));
   watchDevice(device);
   device.lost.then((info) => {
     if (info.reason !== 'destroyed') console.error(`webgpu-rnn: ${lostMessage(info)}`);
