@@ -38,6 +38,26 @@ export interface FitOptions extends Partial<Omit<AdamConfig, 'learningRate'>> {
   progressEvery?: number;
   /** Stops after the chunk in flight; the parameters so far are kept. */
   signal?: AbortSignal;
+  /**
+   * Steps of the first epoch already taken (a resumed run; 0 by default): the first epoch goes on in the order it
+   * started with, from that step. Each epoch's order is drawn from the seed and the step count it started at, so a
+   * run stopped and resumed takes the batches an uninterrupted one takes.
+   */
+  epochStep?: number;
+  /** Hands the state out during training, with the host copy behind save() current: for checkpoints. */
+  checkpoint?: CheckpointOptions;
+}
+
+export interface CheckpointOptions {
+  /** A checkpoint after every step whose count since creation (Adam's t, `step`) is a multiple of this. */
+  everySteps?: number;
+  /** Asked after each progress chunk is submitted: true for a checkpoint there (e.g. when enough time has passed). */
+  due?: () => boolean;
+  /**
+   * Called with the GPU work done and the host copy read back, before training goes on; fit waits for it.
+   * `epoch` from 1 and `step` within it (stepsPerEpoch at the end of an epoch) as in Progress.
+   */
+  save: (at: { epoch: number; step: number; stepsPerEpoch: number }) => void | Promise<void>;
 }
 
 export interface Progress {
@@ -212,32 +232,44 @@ export class SequenceClassifier {
     return this.host.params.slice(offset, offset + size);
   }
 
-  /** Trains on `data` for `epochs` passes over a freshly shuffled order (the last partial batch is dropped). */
+  /**
+   * Trains on `data` for `epochs` passes, each over its own shuffled order drawn from the seed and the step count the
+   * pass starts at (the last partial batch is dropped); `epochStep` and `checkpoint` stop and resume a run exactly.
+   */
   async fit(data: ImageDataset, options: FitOptions = {}): Promise<void> {
     this.checkLive();
     this.checkData(data, 'data');
     const epochs = checkSize('epochs', options.epochs ?? 1);
     const every = checkSize('progressEvery', options.progressEvery ?? 20);
     const { B, cfg } = this.checkTraining(data, options);
+    const stepsPerEpoch = Math.floor(data.count / B);
+    const skip = options.epochStep ?? 0;
+    if (!Number.isInteger(skip) || skip < 0 || skip >= stepsPerEpoch || skip > this.step) {
+      throw new InputError('epochStep', `an integer in [0, ${Math.min(stepsPerEpoch - 1, this.step)}] (steps per epoch ${stepsPerEpoch}, steps taken ${this.step})`, String(skip));
+    }
+    const checkpoint = options.checkpoint;
+    const checkpointEvery = checkpoint?.everySteps === undefined ? Infinity : checkSize('checkpoint.everySteps', checkpoint.everySteps);
 
     await this.exclusive(async () => {
       const device = this.device;
       this.cursor = undefined; // fit shuffles its own order: trainSteps starts a fresh one after it
       device.queue.writeBuffer(this.adamConfig, 0, adamConfigBytes(cfg));
-      const stepsPerEpoch = Math.floor(data.count / B);
       const plan = await this.plan('train', data, B, Array.from({ length: stepsPerEpoch }, (_, s) => s * B));
-      const random = new Random(shuffleSeed(this.config.seed, this.step));
       const staging = plan.staging;
       const inFlight: Array<Promise<void>> = [];
       let chunk = 0;
+      let taken = this.step; // steps submitted (the host's count follows as their chunks are read back)
       let last = performance.now();
       let failure: { error: unknown } | undefined;
       let submitted = this.stepsRun;
       try {
         for (let epoch = 1; epoch <= epochs && !options.signal?.aborted; epoch++) {
-          device.queue.writeBuffer(plan.order, 0, random.permutation(data.count));
-          for (let s = 0; s < stepsPerEpoch && !options.signal?.aborted; s += every) {
-            const n = Math.min(every, stepsPerEpoch - s);
+          const first = epoch === 1 ? skip : 0;
+          // As trainSteps draws each pass's order: from the seed and the step count the epoch started at.
+          device.queue.writeBuffer(plan.order, 0, new Random(shuffleSeed(this.config.seed, taken - first)).permutation(data.count));
+          for (let s = first; s < stepsPerEpoch && !options.signal?.aborted;) {
+            // Chunks end at the checkpoint steps, so that a checkpoint lands exactly there.
+            const n = Math.min(every, stepsPerEpoch - s, checkpointEvery - (taken % checkpointEvery));
             // Two chunks in flight: wait for the one that used this staging buffer.
             if (inFlight.length >= 2) await inFlight.shift();
             this.checkData(data, 'data'); // onProgress may have destroyed it meanwhile
@@ -271,6 +303,13 @@ export class SequenceClassifier {
             });
             done.catch(() => undefined); // awaited below; a failure before then must not count as unhandled
             inFlight.push(done);
+            taken += n;
+            s += n;
+            if (checkpoint && (taken % checkpointEvery === 0 || checkpoint.due?.())) {
+              while (inFlight.length > 0) await inFlight.shift();
+              await this.downloadState();
+              await checkpoint.save({ epoch, step: s, stepsPerEpoch });
+            }
           }
         }
         while (inFlight.length > 0) await inFlight.shift();
@@ -415,10 +454,12 @@ export class SequenceClassifier {
   }
 
   /**
-   * A safetensors checkpoint of the parameters and Adam's state as last read back whole (after fit, trainSteps with
-   * readBack, construction or load): its step is that state's, which after a failed fit is behind `step`.
+   * A safetensors checkpoint of the parameters and Adam's state as last read back whole (after fit, a checkpoint
+   * during fit, trainSteps with readBack, construction or load): its step is that state's, which after a failed fit
+   * is behind `step`. `metadata` adds string entries to the file's own (format, version, config, step), which it
+   * cannot replace.
    */
-  save(): Uint8Array {
+  save(metadata: Record<string, string> = {}): Uint8Array {
     this.checkLive();
     const tensors: Record<string, Tensor> = {};
     for (const [name, { shape, offset, size }] of Object.entries(this.table)) {
@@ -428,12 +469,13 @@ export class SequenceClassifier {
     }
     tensors['adam.schedule'] = { dtype: 'F32', shape: [4], data: this.host.schedule.slice() };
     const { steps, inputs, units, classes, seed } = this.config;
-    return encodeSafetensors(tensors, {
+    const own = {
       format: 'webgpu-rnn/sequence-classifier',
       version: '1',
       config: JSON.stringify({ steps, inputs, units, classes, seed }),
       step: String(this.host.schedule[0]),
-    });
+    };
+    return encodeSafetensors(tensors, { ...own, ...metadata, ...own }); // own keys first, and theirs win
   }
 
   /** A model from save()'s bytes. Throws an InputError naming what does not match. */

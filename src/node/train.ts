@@ -1,10 +1,12 @@
 // `npm run train`: the lecture's MNIST sequence classifier, trained end to end on the GPU from the command line.
+import { readFileSync } from 'node:fs';
 import { adapterName } from '../gpu/device.js';
-import { SequenceClassifier, type Progress } from '../model.js';
+import { decodeSafetensors } from '../io/safetensors.js';
+import { SequenceClassifier, type CheckpointOptions, type Progress } from '../model.js';
 import { setAutotune, tuningReport, variantName } from '../tune.js';
 import { getDevice } from './device.js';
 import { commandLine, integerFlag, textFlag, UsageError } from './cli.js';
-import { writeFileAtomic } from './files.js';
+import { saveOrRescue, whyNotWritable, writeFileAtomic } from './files.js';
 import { loadTuningCache, saveTuningCache, tuningCachePath } from './tuning-cache.js';
 import { loadMnist } from './mnist.js';
 
@@ -16,6 +18,12 @@ export interface TrainArgs {
   lr: number;
   seed: number;
   save?: string;
+  /** Checkpoints during training: every so many steps, or minutes. */
+  checkpointEvery?: { steps: number } | { minutes: number };
+  /** Where the checkpoints go (default: the --save file, else DEFAULT_CHECKPOINT). */
+  checkpoint?: string;
+  /** A checkpoint to continue from. */
+  resume?: string;
   json: boolean;
   adapter?: string;
   tune: boolean;
@@ -30,7 +38,15 @@ export const USAGE = `usage: npm run train -- [options]
   --batch N      batch size (default 150)
   --lr X         Adam learning rate (default 0.001; beta1 0.9, beta2 0.999, epsilon 1e-8)
   --seed N       initialisation and shuffling seed, any integer up to 2^53 in size (default 1)
-  --save FILE    write a safetensors checkpoint when done
+  --save FILE    write a safetensors checkpoint when done (checked before training starts; should the write fail
+                 at the end, the model goes to webgpu-rnn-rescue-<time>.safetensors in the temp directory instead)
+  --checkpoint-every N | Nm
+                 during training, write a checkpoint every N steps (200) or every N minutes (5m), atomically, to
+                 --checkpoint FILE, else the --save file, else checkpoint.safetensors
+  --checkpoint FILE  where --checkpoint-every writes
+  --resume FILE  go on from a checkpoint of this command (the same flags as the run that wrote it): weights, Adam's
+                 state, step and data order; the result is the uninterrupted run's, bit for bit on the same adapter
+                 with the same kernel choices
   --json         end with one JSON line of results
   --adapter NAME lavapipe, swiftshader or an adapter name (default: the best found; env WEBGPU_RNN_ADAPTER)
   --no-tune      skip timing the kernel variants on this adapter first (default: tune, a few seconds, then
@@ -58,6 +74,9 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
         break;
       }
       case '--save': args.save = textFlag(flag, value(), 'a file name'); break;
+      case '--checkpoint-every': args.checkpointEvery = checkpointEveryFlag(flag, value()); break;
+      case '--checkpoint': args.checkpoint = textFlag(flag, value(), 'a file name'); break;
+      case '--resume': args.resume = textFlag(flag, value(), 'a file name'); break;
       case '--adapter': args.adapter = textFlag(flag, value(), 'a name'); break;
       case '--json': args.json = true; break;
       case '--no-tune': args.tune = false; break;
@@ -66,7 +85,86 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
       default: throw new UsageError(`unknown option ${flag}`);
     }
   }
+  if (args.checkpoint !== undefined && !args.checkpointEvery) throw new UsageError('--checkpoint names where --checkpoint-every writes: give both');
   return args;
+}
+
+function checkpointEveryFlag(flag: string, value: string | undefined): { steps: number } | { minutes: number } {
+  const minutes = /^(\d+(?:\.\d+)?)m$/.exec(value ?? '');
+  if (minutes && Number(minutes[1]) > 0) return { minutes: Number(minutes[1]) };
+  if (/^\d+$/.test(value ?? '') && Number(value) >= 1) return { steps: Number(value) };
+  throw new UsageError(`${flag} expects a number of steps (200) or of minutes (5m), got ${value ?? 'nothing'}`);
+}
+
+export const DEFAULT_CHECKPOINT = 'checkpoint.safetensors';
+
+/** Where a run is in its training: the epoch in progress (from 1) and the steps of it taken. */
+interface RunPosition {
+  epoch: number;
+  epochStep: number;
+}
+
+/**
+ * The checkpoint metadata this command adds to the model's (`train`): the position, and the flags a resumed run must
+ * repeat for its batches to be the interrupted run's.
+ */
+function runMetadata(args: TrainArgs, at: RunPosition): Record<string, string> {
+  return { train: JSON.stringify({ epoch: at.epoch, epochStep: at.epochStep, batch: args.batch, limit: args.limit ?? null, lr: args.lr }) };
+}
+
+/**
+ * What has to hold before any GPU work: the files to be written can be, and the checkpoint to resume from is one of
+ * this command with the same flags. Returns where training starts (and the checkpoint's bytes); throws UsageError.
+ */
+export function beforeTraining(args: TrainArgs): RunPosition & { bytes?: Uint8Array } {
+  const writes: Array<[string, string]> = [];
+  if (args.save) writes.push(['--save', args.save]);
+  if (args.checkpointEvery) writes.push(['--checkpoint-every', checkpointFile(args)]);
+  for (const [flag, path] of writes) {
+    const why = whyNotWritable(path);
+    if (why) throw new UsageError(`${flag} cannot write ${path}: ${why}`);
+  }
+  if (!args.resume) return { epoch: 1, epochStep: 0 };
+  const file = args.resume;
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (error) {
+    throw new UsageError(`--resume cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let metadata: Record<string, string>;
+  try {
+    metadata = decodeSafetensors(bytes, file).metadata;
+  } catch (error) {
+    throw new UsageError(`--resume ${(error as Error).message}`);
+  }
+  let run: { epoch?: unknown; epochStep?: unknown; batch?: unknown; limit?: unknown; lr?: unknown };
+  let config: { units?: unknown; seed?: unknown };
+  try {
+    run = JSON.parse(metadata.train ?? '');
+    config = JSON.parse(metadata.config ?? '');
+  } catch {
+    throw new UsageError(`--resume ${file}: not a checkpoint of npm run train (its metadata has no 'train' and 'config' JSON)`);
+  }
+  const position = { epoch: run.epoch, epochStep: run.epochStep };
+  if (!Number.isInteger(position.epoch) || (position.epoch as number) < 1 || !Number.isInteger(position.epochStep) || (position.epochStep as number) < 0) {
+    throw new UsageError(`--resume ${file}: metadata 'train' has no position (epoch from 1, epochStep from 0): ${metadata.train}`);
+  }
+  const same: Array<[string, unknown, unknown]> = [
+    ['--units', config.units, args.units], ['--seed', config.seed, args.seed], ['--batch', run.batch, args.batch],
+    ['--limit', run.limit ?? undefined, args.limit], ['--lr', run.lr, args.lr],
+  ];
+  for (const [flag, then, now] of same) {
+    if (then !== now) {
+      throw new UsageError(`--resume ${file} was written by a run with ${then === undefined ? `no ${flag}` : `${flag} ${String(then)}`}, ` +
+        `this one has ${now === undefined ? `no ${flag}` : `${flag} ${String(now)}`}: give the interrupted run's flags`);
+    }
+  }
+  return { epoch: position.epoch as number, epochStep: position.epochStep as number, bytes };
+}
+
+function checkpointFile(args: TrainArgs): string {
+  return args.checkpoint ?? args.save ?? DEFAULT_CHECKPOINT;
 }
 
 /** A one-line progress bar on a terminal; on a pipe, a line every tenth of an epoch. */
@@ -95,6 +193,11 @@ class ProgressBar {
     if (this.out.isTTY) this.out.write('\n');
     this.lastTenth = -1;
   }
+
+  /** A line of its own between two updates. */
+  log(line: string): void {
+    this.out.write(`${this.out.isTTY ? '\n' : ''}${line}\n`);
+  }
 }
 
 function formatSeconds(s: number): string {
@@ -118,6 +221,14 @@ export function describeTuning(device: GPUDevice): string[] {
 export async function main(argv: string[]): Promise<number> {
   const args = commandLine('train', USAGE, parseTrainArgs, argv);
   if (typeof args === 'number') return args;
+  let start: ReturnType<typeof beforeTraining>;
+  try {
+    start = beforeTraining(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`train: ${error.message}`);
+    return 2;
+  }
   const log = (line: string) => console.error(line);
   const device = await getDevice({ adapter: args.adapter, log });
   const cacheFile = tuningCachePath();
@@ -132,20 +243,41 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const { train, test } = await loadMnist(device, { limit: args.limit });
     log(`MNIST: ${train.count} training and ${test.count} test images of 28 x 28 on the GPU`);
-    const model = new SequenceClassifier(device, { steps: 28, inputs: 28, units: args.units, classes: 10, seed: args.seed });
+    const model = start.bytes
+      ? SequenceClassifier.load(device, start.bytes, args.resume)
+      : new SequenceClassifier(device, { steps: 28, inputs: 28, units: args.units, classes: 10, seed: args.seed });
+    if (start.bytes) log(`resuming from ${args.resume}: step ${model.step}, epoch ${start.epoch} from its step ${start.epochStep}`);
     const bar = new ProgressBar(process.stderr, args.epochs);
+    const every = args.checkpointEvery;
+    let lastCheckpoint = performance.now();
+    const checkpoint = (epoch: number): CheckpointOptions | undefined => every && {
+      everySteps: 'steps' in every ? every.steps : undefined,
+      due: 'minutes' in every ? () => performance.now() - lastCheckpoint >= every.minutes * 60_000 : undefined,
+      save: (at) => {
+        const file = checkpointFile(args);
+        const next = at.step === at.stepsPerEpoch ? { epoch: epoch + 1, epochStep: 0 } : { epoch, epochStep: at.step };
+        try {
+          writeFileAtomic(file, model.save(runMetadata(args, next)));
+          bar.log(`checkpoint: step ${model.step} in ${file}`);
+        } catch (error) {
+          bar.log(`checkpoint: could not write ${file} (${(error as Error).message}); training goes on`);
+        }
+        lastCheckpoint = performance.now();
+      },
+    };
     let trainSeconds = 0, sequences = 0;
     let result = { loss: NaN, accuracy: NaN };
-    for (let epoch = 1; epoch <= args.epochs; epoch++) {
+    for (let epoch = start.epoch; epoch <= args.epochs; epoch++) {
       const started = performance.now();
+      const epochStep = epoch === start.epoch ? start.epochStep : 0;
       await model.fit(train, {
-        epochs: 1, batchSize: args.batch, learningRate: args.lr,
+        epochs: 1, batchSize: args.batch, learningRate: args.lr, epochStep, checkpoint: checkpoint(epoch),
         progressEvery: Math.max(1, Math.min(20, Math.floor(train.count / args.batch / 10))),
         onProgress: (p) => bar.update({ ...p, epoch }, started),
       });
       const seconds = (performance.now() - started) / 1000;
       bar.end();
-      if (epoch === 1 && args.tune) {
+      if (epoch === start.epoch && args.tune) {
         for (const line of describeTuning(device)) log(line);
         try {
           saveTuningCache(device, cacheFile);
@@ -153,15 +285,26 @@ export async function main(argv: string[]): Promise<number> {
           log(`autotune: could not store the choices in ${cacheFile} (${(error as Error).message}); the next run times them again`);
         }
       }
+      const epochSequences = (Math.floor(train.count / args.batch) - epochStep) * args.batch;
       trainSeconds += seconds;
-      sequences += Math.floor(train.count / args.batch) * args.batch;
+      sequences += epochSequences;
       result = await model.evaluate(test);
       log(`epoch ${epoch}/${args.epochs}: test accuracy ${result.accuracy.toFixed(4)}, test loss ${result.loss.toFixed(4)} ` +
-        `(trained in ${seconds.toFixed(1)} s, ${(Math.floor(train.count / args.batch) * args.batch / seconds).toFixed(0)} seq/s, adapter ${adapterName(device)})`);
+        `(trained in ${seconds.toFixed(1)} s, ${(epochSequences / seconds).toFixed(0)} seq/s, adapter ${adapterName(device)})`);
     }
+    if (start.epoch > args.epochs) {
+      log(`${args.resume} is past epoch ${args.epochs}: nothing to train`);
+      result = await model.evaluate(test);
+    }
+    let code = 0;
     if (args.save) {
-      writeFileAtomic(args.save, model.save());
-      log(`saved checkpoint to ${args.save}`);
+      const saved = saveOrRescue(args.save, model.save(runMetadata(args, start.epoch > args.epochs ? start : { epoch: args.epochs + 1, epochStep: 0 })));
+      if (saved.error) {
+        log(`train: could not save to ${args.save} (${saved.error.message}); the trained model is in ${saved.path}`);
+        code = 1;
+      } else {
+        log(`saved checkpoint to ${args.save}`);
+      }
     }
     if (args.json) {
       console.log(JSON.stringify({
@@ -172,7 +315,7 @@ export async function main(argv: string[]): Promise<number> {
     model.destroy();
     train.destroy();
     test.destroy();
-    return 0;
+    return code;
   } finally {
     device.destroy();
   }
