@@ -17,4 +17,4 @@ export { softmaxCrossEntropy } from './kernels/loss.js';
 export { adam, adamConfigBytes, ADAM_CONFIG_BYTES, ADAM_SCHEDULE_BYTES, ADAM_DEFAULTS, type AdamConfig } from './kernels/adam.js';
 export { swap01 } from './kernels/layout.js';
 export { Program } from './gpu/shader.js';
-export { setAutotune, tuningReport, restoreTuning, variantName, TILES, type Tile, type TuningMode, type TuningChoice, type Variant } from './tune.js';
+export { setAutotune, tuningReport, restoreTuning, variantName, candidateTiles, TILES, CPU_TILES, type Tile, type TuningMode, type TuningChoice, type Variant } from './tune.js';

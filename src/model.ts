@@ -329,6 +329,20 @@ export class SequenceClassifier {
   }
 
   /**
+   * Builds what training on `data` in batches of `batchSize` needs (buffers, pipelines and, with tuning on, the timing
+   * of each kernel shape's variants) without taking a step, so that a host can say what it is doing and print the
+   * tuner's choices before training starts. fit and trainSteps do this themselves when it has not been done.
+   */
+  async prepare(data: ImageDataset, options: { batchSize?: number } = {}): Promise<void> {
+    this.checkLive();
+    const { B } = this.checkTraining(data, options);
+    const stepsPerEpoch = Math.floor(data.count / B);
+    await this.exclusive(async () => {
+      await this.plan('train', data, B, Array.from({ length: stepsPerEpoch }, (_, s) => s * B));
+    });
+  }
+
+  /**
    * Exactly `steps` training steps (as fit takes them: shuffled batches of `batchSize`, Adam), encoded into one
    * command buffer (one per pass over the shuffled order), submitted, and awaited with `queue.onSubmittedWorkDone()`:
    * when the promise resolves the GPU has finished them. No loss is read back and no progress is reported. This is the hook the benchmark (`npm run bench`)

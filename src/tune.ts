@@ -1,9 +1,12 @@
 // Autotuning: kernels come in variants (how many outputs each invocation owns and the workgroup's shape; the
 // recurrence per step or fused; how many K-slices a weight-gradient reduction is cut into); which one is fastest
 // depends on the shape and the adapter (software adapters want wide SIMD-friendly rows, GPUs want occupancy). With
-// tuning on, each kernel shape is timed once per device in every variant and the fastest is kept; off (the default),
-// the first variant is used. `tuningReport` says what was chosen and why; `restoreTuning` takes back the choices of
+// tuning on, each kernel shape is timed once per device in every variant of its adapter class (fewer on a software
+// adapter, where each costs a compile of about half a second) and the fastest is kept; off (the default), the class's
+// first variant is used. `tuningReport` says what was chosen and why; `restoreTuning` takes back the choices of
 // an earlier run (the train command keeps them in a file, node/tuning-cache.ts).
+
+import { adapterClass } from './gpu/device.js';
 
 /** Outputs per invocation (rows x cols: 4 or 8 rows, 4 columns) and workgroup size (wgX x wgY). */
 export interface Tile {
@@ -51,6 +54,9 @@ interface DeviceTuning {
   mode: TuningMode;
   choices: Map<string, TuningChoice>;
   queue: Promise<unknown>; // measurements one at a time, so they do not disturb each other
+  log?: (line: string) => void;
+  timed: number;           // kernel shapes timed since setAutotune, for the progress lines
+  started: number;         // when the first of them started (performance.now())
 }
 
 const TUNING_ROUNDS = 2;
@@ -61,15 +67,20 @@ const tuning = new WeakMap<GPUDevice, DeviceTuning>();
 
 function stateOf(device: GPUDevice): DeviceTuning {
   let s = tuning.get(device);
-  if (!s) tuning.set(device, (s = { mode: 'off', choices: new Map(), queue: Promise.resolve() }));
+  if (!s) tuning.set(device, (s = { mode: 'off', choices: new Map(), queue: Promise.resolve(), timed: 0, started: 0 }));
   return s;
 }
 
-/** Sets how kernel variants are chosen on `device` from now on, and forgets earlier choices. */
-export function setAutotune(device: GPUDevice, mode: TuningMode): void {
+/**
+ * Sets how kernel variants are chosen on `device` from now on, and forgets earlier choices. `log` gets a line as each
+ * kernel shape starts and ends being timed (on a software adapter each variant compiles for about half a second).
+ */
+export function setAutotune(device: GPUDevice, mode: TuningMode, options: { log?: (line: string) => void } = {}): void {
   const s = stateOf(device);
   s.mode = mode;
   s.choices.clear();
+  s.log = options.log;
+  s.timed = 0;
 }
 
 /** What the tuner chose for each kernel shape on this device, with the candidates' times. */
@@ -112,9 +123,32 @@ function isVariant(v: unknown): v is Variant {
 }
 
 /** The tile for kernel `key`; `measure(tile)` (milliseconds of one run) is called only in 'measure' mode. */
-export function chooseTile(device: GPUDevice, key: string, measure: (tile: Tile) => Promise<number>): Promise<Tile> {
+/**
+ * The tiles tried on a software adapter (lavapipe, SwiftShader), its default first: of the five, 8x4@8x4 was fastest
+ * for 11 of the 16 kernel shapes of a training run and its evaluation on lavapipe, 4x4@8x8 for the forward step at
+ * batch 150 (BENCHMARKS.md, cold start). Each variant costs a compile of about half a second there, and timing all five
+ * kept a new user waiting 23 s before the first step; a GPU compiles in milliseconds and is tuned over all of TILES.
+ */
+export const CPU_TILES: readonly Tile[] = [TILES[4]!, TILES[0]!];
+
+/** Kernels of fewer multiply-adds than this are not timed: the class's default tile (timing costs more than it saves). */
+export const SMALL_WORK = 2_000_000;
+
+/** The tiles the tuner chooses among on `device`; the first is the default when tuning is off. */
+export function candidateTiles(device: GPUDevice): readonly Tile[] {
+  return adapterClass(device) === 'cpu' ? CPU_TILES : TILES;
+}
+
+/**
+ * The tile for kernel `key` of `work` multiply-adds; `measure(tile)` (milliseconds of one run) is called only in
+ * 'measure' mode, and not for small kernels.
+ */
+export function chooseTile(device: GPUDevice, key: string, measure: (tile: Tile) => Promise<number>, work = Infinity): Promise<Tile> {
   const mode = stateOf(device).mode;
-  return choose(device, key, TILES, typeof mode === 'object' ? mode.tile : undefined, measure);
+  const candidates = candidateTiles(device);
+  const forced = typeof mode === 'object' ? mode.tile : undefined;
+  if (work < SMALL_WORK) return Promise.resolve(forced ?? candidates[0]!);
+  return choose(device, key, candidates, forced, measure);
 }
 
 /** Per-step or fused recurrence for `key`; `measure` is called only in 'measure' mode. */
@@ -122,6 +156,9 @@ export function chooseRecurrence(device: GPUDevice, key: string, measure: (r: Re
   const mode = stateOf(device).mode;
   const forced = typeof mode === 'object' ? mode.recurrence : undefined;
   if (!fusedFits) return Promise.resolve('per-step');
+  // On a CPU the fused kernel's workgroup barriers cost more than the dispatches they save (per-step 115 ms against
+  // fused 451 ms for the default model's pass on lavapipe): it is not compiled there unless asked for.
+  if (adapterClass(device) === 'cpu') return Promise.resolve(forced ?? 'per-step');
   return choose(device, key, RECURRENCES, forced, measure);
 }
 
@@ -157,6 +194,8 @@ async function choose<V extends Variant>(device: GPUDevice, key: string, variant
     // Round-robin, keeping each variant's best round: other work on the machine (software adapters share the CPU)
     // only ever adds time, and a slow spell then hits every variant instead of one. Variants clearly slower than
     // the best after a round are not timed again (on a software adapter a big shape takes seconds a run).
+    if (s.timed++ === 0) s.started = performance.now();
+    s.log?.(`autotune: timing ${key} in ${variants.length} variants (kernel shape ${s.timed}; compiling each on first use)`);
     const candidates = variants.map((variant) => ({ variant, ms: Infinity }));
     for (let round = 0; round < TUNING_ROUNDS; round++) {
       const best = Math.min(...candidates.map((c) => c.ms));
@@ -164,6 +203,7 @@ async function choose<V extends Variant>(device: GPUDevice, key: string, variant
     }
     const best = candidates.reduce((a, b) => (b.ms < a.ms ? b : a));
     s.choices.set(key, { kernel: key, variant: best.variant, ms: best.ms, candidates });
+    s.log?.(`autotune: ${key}: ${variantName(best.variant)} ${best.ms.toFixed(2)} ms (${s.timed} shapes timed in ${((performance.now() - s.started) / 1000).toFixed(1)} s)`);
     return best.variant;
   });
   s.queue = run.catch(() => undefined);

@@ -34,7 +34,7 @@ export interface MatmulShape {
  * tuner's choice for this shape (see tune.ts).
  */
 export async function matmul(device: GPUDevice, s: MatmulShape, label = 'matmul', tile?: Tile): Promise<Program> {
-  const chosen = tile ?? await chooseTile(device, `matmul ${describe(s)}`, (t) => measure(device, s, t));
+  const chosen = tile ?? await chooseTile(device, `matmul ${describe(s)}`, (t) => measure(device, s, t), s.M * s.N * s.K * (s.batch ?? 1));
   const defines = {
     M: s.M, N: s.N, K: s.K, TM: chosen.rows, TM8: chosen.rows === 8, WG_X: chosen.wgX, WG_Y: chosen.wgY,
     TRANS_A: !!s.transA, TRANS_B: !!s.transB, BIAS: !!s.bias, ACCUMULATE: !!s.accumulate,

@@ -31,7 +31,7 @@ const BACKWARD_KINDS = ['uniform-dynamic', 'read', 'read', 'read', 'read', 'stor
 
 /** Bind (step uniform, wh, lengths, xw, hs, outputs); encode with the dynamic offset of step t. */
 export async function forwardStep(device: GPUDevice, s: RecurrenceShape, tile?: Tile): Promise<Program> {
-  const chosen = tile ?? await chooseTile(device, `rnn.forwardStep ${s.batch}x${s.units}`, (t) => measure(device, s, t, true, false));
+  const chosen = tile ?? await chooseTile(device, `rnn.forwardStep ${s.batch}x${s.units}`, (t) => measure(device, s, t, true, false), s.batch * s.units * s.units);
   return program(device, 'rnn.forwardStep', source, defines(s, chosen, true), 'forwardStep', [...FORWARD_KINDS], workgroups(s, chosen));
 }
 
@@ -40,7 +40,7 @@ export async function forwardStep(device: GPUDevice, s: RecurrenceShape, tile?: 
  * `dOut` (only the final state has a gradient) the shader does not read binding 4: bind any read-only buffer there.
  */
 export async function backwardStep(device: GPUDevice, s: RecurrenceShape, dOut: boolean, tile?: Tile): Promise<Program> {
-  const chosen = tile ?? await chooseTile(device, `rnn.backwardStep ${s.batch}x${s.units}${dOut ? ' dOut' : ''}`, (t) => measure(device, s, t, false, dOut));
+  const chosen = tile ?? await chooseTile(device, `rnn.backwardStep ${s.batch}x${s.units}${dOut ? ' dOut' : ''}`, (t) => measure(device, s, t, false, dOut), s.batch * s.units * s.units);
   return program(device, 'rnn.backwardStep', source, defines(s, chosen, false, dOut), 'backwardStep', [...BACKWARD_KINDS], workgroups(s, chosen));
 }
 

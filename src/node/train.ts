@@ -233,7 +233,7 @@ export async function main(argv: string[]): Promise<number> {
   const device = await getDevice({ adapter: args.adapter, log });
   const cacheFile = tuningCachePath();
   if (args.tune) {
-    setAutotune(device, 'measure');
+    setAutotune(device, 'measure', { log });
     if (!args.retune) {
       const { taken, problem } = loadTuningCache(device, cacheFile);
       if (problem) log(`autotune: ignoring ${cacheFile} (${problem}); timing the kernels and rewriting it`);
@@ -247,6 +247,22 @@ export async function main(argv: string[]): Promise<number> {
       ? SequenceClassifier.load(device, start.bytes, args.resume)
       : new SequenceClassifier(device, { steps: 28, inputs: 28, units: args.units, classes: 10, seed: args.seed });
     if (start.bytes) log(`resuming from ${args.resume}: step ${model.step}, epoch ${start.epoch} from its step ${start.epochStep}`);
+    // Kernels compile and (with tuning) are timed here, before the first step, so that the choices print first.
+    const preparing = performance.now();
+    log(`preparing the training step (batch ${args.batch}): building its kernels${args.tune ? ' and timing their variants' : ''}`);
+    await model.prepare(train, { batchSize: args.batch });
+    const keepChoices = () => {
+      try {
+        saveTuningCache(device, cacheFile);
+      } catch (error) {
+        log(`autotune: could not store the choices in ${cacheFile} (${(error as Error).message}); the next run times them again`);
+      }
+    };
+    if (args.tune) {
+      for (const line of describeTuning(device)) log(line);
+      keepChoices();
+    }
+    log(`prepared in ${((performance.now() - preparing) / 1000).toFixed(1)} s; training (the first step also compiles the kernels not timed yet)`);
     const bar = new ProgressBar(process.stderr, args.epochs);
     const every = args.checkpointEvery;
     let lastCheckpoint = performance.now();
@@ -277,18 +293,11 @@ export async function main(argv: string[]): Promise<number> {
       });
       const seconds = (performance.now() - started) / 1000;
       bar.end();
-      if (epoch === start.epoch && args.tune) {
-        for (const line of describeTuning(device)) log(line);
-        try {
-          saveTuningCache(device, cacheFile);
-        } catch (error) {
-          log(`autotune: could not store the choices in ${cacheFile} (${(error as Error).message}); the next run times them again`);
-        }
-      }
       const epochSequences = (Math.floor(train.count / args.batch) - epochStep) * args.batch;
       trainSeconds += seconds;
       sequences += epochSequences;
       result = await model.evaluate(test);
+      if (epoch === start.epoch && args.tune) keepChoices(); // the evaluation's batch has kernel shapes of its own
       log(`epoch ${epoch}/${args.epochs}: test accuracy ${result.accuracy.toFixed(4)}, test loss ${result.loss.toFixed(4)} ` +
         `(trained in ${seconds.toFixed(1)} s, ${(epochSequences / seconds).toFixed(0)} seq/s, adapter ${adapterName(device)})`);
     }
