@@ -3,7 +3,7 @@
 //
 // Reading order for newcomers: rnn.ts (the functional API) -> scheduler.ts (the unrolled RNN in command buffers)
 // -> kernels/*.ts (one per shader family in shaders/) -> gpu/ (devices, pipelines, buffers).
-export { getDevice, openDevice, adapterName, describeAdapter, type DeviceOptions } from './gpu/device.js';
+export { getDevice, openDevice, adapterName, adapterClass, describeAdapter, type AdapterClass, type DeviceOptions } from './gpu/device.js';
 export { rnnForward, rnnBackward, releaseRnnCache, type RnnParams, type RnnForwardResult, type RnnGradients, type RnnBackwardResult } from './rnn.js';
 export { RnnSchedule, type RnnShape, type RnnBindings } from './scheduler.js';
 export { liveBufferCount, BufferSet, readFloats } from './gpu/buffers.js';

@@ -19,7 +19,7 @@ import { colsum, colsumDemand, matmul, matmulDemand } from './kernels/matmul.js'
 import { decodeSafetensors, encodeSafetensors, type Tensor } from './io/safetensors.js';
 import { Random, shuffleSeed } from './random.js';
 import { RnnSchedule } from './scheduler.js';
-import { checkDevice, checkFits, checkSeed, checkSize, describe } from './validate.js';
+import { checkDevice, checkSeed, checkSize, describe } from './validate.js';
 
 export interface ClassifierConfig {
   steps: number;   // T: rows of an image
@@ -101,12 +101,16 @@ function checkConfig(device: GPUDevice, config: unknown, prefix: string): Requir
   const H = checkSize(`${prefix}units`, c.units);
   const C = checkSize(`${prefix}classes`, c.classes);
   const seed = checkSeed(`${prefix}seed`, c.seed ?? 1);
-  checkFits(device, `${prefix}units`, H * H, '[units, units] rnn.wh');
-  checkFits(device, `${prefix}inputs`, I * H, '[inputs, units] rnn.wx');
-  checkFits(device, `${prefix}classes`, H * C, '[units, classes] dense.w');
-  checkFits(device, `${prefix}units`, parameterTable({ steps: T, inputs: I, units: H, classes: C }).total, 'all parameters, about (inputs + units + 1) * units + (units + 1) * classes');
-  checkFits(device, `${prefix}steps`, (T + 1) * H, '[steps + 1, batch 1, units] hidden states of one sequence');
-  checkFits(device, `${prefix}steps`, T * I, '[steps, batch 1, inputs] inputs of one sequence');
+  // Before any allocation, host arrays included (units 100000 would not fit a Float32Array).
+  checkDemands(device, `${prefix}units`, H, [storage('rnn.wh [units, units]', H * H)]);
+  checkDemands(device, `${prefix}inputs`, I, [storage('rnn.wx [inputs, units]', I * H)]);
+  checkDemands(device, `${prefix}classes`, C, [storage('dense.w [units, classes]', H * C)]);
+  const total = parameterTable({ steps: T, inputs: I, units: H, classes: C }).total;
+  checkDemands(device, `${prefix}config`, `inputs ${I}, units ${H}, classes ${C}`, [storage('the parameters [P] (and their gradients, Adam m and v)', total),
+    dispatch('adam.update', grid1d(total, 256, device.limits.maxComputeWorkgroupsPerDimension))]);
+  // A checkpoint's config names steps that its tensors do not carry: even one sequence must fit.
+  checkDemands(device, `${prefix}steps`, T, [storage('hs [steps + 1, batch 1, units] (the hidden states of one sequence)', (T + 1) * H),
+    storage('x [steps, batch 1, inputs] (the inputs of one sequence)', T * I)]);
   const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
   if (Math.ceil(T / 32) > maxGroups) {
     throw new InputError(`${prefix}steps`, `at most ${maxGroups * 32} (the device's workgroup count limit, for batch 1)`, String(T));
@@ -176,11 +180,6 @@ export class SequenceClassifier {
     checkDevice(device);
     this.config = checkConfig(device, config, '');
     const { table, total } = parameterTable(this.config);
-    const { inputs: I, units: H, classes: C } = this.config;
-    // Before any allocation, host arrays included (units 100000 would not fit a Float32Array).
-    checkDemands(device, 'units', H, [storage('rnn.wh [units, units]', H * H)]);
-    checkDemands(device, 'config', `inputs ${I}, units ${H}, classes ${C}`, [storage('the parameters [P] (and their gradients, Adam m and v)', total),
-      dispatch('adam.update', grid1d(total, 256, device.limits.maxComputeWorkgroupsPerDimension))]);
     watchDevice(device);
     this.table = table;
     this.total = total;

@@ -147,8 +147,7 @@ export function chooseTile(device: GPUDevice, key: string, measure: (tile: Tile)
   const mode = stateOf(device).mode;
   const candidates = candidateTiles(device);
   const forced = typeof mode === 'object' ? mode.tile : undefined;
-  if (work < SMALL_WORK) return Promise.resolve(forced ?? candidates[0]!);
-  return choose(device, key, candidates, forced, measure);
+  return choose(device, key, candidates, forced, measure, undefined, work < SMALL_WORK);
 }
 
 /** Per-step or fused recurrence for `key`; `measure` is called only in 'measure' mode. */
@@ -158,8 +157,7 @@ export function chooseRecurrence(device: GPUDevice, key: string, measure: (r: Re
   if (!fusedFits) return Promise.resolve('per-step');
   // On a CPU the fused kernel's workgroup barriers cost more than the dispatches they save (per-step 115 ms against
   // fused 451 ms for the default model's pass on lavapipe): it is not compiled there unless asked for.
-  if (adapterClass(device) === 'cpu') return Promise.resolve(forced ?? 'per-step');
-  return choose(device, key, RECURRENCES, forced, measure);
+  return choose(device, key, RECURRENCES, forced, measure, undefined, adapterClass(device) === 'cpu');
 }
 
 /** Slices for a split-K reduction `key` among `candidates` (the first is the default); `measure` only in 'measure' mode. */
@@ -178,15 +176,18 @@ export function variantName(v: Variant): string {
 }
 
 /**
- * `prepare(v)`, awaited for every variant before the measurements queue up, builds what a variant needs that may
+ * With `untimed` (a kernel too small to be worth it, a variant that never wins on this adapter class) nothing is
+ * timed. `prepare(v)`, awaited for every variant before the measurements queue up, builds what a variant needs that may
  * itself be tuned (a split product's tiles): tuning inside a measurement would wait on the queue it runs in.
  */
 async function choose<V extends Variant>(device: GPUDevice, key: string, variants: readonly V[], forced: V | undefined,
-  measure: (v: V) => Promise<number>, prepare?: (v: V) => Promise<unknown>): Promise<V> {
+  measure: (v: V) => Promise<number>, prepare?: (v: V) => Promise<unknown>, untimed = false): Promise<V> {
   const s = stateOf(device);
   if (s.mode !== 'measure') return forced ?? variants[0]!;
   const known = s.choices.get(key);
   if (known) return known.variant as V;
+  // Not worth timing here: a choice taken back from a stored run is used (above), else the default.
+  if (untimed) return variants[0]!;
   if (prepare) await Promise.all(variants.map(prepare));
   const run = s.queue.then(async () => {
     const again = s.choices.get(key);

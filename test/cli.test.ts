@@ -130,13 +130,19 @@ describe.skipIf(!device)('the train command', () => {
       { encoding: 'utf8', env: { ...process.env, WEBGPU_RNN_CACHE: cache } });
     const first = train();
     expect(first.status, first.stderr).toBe(0);
-    expect(first.stderr).toMatch(/autotune: rnn\.forwardStep 100x8: /);
+    // Kernels this small are not timed (under SMALL_WORK multiply-adds); the split reductions over 2800 rows are.
+    expect(first.stderr).toMatch(/autotune: timing rnn\.dWh 8x8x2800 transA in \d variants \(kernel shape \d+;/);
+    expect(first.stderr).not.toMatch(/autotune: timing rnn\.forwardStep/);
     expect(first.stderr).not.toMatch(/as an earlier run/);
+    // The choices print before training starts.
+    const choices = first.stderr.search(/autotune: rnn\.dWh 8x8x2800 transA: \d+ slices? [\d.]+ ms \(default /);
+    expect(choices).toBeGreaterThan(0);
+    expect(choices).toBeLessThan(first.stderr.search(/^epoch 1\/1 \[/m));
     const stored = JSON.parse(readFileSync(file, 'utf8'));
     expect(stored.format).toBe(1);
     const [key] = Object.keys(stored.adapters);
     expect(key).toMatch(/ \| tiles /);
-    expect(stored.adapters[key!].map((c: { kernel: string }) => c.kernel)).toContain('rnn.forwardStep 100x8');
+    expect(stored.adapters[key!].map((c: { kernel: string }) => c.kernel)).toContain('rnn.dWh 8x8x2800 transA');
 
     const second = train();
     expect(second.status, second.stderr).toBe(0);

@@ -273,11 +273,11 @@ describe.skipIf(!device)('with a device', async () => {
       const limit = Math.min(d.limits.maxStorageBufferBindingSize, d.limits.maxBufferSize);
       const text = (steps: number) => JSON.stringify({ ...config, steps });
       await rejects(load(tampered(() => {}, text(1e9))), 'checkpoint config.steps',
-        new RegExp(`^checkpoint config\\.steps: expected at most ${limit} bytes \\(the device's storage binding limit\\) for \\[steps \\+ 1, batch 1, units\\] hidden states of one sequence, got 20000000020 bytes$`));
+        new RegExp(`^checkpoint config\\.steps: expected a size whose buffers and dispatches fit this device \\(hs \\[steps \\+ 1, batch 1, units\\] \\(the hidden states of one sequence\\) needs 20000000020 bytes; the device's max\\w+ is ${limit}\\), got 1000000000$`));
       await rejects(load(tampered(() => {}, text(-3))), 'checkpoint config.steps', /expected a positive integer, got -3$/);
       await rejects(load(tampered(() => {}, JSON.stringify({ ...config, seed: 2 ** 60 }))), 'checkpoint config.seed', /safe integer/);
       // The constructor applies the same bound.
-      await rejects(() => new SequenceClassifier(d, { ...config, steps: 1e9 }), 'steps', /^steps: expected at most \d+ bytes/);
+      await rejects(() => new SequenceClassifier(d, { ...config, steps: 1e9 }), 'steps', /^steps: expected a size whose buffers and dispatches fit this device \(hs \[steps \+ 1/);
     });
   });
 });

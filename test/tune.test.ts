@@ -5,6 +5,8 @@ import { nearestDivisor } from '../src/kernels/matmul.js';
 import { restoreTuning } from '../src/tune.js';
 import { colsumRef, matmulRef, rnnBackwardRef, rnnForwardRef } from '../src/reference/index.js';
 import { describeTuning } from '../src/node/train.js';
+import { adapterClass, classify } from '../src/gpu/device.js';
+import { candidateTiles, CPU_TILES, SMALL_WORK, variantName } from '../src/tune.js';
 import { expectClose, rng, run, testDevice, upload } from './helpers.js';
 
 const device = await testDevice();
@@ -233,10 +235,12 @@ describe.skipIf(!device)('the autotuner', () => {
 
   it('times every variant once per shape, keeps the fastest, reports it, and the result is still right', async () => {
     const d = device!;
-    setAutotune(d, 'measure');
+    const lines: string[] = [];
+    setAutotune(d, 'measure', { log: (line) => lines.push(line) });
     const set = new BufferSet(d, 'test');
     try {
-      const [M, N, K] = [33, 65, 17];
+      const [M, N, K] = [130, 131, 120]; // just over SMALL_WORK multiply-adds: smaller kernels are not timed
+      expect(M * N * K).toBeGreaterThanOrEqual(SMALL_WORK);
       const r = rng(12);
       const a = r.floats(M * K), b = r.floats(K * N);
       const [A, B, C] = [upload(set, a), upload(set, b), set.create('c', M * N * 4)];
@@ -244,9 +248,10 @@ describe.skipIf(!device)('the autotuner', () => {
       run(d, [p, p.bind(A, B, C)]);
       expectClose('matmul (tuned)', await readFloats(d, C, 0, M * N), matmulRef(a, b, M, N, K), [M, N], 1e-5, 1e-4);
       const report = tuningReport(d);
-      expect(report.map((c) => c.kernel)).toEqual(['matmul 33x65x17']);
+      expect(report.map((c) => c.kernel)).toEqual(['matmul 130x131x120']);
       const [choice] = report;
-      expect(choice!.candidates.map((c) => c.variant)).toEqual([...TILES]);
+      expect(choice!.candidates.map((c) => c.variant)).toEqual([...candidateTiles(d)]);
+      expect(candidateTiles(d)).toEqual(adapterClass(d) === 'cpu' ? CPU_TILES : TILES);
       expect(choice!.candidates.every((c) => c.ms > 0 && Number.isFinite(c.ms))).toBe(true);
       expect(choice!.ms).toBe(Math.min(...choice!.candidates.map((c) => c.ms)));
       const tile = choice!.variant as Tile;
@@ -254,10 +259,59 @@ describe.skipIf(!device)('the autotuner', () => {
       await matmul(d, { M, N, K }); // the same shape again: no new measurement
       expect(tuningReport(d).length).toBe(1);
       // What the train command prints about it.
-      expect(describeTuning(d)).toEqual([expect.stringMatching(/^autotune: matmul 33x65x17: \d+x\d+@\d+x\d+ [\d.]+ ms \(default 4x4@8x8 [\d.]+ ms\)$/)]);
+      const fallback = variantName(candidateTiles(d)[0]!);
+      expect(describeTuning(d)).toEqual([expect.stringMatching(new RegExp(`^autotune: matmul 130x131x120: \\d+x\\d+@\\d+x\\d+ [\\d.]+ ms \\(default ${fallback} [\\d.]+ ms\\)$`))]);
+      // Each shape timed is announced and its result given, for a host to show while it waits.
+      expect(lines).toEqual([
+        expect.stringMatching(new RegExp(`^autotune: timing matmul 130x131x120 in ${candidateTiles(d).length} variants \\(kernel shape 1;`)),
+        expect.stringMatching(/^autotune: matmul 130x131x120: \S+ [\d.]+ ms \(1 shapes timed in [\d.]+ s\)$/),
+      ]);
     } finally {
       set.destroy();
       setAutotune(d, 'off');
     }
+  });
+
+  it('does not time a kernel under SMALL_WORK multiply-adds: the default, or a choice taken back', async () => {
+    const d = device!;
+    const lines: string[] = [];
+    setAutotune(d, 'measure', { log: (line) => lines.push(line) });
+    try {
+      const p = await matmul(d, { M: 33, N: 65, K: 17 });
+      const tile = candidateTiles(d)[0]!;
+      expect(p.workgroups[0]).toBe(Math.ceil(65 / (tile.cols * tile.wgX)));
+      expect(tuningReport(d)).toEqual([]);
+      expect(lines).toEqual([]);
+    } finally {
+      setAutotune(d, 'off');
+    }
+  });
+
+  it('on a software adapter keeps the per-step recurrence without compiling or timing the fused one, unless forced', async () => {
+    const d = device!;
+    if (adapterClass(d) !== 'cpu') return; // on a GPU both are timed (the test above covers timing)
+    setAutotune(d, 'measure');
+    try {
+      const p = rnnParams(9, 5, 3, 65, 21);
+      const out = await rnnForward(d, p);
+      expectClose('forward (tuned on a CPU adapter)', out.state, rnnForwardRef(p).state, [9, 65], 1e-5, 1e-4);
+      expect(tuningReport(d).map((c) => c.kernel).filter((k) => k.startsWith('rnn.recurrence'))).toEqual([]);
+    } finally {
+      setAutotune(d, 'off');
+      await releaseRnnCache(d);
+    }
+  });
+});
+
+describe('adapter classes', () => {
+  const info = (vendor: string, architecture: string, description = '', isFallbackAdapter = false) =>
+    ({ vendor, architecture, description, device: '', isFallbackAdapter }) as unknown as GPUAdapterInfo;
+  it('software adapters are CPUs; hardware ones are GPUs', () => {
+    expect(classify(info('mesa', 'software', 'llvmpipe: Mesa 25.0.7'))).toBe('cpu');
+    expect(classify(info('google', 'swiftshader'))).toBe('cpu');
+    expect(classify(info('google', '', '', true))).toBe('cpu');
+    expect(classify(info('nvidia', '', 'NVIDIA: 580.159.04'))).toBe('gpu');
+    expect(classify(info('apple', 'metal-3'))).toBe('gpu');
+    expect(CPU_TILES.every((t) => TILES.includes(t))).toBe(true); // so every tile a CPU adapter may pick is tested above
   });
 });
