@@ -1,7 +1,7 @@
 // Shared test helpers: one device per test file, seeded random data, and closeness checks that say where they fail.
 import { afterAll, expect } from 'vitest';
 import { Random } from '../src/random.js';
-import { getDevice, type BufferSet, type Program } from '../src/node/index.js';
+import { getDevice, InputError, liveBufferCount, type BufferSet, type Program } from '../src/node/index.js';
 
 /**
  * The software (or hardware) adapter, or null with a printed reason. Under CI (CI=true) or with REQUIRE_GPU=1 a
@@ -73,4 +73,18 @@ export function upload(set: BufferSet, data: Float32Array | Int32Array, name = '
   const buffer = set.create(name, data.byteLength);
   set.device.queue.writeBuffer(buffer, 0, data);
   return buffer;
+}
+
+/** The InputError `work` fails with (failing the test if it does not), having checked that it allocated no buffer. */
+export async function rejectedInput(work: () => Promise<unknown> | unknown): Promise<InputError> {
+  const before = liveBufferCount();
+  let error: unknown;
+  try {
+    await work();
+  } catch (e) {
+    error = e;
+  }
+  expect(error, 'an InputError').toBeInstanceOf(InputError);
+  expect(liveBufferCount(), 'nothing was allocated').toBe(before);
+  return error as InputError;
 }

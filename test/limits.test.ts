@@ -2,11 +2,11 @@
 // the value, instead of running to NaN or zeros behind a console line; and dispatches folded past the per-dimension
 // workgroup limit computing every element.
 import { describe, expect, it } from 'vitest';
-import { BufferSet, ImageDataset, InputError, liveBufferCount, readFloats, SequenceClassifier } from '../src/index.js';
+import { BufferSet, ImageDataset, readFloats, SequenceClassifier } from '../src/index.js';
 import { overLimit } from '../src/gpu/limits.js';
 import { backwardSeed, fusedFits } from '../src/kernels/recurrence.js';
 import { RnnSchedule } from '../src/scheduler.js';
-import { testDevice } from './helpers.js';
+import { rejectedInput, testDevice } from './helpers.js';
 
 const device = await testDevice();
 
@@ -17,18 +17,7 @@ function dataset(d: GPUDevice, count: number, steps: number, inputs: number, cla
   return ImageDataset.create(d, 'synthetic', { count, rows: steps, cols: inputs, pixels }, { count, labels }, classes);
 }
 
-async function rejected(work: () => Promise<unknown> | unknown): Promise<InputError> {
-  const before = liveBufferCount();
-  let error: unknown;
-  try {
-    await work();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(InputError);
-  expect(liveBufferCount(), 'nothing was allocated').toBe(before);
-  return error as InputError;
-}
+const rejected = rejectedInput;
 
 describe.skipIf(!device)("sizes over the device's limits", () => {
   const d = device!;
