@@ -177,7 +177,7 @@ async function run(): Promise<BenchPageResult> {
   if (p.systems.includes('webgpu-rnn')) {
     const device = await getDevice({ log: show });
     // As `npm run train` does: each kernel shape is timed in every variant once, and the fastest is used.
-    setAutotune(device, 'measure');
+    setAutotune(device, 'measure', { log: show });
     try {
       let matmulGflops: number | null = null;
       const adapter = splitAdapter(adapterName(device));

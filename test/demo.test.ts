@@ -344,6 +344,37 @@ describe.skipIf(!haveChromium)('the demo in headless Chromium', () => {
     await p.close();
   }, 40_000);
 
+  it('a lost GPU device (the GPU process crashed) is shown in the element with Reset, and Reset trains on a new device', async () => {
+    // A browser of its own: crashing the GPU process takes every page's device with it.
+    const b = await puppeteer.launch({ executablePath: CHROMIUM, args: WEBGPU_ARGS });
+    try {
+      const p = await b.newPage();
+      await p.goto(`${base}/embed/`);
+      await until(p, 'training to start', 60_000, () => document.querySelector('rnn-mnist-demo')?.status === 'running');
+      // What a driver reset or a GPU process crash does to a tab: the device is lost with reason 'unknown'.
+      await (await b.target().createCDPSession()).send('Browser.crashGpuProcess');
+      await until(p, 'the element to report the lost device', 30_000, () => document.querySelector('rnn-mnist-demo')!.status === 'broken');
+      const shown = await p.evaluate(() => {
+        const root = document.querySelector('rnn-mnist-demo')!.shadowRoot!;
+        return { text: (root.querySelector('[part=error]') as HTMLElement).innerText, reset: (root.querySelector('button.reset') as HTMLButtonElement).disabled };
+      });
+      expect(shown.text).toMatch(/The GPU device was lost .*Press Reset to start again/);
+      expect(shown.reset, 'Reset is offered').toBe(false);
+      // Reset opens a new device (the GPU process comes back) and trains again.
+      await p.evaluate(() => {
+        const el = document.querySelector('rnn-mnist-demo')!;
+        (window as any).steps = [] as number[];
+        el.addEventListener('progress', (e) => (window as any).steps.push((e as unknown as CustomEvent).detail.step));
+        el.addEventListener('ready', () => el.start(), { once: true });
+        el.reset();
+      });
+      await until(p, 'the new model to train', 90_000, () => ((window as any).steps as number[]).some((step) => step > 0));
+      expect(await p.evaluate(() => document.querySelector('rnn-mnist-demo')!.status)).toBe('running');
+    } finally {
+      await b.close();
+    }
+  }, 180_000);
+
   it('explains what to do when the browser has no WebGPU', async () => {
     // Without --enable-unsafe-webgpu this Chromium keeps navigator.gpu but finds no adapter; a browser without
     // WebGPU at all has no navigator.gpu. Both must get the message, on the built demo page itself.

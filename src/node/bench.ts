@@ -248,7 +248,7 @@ async function runPage(pages: string, query: URLSearchParams, log: (line: string
 /** This runtime in Node: the same measurements as the page's, through Dawn. */
 async function runNode(args: BenchArgs, sizes: ModelSize[], mode: 'model' | 'sweep', log: (line: string) => void): Promise<{ records: BenchRecord[]; errors: string[] }> {
   const device = await getDevice({ adapter: args.adapter, log: (l) => log(`node: ${l}`) });
-  setAutotune(device, 'measure'); // as the page and `npm run train` do
+  setAutotune(device, 'measure', { log: (l) => log(`node: ${l}`) }); // as the page and `npm run train` do
   const records: BenchRecord[] = [];
   const errors: string[] = [];
   try {

@@ -93,7 +93,7 @@ export interface Ceiling {
 export async function runProfile(size: ModelSize, adapter: string | undefined, matmulSize: number, log: (line: string) => void): Promise<{ records: PhaseRecord[]; tuning: string[]; ceiling?: Ceiling }> {
   const device = await getDevice({ adapter, log: (l) => log(`node: ${l}`) });
   try {
-    setAutotune(device, 'measure'); // as `npm run train` does
+    setAutotune(device, 'measure', { log: (l) => log(`node: ${l}`) }); // as `npm run train` does
     log(`node: profiling batch ${size.batch}, ${size.steps} steps, ${size.units} units (tuning first)`);
     const profile = await profileRnn(device, size);
     if (matmulSize === 0) return profile;
