@@ -62,12 +62,11 @@ describe.skipIf(!device)("sizes over the device's limits", () => {
     });
   });
 
-  it('dispatches: the sum of the Wh gradient slices over maxComputeWorkgroupsPerDimension is found', () => {
+  it('dispatches: a 2048-unit layer fits (the sum of its gradient slices continues along z); the fused recurrence is not chosen past the limit', () => {
     const shape = { batch: 150, steps: 28, inputs: 28, units: 2048 };
-    // [units * units / 64] workgroups along x: 65536 at 2048 units.
+    // [units * units / 64] = 65536 workgroups of columns: one more than x may hold on a device at the least limit.
     const maxPerDim = d.limits.maxComputeWorkgroupsPerDimension;
-    const over = overLimit(d, RnnSchedule.demands(d, shape, true));
-    if (2048 * 2048 / 64 > maxPerDim) expect(over).toMatch(/^rnn\.dWh \(sum of slices\) dispatches 65536 x 1 x 1 workgroups; the device's maxComputeWorkgroupsPerDimension is \d+$/);
+    expect(overLimit(d, RnnSchedule.demands(d, shape, true))).toBeUndefined();
     expect(overLimit(d, RnnSchedule.demands(d, shape, false)), 'forward only: no gradient reductions').toBeUndefined();
     expect(overLimit(d, RnnSchedule.demands(d, { ...shape, units: 150 }, true))).toBeUndefined();
     // The fused recurrence (one workgroup per 4 sequences) is not chosen past the limit; the per-step one is.

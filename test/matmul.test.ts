@@ -42,7 +42,9 @@ describe.skipIf(!device)('matmul', () => {
 });
 
 describe.skipIf(!device)('colsum', () => {
-  for (const [rows, N] of [[1, 1], [4200, 150], [150, 10], [3, 257]] as const) {
+  // 2 x 4,194,305: more columns than 65535 workgroups of 64 hold, continued along z (the sum of a 2048 x 2048
+  // gradient's slices is 4,194,304 columns).
+  for (const [rows, N] of [[1, 1], [4200, 150], [150, 10], [3, 257], [2, 65535 * 64 + 65]] as const) {
     it(`${rows}x${N}`, async () => {
       const d = device!;
       const input = rng(rows + N).floats(rows * N);

@@ -55,8 +55,10 @@ export function matmulDemand(what: string, s: MatmulShape): Demand {
   return dispatch(what, [0, 1, 2].map((d) => Math.max(...all.map((w) => w[d]!))) as [number, number, number]);
 }
 
+/** Columns in workgroups of 64 along x, continued along z past 65535 (the least maxComputeWorkgroupsPerDimension). */
 function colsumWorkgroups(N: number, slices: number): [number, number, number] {
-  return [Math.ceil(N / 64), slices, 1];
+  const groups = Math.ceil(N / 64);
+  return groups <= 65535 ? [groups, slices, 1] : [65535, slices, Math.ceil(groups / 65535)];
 }
 
 /** The dispatch of colsum over `N` columns in `slices` slices. */
