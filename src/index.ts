@@ -10,6 +10,8 @@ export { liveBufferCount, BufferSet, readFloats } from './gpu/buffers.js';
 export { InputError, GpuError } from './errors.js';
 export { SequenceClassifier, type ClassifierConfig, type FitOptions, type Progress } from './model.js';
 export { ImageDataset, loadMnist, mnistFromFiles, MNIST_FILES, type Mnist, type MnistOptions } from './data/dataset.js';
+export { SequenceDataset, type SequenceArrays } from './data/sequences.js';
+export { type SequenceBatchShape } from './kernels/data.js';
 export { parseIdxImages, parseIdxLabels } from './data/idx.js';
 export { encodeSafetensors, decodeSafetensors, type Tensor } from './io/safetensors.js';
 export { matmul, colsum, matmulSplitK, colsumSplitK, splitCandidates, type MatmulShape, type SplitReduction } from './kernels/matmul.js';
