@@ -17,6 +17,7 @@ export { encodeSafetensors, decodeSafetensors, type Tensor } from './io/safetens
 export { matmul, colsum, matmulSplitK, colsumSplitK, splitCandidates, type MatmulShape, type SplitReduction } from './kernels/matmul.js';
 export { softmaxCrossEntropy } from './kernels/loss.js';
 export { adam, adamConfigBytes, ADAM_CONFIG_BYTES, ADAM_SCHEDULE_BYTES, ADAM_DEFAULTS, type AdamConfig } from './kernels/adam.js';
+export { clipByGlobalNorm, clipConfigBytes, clipPartials, CLIP_CONFIG_BYTES, CLIP_STATE_BYTES, type ClipPrograms } from './kernels/clip.js';
 export { swap01 } from './kernels/layout.js';
 export { Program } from './gpu/shader.js';
 export { setAutotune, tuningReport, restoreTuning, variantName, candidateTiles, TILES, CPU_TILES, type Tile, type TuningMode, type TuningChoice, type Variant } from './tune.js';

@@ -12,6 +12,7 @@ import { asGpuError, lostError, watchDevice } from './gpu/device.js';
 import { checkDemands, dispatch, storage, type Demand } from './gpu/limits.js';
 import { grid1d, type Program } from './gpu/shader.js';
 import { adam, ADAM_CONFIG_BYTES, ADAM_DEFAULTS, ADAM_SCHEDULE_BYTES, adamConfigBytes, type AdamConfig } from './kernels/adam.js';
+import { CLIP_CONFIG_BYTES, CLIP_STATE_BYTES, clipByGlobalNorm, clipConfigBytes } from './kernels/clip.js';
 import { gather } from './kernels/data.js';
 import { swap01 } from './kernels/layout.js';
 import { softmaxCrossEntropy, softmaxRows } from './kernels/loss.js';
@@ -46,6 +47,13 @@ export interface FitOptions extends Partial<Omit<AdamConfig, 'learningRate'>> {
   epochStep?: number;
   /** Hands the state out during training, with the host copy behind save() current: for checkpoints. */
   checkpoint?: CheckpointOptions;
+  /**
+   * Clips the gradients by their global norm before each Adam step, as PyTorch's clip_grad_norm_(max_norm=clipNorm):
+   * total = sqrt(sum of every gradient squared), and when clipNorm / (total + 1e-6) < 1 every gradient is multiplied
+   * by it. A positive finite number; absent, nothing is clipped (and no clipping work is encoded). Progress.gradNorm
+   * then reports total.
+   */
+  clipNorm?: number;
 }
 
 export interface CheckpointOptions {
@@ -69,6 +77,12 @@ export interface Progress {
   accuracy: number;       // mean training accuracy over the same steps
   seqPerSec: number;      // sequences per second over the same steps, wall clock
   stepsPerSec: number;
+  /**
+   * With FitOptions.clipNorm: the global gradient norm before clipping of the last step of the chunk (not a mean: as
+   * PyTorch's clip_grad_norm_ returns it for the step it clipped); NaN when a gradient was NaN. Undefined when
+   * training without clipNorm, where the norm is not computed.
+   */
+  gradNorm?: number;
 }
 
 /** Parameter table: name, shape. Offsets are aligned to 64 floats (256 bytes) so each slice binds on its own. */
@@ -107,7 +121,7 @@ function checkConfig(device: GPUDevice, config: unknown, prefix: string): Requir
   checkDemands(device, `${prefix}classes`, C, [storage('dense.w [units, classes]', H * C)]);
   const total = parameterTable({ steps: T, inputs: I, units: H, classes: C }).total;
   checkDemands(device, `${prefix}config`, `inputs ${I}, units ${H}, classes ${C}`, [storage('the parameters [P] (and their gradients, Adam m and v)', total),
-    dispatch('adam.update', grid1d(total, 256, device.limits.maxComputeWorkgroupsPerDimension))]);
+    dispatch('adam.update', grid1d(total, 256, device.limits.maxComputeWorkgroupsPerDimension))]); // clipping's are no larger
   // A checkpoint's config names steps that its tensors do not carry: even one sequence must fit.
   checkDemands(device, `${prefix}steps`, T, [storage('hs [steps + 1, batch 1, units] (the hidden states of one sequence)', (T + 1) * H),
     storage('x [steps, batch 1, inputs] (the inputs of one sequence)', T * I)]);
@@ -174,6 +188,8 @@ export class SequenceClassifier {
   private destroyed = false;
   /** trainSteps' place in its shuffled order (the order lives in the plan's `order` buffer). */
   private cursor?: { plan: BatchPlan; next: number };
+  /** Clipping's kernels and buffers, made by the first call with clipNorm: a model trained without it has none. */
+  private clipping?: Promise<Clipping>;
 
   /** Glorot-uniform weights and zero biases, as TensorFlow 1 initialises BasicRNNCell and dense. */
   constructor(readonly device: GPUDevice, config: ClassifierConfig, state?: HostState) {
@@ -240,7 +256,7 @@ export class SequenceClassifier {
     this.checkData(data, 'data');
     const epochs = checkSize('epochs', options.epochs ?? 1);
     const every = checkSize('progressEvery', options.progressEvery ?? 20);
-    const { B, cfg } = this.checkTraining(data, options);
+    const { B, cfg, clipNorm } = this.checkTraining(data, options);
     const stepsPerEpoch = Math.floor(data.count / B);
     const skip = options.epochStep ?? 0;
     if (!Number.isInteger(skip) || skip < 0 || skip >= stepsPerEpoch || skip > this.step) {
@@ -254,6 +270,7 @@ export class SequenceClassifier {
       this.cursor = undefined; // fit shuffles its own order: trainSteps starts a fresh one after it
       device.queue.writeBuffer(this.adamConfig, 0, adamConfigBytes(cfg));
       const plan = await this.plan('train', data, B, Array.from({ length: stepsPerEpoch }, (_, s) => s * B));
+      const clip = clipNorm === undefined ? undefined : await this.clipper(clipNorm);
       const staging = plan.staging;
       const inFlight: Array<Promise<void>> = [];
       let chunk = 0;
@@ -275,8 +292,9 @@ export class SequenceClassifier {
             const target = staging[chunk++ % 2]!;
             const { errors } = scoped(device, `training steps ${submitted + 1}..${submitted + n}`, () => {
               const encoder = device.createCommandEncoder({ label: 'train' });
-              plan.encodeTrainSteps(encoder, s, n);
+              plan.encodeTrainSteps(encoder, s, n, clip?.encode);
               encoder.copyBufferToBuffer(plan.stats, 0, target, 0, 12);
+              if (clip) encoder.copyBufferToBuffer(clip.state, 0, target, 12, 4); // the last step's norm
               encoder.clearBuffer(plan.stats);
               device.queue.submit([encoder.finish()]);
             });
@@ -289,7 +307,7 @@ export class SequenceClassifier {
                 throw checked.reason;
               }
               if (mapped.status === 'rejected') throw mapped.reason;
-              const [loss, correct, rows] = new Float32Array(target.getMappedRange(0, 12).slice(0));
+              const [loss, correct, rows, gradNorm] = new Float32Array(target.getMappedRange(0, 16).slice(0));
               target.unmap();
               const now = performance.now();
               const seconds = Math.max(1e-9, (now - last) / 1000);
@@ -298,6 +316,7 @@ export class SequenceClassifier {
               options.onProgress?.({
                 epoch: at.epoch, step: at.step, stepsPerEpoch, totalSteps: this.step,
                 loss: loss! / rows!, accuracy: correct! / rows!, seqPerSec: rows! / seconds, stepsPerSec: n / seconds,
+                ...(clip && { gradNorm }),
               });
             });
             done.catch(() => undefined); // awaited below; a failure before then must not count as unhandled
@@ -355,12 +374,13 @@ export class SequenceClassifier {
   async trainSteps(data: ImageDataset, options: Omit<FitOptions, 'epochs' | 'onProgress' | 'progressEvery' | 'signal'> & { steps: number; readBack?: boolean }): Promise<void> {
     this.checkLive();
     const steps = checkSize('steps', options?.steps);
-    const { B, cfg } = this.checkTraining(data, options);
+    const { B, cfg, clipNorm } = this.checkTraining(data, options);
     await this.exclusive(async () => {
       const device = this.device;
       device.queue.writeBuffer(this.adamConfig, 0, adamConfigBytes(cfg));
       const stepsPerEpoch = Math.floor(data.count / B);
       const plan = await this.plan('train', data, B, Array.from({ length: stepsPerEpoch }, (_, s) => s * B));
+      const clip = clipNorm === undefined ? undefined : await this.clipper(clipNorm);
       if (this.cursor?.plan !== plan) this.cursor = { plan, next: stepsPerEpoch };
       const cursor = this.cursor;
       const checks: Array<Promise<void>> = [];
@@ -373,7 +393,7 @@ export class SequenceClassifier {
         const n = Math.min(steps - done, stepsPerEpoch - cursor.next);
         checks.push(scoped(device, `training steps ${this.stepsRun + done + 1}..${this.stepsRun + done + n}`, () => {
           const encoder = device.createCommandEncoder({ label: 'trainSteps' });
-          plan.encodeTrainSteps(encoder, cursor.next, n);
+          plan.encodeTrainSteps(encoder, cursor.next, n, clip?.encode);
           encoder.clearBuffer(plan.stats); // the steps' loss sums are not wanted here
           device.queue.submit([encoder.finish()]);
         }).errors);
@@ -554,8 +574,8 @@ export class SequenceClassifier {
     if (data.classes > classes) throw new InputError(field, `labels in [0, ${classes})`, `a data set of ${data.classes} classes`);
   }
 
-  /** Validates the data set, batch size and Adam settings shared by fit and trainSteps. */
-  private checkTraining(data: ImageDataset, options: Partial<AdamConfig> & { batchSize?: number }): { B: number; cfg: AdamConfig } {
+  /** Validates the data set, batch size, Adam and clipping settings shared by fit and trainSteps. */
+  private checkTraining(data: ImageDataset, options: Partial<AdamConfig> & { batchSize?: number; clipNorm?: number }): { B: number; cfg: AdamConfig; clipNorm?: number } {
     this.checkData(data, 'data');
     const B = checkSize('batchSize', options.batchSize ?? 150);
     if (B > data.count) throw new InputError('batchSize', `at most the number of training images (${data.count})`, String(B));
@@ -571,7 +591,36 @@ export class SequenceClassifier {
       if (!(cfg[key] >= 0 && cfg[key] < 1)) throw new InputError(key, 'a number in [0, 1)', String(cfg[key]));
     }
     if (!(cfg.epsilon > 0)) throw new InputError('epsilon', 'a positive number', String(cfg.epsilon));
-    return { B, cfg };
+    const clipNorm = options.clipNorm;
+    if (clipNorm !== undefined && !(typeof clipNorm === 'number' && clipNorm > 0 && Number.isFinite(clipNorm))) {
+      throw new InputError('clipNorm', 'a positive finite number (the largest global gradient norm), or none for no clipping', describe(clipNorm));
+    }
+    return { B, cfg, clipNorm };
+  }
+
+  /** Clipping by global norm of this model's gradients, set to `clipNorm` for the steps encoded next. */
+  private async clipper(clipNorm: number): Promise<Clipping> {
+    if (!this.clipping) {
+      const device = this.device;
+      this.clipping = (async () => {
+        const k = await clipByGlobalNorm(device, this.total);
+        const b = await withErrorScopes(device, 'clipping buffers', () => ({
+          config: this.owned.create('clipConfig', CLIP_CONFIG_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
+          partials: this.owned.create('clipPartials', k.partials * 4),
+          state: this.owned.create('clipState', CLIP_STATE_BYTES),
+        }));
+        const work: Array<[Program, GPUBindGroup]> = [
+          [k.partial, k.partial.bind(this.grads, b.partials)],
+          [k.finish, k.finish.bind(b.config, b.partials, b.state)],
+          [k.scale, k.scale.bind(b.state, this.grads)],
+        ];
+        return { config: b.config, state: b.state, encode: (pass) => { for (const [p, g] of work) p.encode(pass, g); } };
+      })();
+      this.clipping.catch(() => (this.clipping = undefined));
+    }
+    const clipping = await this.clipping;
+    this.device.queue.writeBuffer(clipping.config, 0, clipConfigBytes(clipNorm));
+    return clipping;
   }
 
   /**
@@ -657,6 +706,14 @@ function asInputs(images: Float32Array | Uint8Array): Float32Array {
 const MAX_PLANS = 6;
 
 type Mode = 'train' | 'evaluate' | 'predict';
+
+/** Clipping by global norm over the flat gradient buffer (shaders/clip.wgsl), bound to one model's buffers. */
+interface Clipping {
+  config: GPUBuffer; // uniform: clipNorm
+  state: GPUBuffer;  // [2]: the norm before clipping of the last step, and its factor
+  /** The three dispatches, between a step's backward pass and Adam. */
+  encode: (pass: GPUComputePassEncoder) => void;
+}
 
 interface ModelBuffers {
   params: GPUBuffer;
@@ -782,20 +839,24 @@ class BatchPlan {
     }
   }
 
-  /** Training steps on the batches in slots first .. first+n-1 of the current order, in one compute pass. */
-  encodeTrainSteps(encoder: GPUCommandEncoder, first: number, n: number): void {
+  /**
+   * Training steps on the batches in slots first .. first+n-1 of the current order, in one compute pass; `clip`
+   * (gradient clipping, see Clipping) goes between each step's gradients and Adam.
+   */
+  encodeTrainSteps(encoder: GPUCommandEncoder, first: number, n: number, clip?: (pass: GPUComputePassEncoder) => void): void {
     const pass = encoder.beginComputePass({ label: 'train steps' });
-    for (let i = 0; i < n; i++) this.encodeTrainStep(pass, first + i);
+    for (let i = 0; i < n; i++) this.encodeTrainStep(pass, first + i, clip);
     pass.end();
   }
 
   /** One whole training step on the batch in slot `s` of the current order. */
-  private encodeTrainStep(pass: GPUComputePassEncoder, s: number): void {
+  private encodeTrainStep(pass: GPUComputePassEncoder, s: number, clip?: (pass: GPUComputePassEncoder) => void): void {
     const [load, group] = this.work.load!;
     load.encode(pass, group, [s * SLOT]);
     this.schedule.encodeForwardPass(pass);
     this.run(pass, 'dense', 'loss', 'stats', 'dWd', 'dbd', 'dState');
     this.schedule.encodeBackwardPass(pass);
+    clip?.(pass);
     this.run(pass, 'adamBegin', 'adamUpdate');
   }
 

@@ -118,9 +118,33 @@ export function softmaxXentRef(logits: Arr, labels: Arr, B: number, C: number, s
   return { loss, correct, dlogits };
 }
 
-/** One Adam step (t counts from 1), TensorFlow's form: p -= lr_t * m / (sqrt(v) + eps). Updates in place. */
+/**
+ * Clipping by global norm as PyTorch's clip_grad_norm_ (error_if_nonfinite=False): total = sqrt(sum of g^2 over every
+ * tensor), coef = clipNorm / (total + 1e-6), every gradient times min(coef, 1); a NaN total gives a NaN coef and NaN
+ * gradients (torch.clamp keeps NaN). Returns the norm before clipping and clipped copies.
+ */
+export function clipByGlobalNormRef(grads: Arr[], clipNorm: number): { norm: number; grads: Float64Array[] } {
+  let sum = 0;
+  for (const g of grads) for (let i = 0; i < g.length; i++) sum += g[i]! * g[i]!;
+  const norm = Math.sqrt(sum);
+  const coef = clipNorm / (norm + 1e-6);
+  const factor = coef >= 1 ? 1 : coef;
+  return { norm, grads: grads.map((g) => Float64Array.from(g, (x) => (factor === 1 ? x : x * factor))) };
+}
+
+/**
+ * One Adam step (t counts from 1), TensorFlow's form: p -= lr_t * m / (sqrt(v) + eps). Updates in place. With
+ * `clipNorm`, the gradients [P] are first clipped by their global norm (clipByGlobalNormRef), and that norm (before
+ * clipping) is returned.
+ */
 export function adamRef(params: Float64Array, m: Float64Array, v: Float64Array, grads: Arr, t: number,
-  c: { learningRate: number; beta1: number; beta2: number; epsilon: number }): void {
+  c: { learningRate: number; beta1: number; beta2: number; epsilon: number; clipNorm?: number }): number | undefined {
+  let norm: number | undefined;
+  if (c.clipNorm !== undefined) {
+    const clipped = clipByGlobalNormRef([grads], c.clipNorm);
+    norm = clipped.norm;
+    grads = clipped.grads[0]!;
+  }
   const lrT = (c.learningRate * Math.sqrt(1 - c.beta2 ** t)) / (1 - c.beta1 ** t);
   for (let i = 0; i < params.length; i++) {
     const g = grads[i]!;
@@ -128,4 +152,5 @@ export function adamRef(params: Float64Array, m: Float64Array, v: Float64Array, 
     v[i] = c.beta2 * v[i]! + (1 - c.beta2) * g * g;
     params[i] -= (lrT * m[i]!) / (Math.sqrt(v[i]!) + c.epsilon);
   }
+  return norm;
 }
