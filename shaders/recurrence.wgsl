@@ -3,7 +3,7 @@
 // Time-major layouts (T = steps, B = batch, H = units):
 //   xw      [T, B, H]    x_t·Wx + b for every step, computed beforehand by one matmul
 //   hs      [T+1, B, H]  hs[0] = h0, hs[t+1] = h after step t (carried unchanged where t >= length)
-//   outputs [B, T, H]    batch-major, as the API returns it: h_t where t < length, else 0
+//   outputs [T, B, H]    h_t where t < length, else 0 (time-major like everything inside; the API edge converts)
 //   dz      [T, B, H]    gradient of the pre-activation, 0 where masked
 //   dh      [2, B, H]    ping-pong: dh[t % 2] = dL/dh_t on entry to step t, dh[(t+1) % 2] = dL/dh_{t-1} on exit
 //
@@ -54,7 +54,7 @@ fn safeTanh(x: f32) -> f32 {
 #if ${FORWARD}
 @group(0) @binding(3) var<storage, read> xw: array<f32>;            // [T, B, H]
 @group(0) @binding(4) var<storage, read_write> hs: array<f32>;      // [T+1, B, H]
-@group(0) @binding(5) var<storage, read_write> outputs: array<f32>; // [B, T, H]
+@group(0) @binding(5) var<storage, read_write> outputs: array<f32>; // [T, B, H]
 
 // h_t for one sequence's four units, from z - xw_t = acc.
 fn emitForward(t: u32, b: u32, u0: u32, acc: vec4<f32>) {
@@ -66,7 +66,7 @@ fn emitForward(t: u32, b: u32, u0: u32, acc: vec4<f32>) {
     if (u >= H) { return; }
     let h = select(hs[prev + b * H + u], safeTanh(xw[(t * B + b) * H + u] + acc[j]), live);
     hs[prev + B * H + b * H + u] = h;
-    outputs[(b * T + t) * H + u] = select(0.0, h, live);
+    outputs[(t * B + b) * H + u] = select(0.0, h, live);
   }
 }
 
@@ -128,7 +128,7 @@ fn forwardStep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
 #if ${BACKWARD}
 @group(0) @binding(3) var<storage, read> hs: array<f32>;        // [T+1, B, H]
 #if ${D_OUT}
-@group(0) @binding(4) var<storage, read> dOut: array<f32>;      // [B, T, H]
+@group(0) @binding(4) var<storage, read> dOut: array<f32>;      // [T, B, H]
 #endif
 @group(0) @binding(5) var<storage, read_write> dh: array<f32>;  // [2, B, H]
 @group(0) @binding(6) var<storage, read_write> dz: array<f32>;  // [T, B, H]
@@ -141,7 +141,7 @@ fn isLive(t: u32, b: u32) -> bool {
 fn dzFrom(t: u32, b: u32, u: u32, dhT: f32) -> f32 {
   let h = hs[((t + 1u) * B + b) * H + u];
 #if ${D_OUT}
-  let g = dhT + dOut[(b * T + t) * H + u];
+  let g = dhT + dOut[(t * B + b) * H + u];
 #else
   let g = dhT;  // only the final state has a gradient (a classifier on top)
 #endif

@@ -3,7 +3,7 @@
 // memory, so no step waits for a dispatch boundary. Same layouts and results as recurrence.wgsl (one step per
 // dispatch); which is faster depends on the shape and the adapter, and the tuner measures both.
 //
-//   xw [T, B, H]   hs [T+1, B, H]   outputs [B, T, H]   dz [T, B, H]   dh [2, B, H]: dState in dh[(T-1) % 2] on
+//   xw [T, B, H]   hs [T+1, B, H]   outputs [T, B, H]   dz [T, B, H]   dh [2, B, H]: dState in dh[(T-1) % 2] on
 //   entry; dh0 left in dh[1] on exit, as the per-step kernels leave them.
 //
 // Invocation lid owns units lid + k*WG (k < UPT) of each of the workgroup's 4 sequences, the sequences held in the
@@ -41,7 +41,7 @@ fn column(tile: ptr<workgroup, array<f32, ${RB_H}>>, u: u32) -> vec4<f32> {
 @group(0) @binding(0) var<storage, read> wh: array<f32>;             // [H, H]
 @group(0) @binding(2) var<storage, read> xw: array<f32>;             // [T, B, H]
 @group(0) @binding(3) var<storage, read_write> hs: array<f32>;       // [T+1, B, H]
-@group(0) @binding(4) var<storage, read_write> outputs: array<f32>;  // [B, T, H]
+@group(0) @binding(4) var<storage, read_write> outputs: array<f32>;  // [T, B, H]
 
 @compute @workgroup_size(${WG})
 fn forwardFused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -76,7 +76,7 @@ fn forwardFused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         if (valid[r]) {
           let b = rows[r];
           hs[((t + 1u) * B + b) * H + u] = next[k][r];
-          outputs[(b * T + t) * H + u] = select(0.0, next[k][r], live[r]);
+          outputs[(t * B + b) * H + u] = select(0.0, next[k][r], live[r]);
         }
       }
     }
@@ -89,7 +89,7 @@ fn forwardFused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
 @group(0) @binding(0) var<storage, read> whT: array<f32>;         // [H, H], Wh transposed
 @group(0) @binding(2) var<storage, read> hs: array<f32>;          // [T+1, B, H]
 #if ${D_OUT}
-@group(0) @binding(3) var<storage, read> dOut: array<f32>;        // [B, T, H]
+@group(0) @binding(3) var<storage, read> dOut: array<f32>;        // [T, B, H]
 #endif
 @group(0) @binding(4) var<storage, read_write> dh: array<f32>;    // [2, B, H]
 @group(0) @binding(5) var<storage, read_write> dz: array<f32>;    // [T, B, H]
@@ -118,7 +118,7 @@ fn backwardFused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
       let at = (vec4<u32>((t + 1u) * B) + rows) * H + u;
       let h = vec4<f32>(hs[at.x], hs[at.y], hs[at.z], hs[at.w]);
 #if ${D_OUT}
-      let o = (rows * T + vec4<u32>(t)) * H + u;
+      let o = (vec4<u32>(t * B) + rows) * H + u;
       let g = column(&state, u) + vec4<f32>(dOut[o.x], dOut[o.y], dOut[o.z], dOut[o.w]);
 #else
       let g = column(&state, u);

@@ -49,7 +49,7 @@ export async function rnnForward(device: GPUDevice, p: RnnParams): Promise<RnnFo
     device.queue.submit([encoder.finish()]);
     const { batch: B, steps: T, units: H } = shape;
     const [outputs, state] = await Promise.all([
-      readFloats(device, plan.schedule.outputs, 0, B * T * H),
+      readFloats(device, plan.io.outputsBatchMajor, 0, B * T * H),
       readFloats(device, plan.schedule.hs, plan.schedule.stateOffset, B * H),
     ]);
     return { outputs, state };
@@ -121,10 +121,10 @@ class FunctionalPlan {
     readonly device: GPUDevice,
     readonly shape: RnnShape,
     readonly owned: BufferSet,
-    readonly io: Record<'xBatchMajor' | 'x' | 'wx' | 'wh' | 'b' | 'h0' | 'lengths' | 'dOut' | 'dState' | 'dx' | 'dxBatchMajor' | 'dwx' | 'dwh' | 'db', GPUBuffer>,
+    readonly io: Record<'xBatchMajor' | 'x' | 'wx' | 'wh' | 'b' | 'h0' | 'lengths' | 'outputsBatchMajor' | 'dOutBatchMajor' | 'dOut' | 'dState' | 'dx' | 'dxBatchMajor' | 'dwx' | 'dwh' | 'db', GPUBuffer>,
     readonly schedule: RnnSchedule,
-    private readonly toTimeMajor: [Program, GPUBindGroup],
-    private readonly toBatchMajor: [Program, GPUBindGroup],
+    /** The API edge: its arrays are batch-major, everything inside is time-major. */
+    private readonly convert: Record<'x' | 'outputs' | 'dOut' | 'dx', [Program, GPUBindGroup]>,
   ) {}
 
   static async create(device: GPUDevice, shape: RnnShape): Promise<FunctionalPlan> {
@@ -139,7 +139,9 @@ class FunctionalPlan {
         b: owned.create('b', H * 4),
         h0: owned.create('h0', B * H * 4),
         lengths: owned.create('lengths', B * 4),
-        dOut: owned.create('dOut', B * T * H * 4),
+        outputsBatchMajor: owned.create('outputsBatchMajor', B * T * H * 4),
+        dOutBatchMajor: owned.create('dOutBatchMajor', B * T * H * 4),
+        dOut: owned.create('dOut', T * B * H * 4),
         dState: owned.create('dState', B * H * 4),
         dx: owned.create('dx', T * B * I * 4),
         dxBatchMajor: owned.create('dxBatchMajor', B * T * I * 4),
@@ -148,16 +150,22 @@ class FunctionalPlan {
         db: owned.create('db', H * 4),
       }));
       const bind = (buffer: GPUBuffer) => ({ buffer });
-      const [schedule, toTime, toBatch] = await Promise.all([
+      const [schedule, xToTime, dxToBatch, outputsToBatch, dOutToTime] = await Promise.all([
         RnnSchedule.create(device, shape, {
           x: bind(io.x), wx: bind(io.wx), wh: bind(io.wh), b: bind(io.b), lengths: bind(io.lengths),
           grads: { dwx: bind(io.dwx), dwh: bind(io.dwh), db: bind(io.db) }, dOut: bind(io.dOut), dx: bind(io.dx),
         }),
         swap01(device, B, T, I),
         swap01(device, T, B, I),
+        swap01(device, T, B, H),
+        swap01(device, B, T, H),
       ]);
-      return new FunctionalPlan(device, shape, owned, io, schedule,
-        [toTime, toTime.bind(io.xBatchMajor, io.x)], [toBatch, toBatch.bind(io.dx, io.dxBatchMajor)]);
+      return new FunctionalPlan(device, shape, owned, io, schedule, {
+        x: [xToTime, xToTime.bind(io.xBatchMajor, io.x)],
+        dx: [dxToBatch, dxToBatch.bind(io.dx, io.dxBatchMajor)],
+        outputs: [outputsToBatch, outputsToBatch.bind(schedule.outputs, io.outputsBatchMajor)],
+        dOut: [dOutToTime, dOutToTime.bind(io.dOutBatchMajor, io.dOut)],
+      });
     } catch (error) {
       owned.destroy();
       throw error;
@@ -183,17 +191,22 @@ class FunctionalPlan {
   }
 
   encodeForward(encoder: GPUCommandEncoder): void {
-    this.dispatch(encoder, 'rnn.toTimeMajor', this.toTimeMajor);
+    this.dispatch(encoder, 'rnn.xToTimeMajor', this.convert.x);
     this.schedule.encodeForward(encoder, { buffer: this.io.h0 });
+    this.dispatch(encoder, 'rnn.outputsToBatchMajor', this.convert.outputs);
   }
 
   encodeBackward(encoder: GPUCommandEncoder, g: RnnGradients): void {
     const q = this.device.queue;
-    if (g.dOutputs) q.writeBuffer(this.io.dOut, 0, g.dOutputs);
-    else encoder.clearBuffer(this.io.dOut);
+    if (g.dOutputs) {
+      q.writeBuffer(this.io.dOutBatchMajor, 0, g.dOutputs);
+      this.dispatch(encoder, 'rnn.dOutToTimeMajor', this.convert.dOut);
+    } else {
+      encoder.clearBuffer(this.io.dOut);
+    }
     if (g.dState) q.writeBuffer(this.io.dState, 0, g.dState);
     this.schedule.encodeBackward(encoder, g.dState ? { buffer: this.io.dState } : undefined);
-    this.dispatch(encoder, 'rnn.toBatchMajor', this.toBatchMajor);
+    this.dispatch(encoder, 'rnn.dxToBatchMajor', this.convert.dx);
   }
 
   private dispatch(encoder: GPUCommandEncoder, label: string, [p, g]: [Program, GPUBindGroup]): void {

@@ -4,7 +4,7 @@
 // kernels/matmul.ts). Everything is built once per shape; encoding allocates nothing and reads nothing back.
 //
 // Layouts (T steps, B batch, I inputs, H units), time-major inside:
-//   x [T, B, I]   xw [T, B, H]   hs [T+1, B, H] (hs[0] = h0, hs[T] = final state)   outputs [B, T, H]
+//   x [T, B, I]   xw [T, B, H]   hs [T+1, B, H] (hs[0] = h0, hs[T] = final state)   outputs [T, B, H]
 //   dz [T, B, H]  dh [2, B, H] (ping-pong)   dx [T, B, I]
 import { BufferSet } from './gpu/buffers.js';
 import type { Program } from './gpu/shader.js';
@@ -37,7 +37,7 @@ export interface RnnBindings {
     dwh: GPUBufferBinding;   // [H, H]
     db: GPUBufferBinding;    // [H]
   };
-  /** Gradient of the outputs [B, T, H]; without it only the final state carries a gradient. */
+  /** Gradient of the outputs [T, B, H] (time-major); without it only the final state carries a gradient. */
   dOut?: GPUBufferBinding;
   /** Where to write dx [T, B, I]; without it dx is not computed. */
   dx?: GPUBufferBinding;
@@ -64,7 +64,7 @@ export class RnnSchedule {
     readonly shape: RnnShape,
     private readonly owned: BufferSet,
     readonly hs: GPUBuffer,      // [T+1, B, H]
-    readonly outputs: GPUBuffer, // [B, T, H]
+    readonly outputs: GPUBuffer, // [T, B, H], zero where t >= length
     readonly dh: GPUBuffer,      // [2, B, H]
     /** 'per-step' or 'fused': how the recurrence is dispatched (see tune.ts). */
     readonly recurrence: RecurrenceKind,
@@ -168,7 +168,7 @@ export class RnnSchedule {
     const { batch: B, steps: T, inputs: I, units: H } = shape;
     const s = { steps: T, batch: B, units: H };
     const list: Demand[] = [
-      storage('hs [steps + 1, batch, units]', (T + 1) * B * H), // xw, outputs and dz are [T, B, H] or [B, T, H]: smaller
+      storage('hs [steps + 1, batch, units]', (T + 1) * B * H), // xw, outputs and dz are [T, B, H]: smaller
       storage('dh [2, batch, units]', 2 * B * H),
       matmulDemand('rnn.inputProjection', { M: T * B, N: H, K: I, bias: true }),
       stepDemand('rnn.forwardStep', s),
