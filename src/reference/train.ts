@@ -1,0 +1,73 @@
+// Training steps of a stack of layers in float64: backwardRef, then clipping by global norm (optional), then Adam
+// (adamRef, TensorFlow 1's form) on every parameter. One batch is one step.
+import { InputError } from '../errors.js';
+import { checkWeights, type Batch, type Weights } from './batch.js';
+import { planSequential, type SequentialConfig } from './config.js';
+import { adamRef } from './index.js';
+import { backwardRef } from './sequential.js';
+
+export interface AdamStateRef {
+  t: number;                          // steps taken
+  m: Record<string, Float64Array>;    // by parameter name
+  v: Record<string, Float64Array>;
+}
+
+export interface StepRecord {
+  loss: number;       // of the batch, before the step's update
+  accuracy?: number;
+  norm: number;       // global gradient norm before clipping
+}
+
+export interface TrainResult {
+  weights: Weights<Float64Array>;
+  adam: AdamStateRef;
+  steps: StepRecord[];
+}
+
+/**
+ * PyTorch's clip_grad_norm_ over every gradient together, in place: norm = sqrt(sum g^2); when
+ * coef = clipNorm / (norm + 1e-6) is below 1, every gradient is multiplied by coef. Returns the norm before clipping
+ * and the factor applied (1 when nothing was clipped or clipNorm is undefined).
+ */
+export function clipByGlobalNormRef(grads: Float64Array[], clipNorm?: number): { norm: number; scale: number } {
+  let sumSquares = 0;
+  for (const g of grads) for (let i = 0; i < g.length; i++) sumSquares += g[i]! * g[i]!;
+  const norm = Math.sqrt(sumSquares);
+  if (clipNorm === undefined) return { norm, scale: 1 };
+  const coef = clipNorm / (norm + 1e-6);
+  if (!(coef < 1)) return { norm, scale: 1 };
+  for (const g of grads) for (let i = 0; i < g.length; i++) g[i] *= coef;
+  return { norm, scale: coef };
+}
+
+/** Adam's state before the first step: t 0, m and v zero. */
+export function initialAdamState(config: SequentialConfig): AdamStateRef {
+  const plan = planSequential(config);
+  const zeros = () => Object.fromEntries(plan.params.map(({ name, shape }) => [name, new Float64Array(shape.reduce((a, b) => a * b, 1))]));
+  return { t: 0, m: zeros(), v: zeros() };
+}
+
+/** One step per batch from `weights` and `adam` (a fresh state when left out); the inputs are not changed. */
+export function trainStepsRef(config: SequentialConfig, weights: Weights, adam: AdamStateRef | undefined, batches: Batch[]): TrainResult {
+  const plan = planSequential(config);
+  const state = adam ?? initialAdamState(config);
+  const given = checkWeights(plan, weights);
+  const w: Weights<Float64Array> = Object.fromEntries(plan.params.map(({ name, shape }) => [name, { shape, data: Float64Array.from(given[name]!) }]));
+  const moment = (field: 'm' | 'v') => Object.fromEntries(plan.params.map(({ name, shape }) => {
+    const size = shape.reduce((a, b) => a * b, 1), data = state[field]?.[name];
+    if (data?.length !== size) throw new InputError(`adam.${field}['${name}']`, `${size} numbers [${shape.join(', ')}]`, data === undefined ? 'nothing (missing)' : `length ${data.length}`);
+    return [name, Float64Array.from(data)];
+  }));
+  const m = moment('m'), v = moment('v');
+  let t = state.t;
+  const steps: StepRecord[] = [];
+  for (const batch of batches) {
+    const r = backwardRef(config, w, batch);
+    const grads = plan.params.map(({ name }) => r.grads[name]!.data);
+    const { norm } = clipByGlobalNormRef(grads, plan.optimizer.clipNorm);
+    t += 1;
+    plan.params.forEach(({ name }, k) => adamRef(w[name]!.data, m[name]!, v[name]!, grads[k]!, t, plan.optimizer));
+    steps.push({ loss: r.loss, ...(r.accuracy === undefined ? {} : { accuracy: r.accuracy }), norm });
+  }
+  return { weights: w, adam: { t, m, v }, steps };
+}
