@@ -11,7 +11,7 @@ import { layers, planSequential, type SequentialConfig } from '../src/reference/
 import { matmulRef, rnnBackwardRef, rnnForwardRef, softmaxXentRef } from '../src/reference/index.js';
 import { initialWeights } from '../src/reference/init.js';
 import { backwardRef, forwardRef } from '../src/reference/sequential.js';
-import { clipByGlobalNormRef, initialAdamState, trainStepsRef } from '../src/reference/train.js';
+import { clipInPlace, initialAdamState, trainStepsRef } from '../src/reference/train.js';
 import { randomBatch } from './sequential-batches.js';
 
 const xent = 'softmax-cross-entropy' as const;
@@ -273,13 +273,13 @@ describe('Adam steps (with and without clipping by global norm)', () => {
   const batch = randomBatch(config(), { n: 6, steps: 4, lengths: [1, 4, 2, 3, 4, 4], seed: 9 });
   const batches = [batch, batch, batch];
 
-  it('clipByGlobalNormRef is PyTorch clip_grad_norm_: scale clipNorm / (norm + 1e-6) only when below 1', () => {
+  it('clipInPlace is PyTorch clip_grad_norm_: scale clipNorm / (norm + 1e-6) only when below 1', () => {
     const g = [Float64Array.of(3), Float64Array.of(0, 4)];
-    expect(clipByGlobalNormRef(g, 1)).toEqual({ norm: 5, scale: 1 / (5 + 1e-6) });
+    expect(clipInPlace(g, 1)).toEqual({ norm: 5, scale: 1 / (5 + 1e-6) });
     expect(Array.from(g[1]!)).toEqual([0, 4 / (5 + 1e-6)]);
     const h = [Float64Array.of(3, 4)];
-    expect(clipByGlobalNormRef(h, 10)).toEqual({ norm: 5, scale: 1 });
-    expect(clipByGlobalNormRef(h)).toEqual({ norm: 5, scale: 1 });
+    expect(clipInPlace(h, 10)).toEqual({ norm: 5, scale: 1 });
+    expect(clipInPlace(h)).toEqual({ norm: 5, scale: 1 });
     expect(Array.from(h[0]!)).toEqual([3, 4]);
   });
 

@@ -3,7 +3,7 @@
 import { InputError } from '../errors.js';
 import { checkWeights, type Batch, type Weights } from './batch.js';
 import { planSequential, type SequentialConfig } from './config.js';
-import { adamRef } from './index.js';
+import { adamRef, clipByGlobalNormRef } from './index.js';
 import { backwardRef } from './sequential.js';
 
 export interface AdamStateRef {
@@ -25,18 +25,14 @@ export interface TrainResult {
 }
 
 /**
- * PyTorch's clip_grad_norm_ over every gradient together, in place: norm = sqrt(sum g^2); when
- * coef = clipNorm / (norm + 1e-6) is below 1, every gradient is multiplied by coef. Returns the norm before clipping
- * and the factor applied (1 when nothing was clipped or clipNorm is undefined).
+ * Clips `grads` in place by their global norm, as PyTorch's clip_grad_norm_ (clipByGlobalNormRef in ./index.ts, the
+ * one definition); without `clipNorm` only the norm. Returns the norm before clipping and the scale applied.
  */
-export function clipByGlobalNormRef(grads: Float64Array[], clipNorm?: number): { norm: number; scale: number } {
-  let sumSquares = 0;
-  for (const g of grads) for (let i = 0; i < g.length; i++) sumSquares += g[i]! * g[i]!;
-  const norm = Math.sqrt(sumSquares);
-  if (clipNorm === undefined) return { norm, scale: 1 };
-  const coef = clipNorm / (norm + 1e-6);
+export function clipInPlace(grads: Float64Array[], clipNorm?: number): { norm: number; scale: number } {
+  const { norm, grads: clipped } = clipByGlobalNormRef(grads, clipNorm ?? Infinity);
+  const coef = clipNorm === undefined ? 1 : clipNorm / (norm + 1e-6);
   if (!(coef < 1)) return { norm, scale: 1 };
-  for (const g of grads) for (let i = 0; i < g.length; i++) g[i] *= coef;
+  clipped.forEach((g, k) => grads[k]!.set(g));
   return { norm, scale: coef };
 }
 
@@ -64,9 +60,11 @@ export function trainStepsRef(config: SequentialConfig, weights: Weights, adam: 
   for (const batch of batches) {
     const r = backwardRef(config, w, batch);
     const grads = plan.params.map(({ name }) => r.grads[name]!.data);
-    const { norm } = clipByGlobalNormRef(grads, plan.optimizer.clipNorm);
+    const { norm } = clipInPlace(grads, plan.optimizer.clipNorm);
     t += 1;
-    plan.params.forEach(({ name }, k) => adamRef(w[name]!.data, m[name]!, v[name]!, grads[k]!, t, plan.optimizer));
+    // Clipped above over all parameters together: adamRef must not clip each tensor again.
+    const adam = { ...plan.optimizer, clipNorm: undefined };
+    plan.params.forEach(({ name }, k) => adamRef(w[name]!.data, m[name]!, v[name]!, grads[k]!, t, adam));
     steps.push({ loss: r.loss, ...(r.accuracy === undefined ? {} : { accuracy: r.accuracy }), norm });
   }
   return { weights: w, adam: { t, m, v }, steps };
