@@ -4,9 +4,9 @@
 // No central-difference check here: clipping is applied to gradients after backpropagation and is never itself
 // differentiated; what it must get right is a reduction and a scale, which are compared with float64 directly.
 import { afterAll, describe, expect, it } from 'vitest';
-import { adam, ADAM_CONFIG_BYTES, ADAM_SCHEDULE_BYTES, adamConfigBytes, BufferSet, CLIP_CONFIG_BYTES, CLIP_STATE_BYTES, clipByGlobalNorm, clipConfigBytes, ImageDataset, readFloats, SequenceClassifier, type Progress } from '../src/node/index.js';
+import { adam, ADAM_CONFIG_BYTES, ADAM_SCHEDULE_BYTES, adamConfigBytes, BufferSet, CLIP_CONFIG_BYTES, CLIP_STATE_BYTES, clipByGlobalNorm, clipConfigBytes, readFloats, SequenceClassifier, type Progress } from '../src/node/index.js';
 import { adamRef, clipByGlobalNormRef, matmulRef, rnnBackwardRef, rnnForwardRef, softmaxXentRef } from '../src/reference/index.js';
-import { expectClose, rejectedInput, rng, run, testDevice, upload } from './helpers.js';
+import { expectClose, randomImages, rejectedInput, rng, run, testDevice, upload } from './helpers.js';
 
 const device = await testDevice();
 
@@ -154,10 +154,7 @@ describe.skipIf(!device)('Adam with clipping', () => {
 describe.skipIf(!device)('SequenceClassifier with clipNorm (12 images of 5 x 4, 3 classes, 6 units)', async () => {
   const d = device!;
   const N = 12, T = 5, I = 4, H = 6, C = 3;
-  const r = rng(5);
-  const pixels = Uint8Array.from({ length: N * T * I }, () => Math.floor(r.next() * 256));
-  const labels = Uint8Array.from({ length: N }, () => Math.floor(r.next() * C));
-  const data = await ImageDataset.create(d, 'synthetic', { count: N, rows: T, cols: I, pixels }, { count: N, labels }, C);
+  const { data, pixels, labels } = await randomImages(d, { count: N, rows: T, cols: I, classes: C }, 5);
   afterAll(() => data.destroy());
   const config = { steps: T, inputs: I, units: H, classes: C, seed: 3 };
   const names = ['rnn.wx', 'rnn.wh', 'rnn.b', 'dense.w', 'dense.b'] as const;

@@ -1,7 +1,7 @@
 // Shared test helpers: one device per test file, seeded random data, and closeness checks that say where they fail.
 import { afterAll, expect } from 'vitest';
 import { Random } from '../src/random.js';
-import { getDevice, InputError, liveBufferCount, type BufferSet, type Program } from '../src/node/index.js';
+import { getDevice, ImageDataset, InputError, liveBufferCount, type BufferSet, type Program } from '../src/node/index.js';
 
 /**
  * The software (or hardware) adapter, or null with a printed reason. Under CI (CI=true) or with REQUIRE_GPU=1 a
@@ -87,4 +87,17 @@ export async function rejectedInput(work: () => Promise<unknown> | unknown): Pro
   expect(error, 'an InputError').toBeInstanceOf(InputError);
   expect(liveBufferCount(), 'nothing was allocated').toBe(before);
   return error as InputError;
+}
+
+/**
+ * A data set of `count` random images of rows x cols bytes with random labels below `classes`, from `seed`, with the
+ * host copies of its pixels and labels (for the references).
+ */
+export async function randomImages(device: GPUDevice, shape: { count: number; rows: number; cols: number; classes: number }, seed: number) {
+  const { count, rows, cols, classes } = shape;
+  const r = rng(seed);
+  const pixels = Uint8Array.from({ length: count * rows * cols }, () => Math.floor(r.next() * 256));
+  const labels = Uint8Array.from({ length: count }, () => Math.floor(r.next() * classes));
+  const data = await ImageDataset.create(device, 'synthetic', { count, rows, cols, pixels }, { count, labels }, classes);
+  return { data, pixels, labels };
 }

@@ -1,9 +1,9 @@
 // One whole training step of the SequenceClassifier (gather, RNN, dense, loss, dense backward, BPTT, Adam) against
 // the same step computed with the float64 references, and the model's loss gradient against central differences.
 import { describe, it } from 'vitest';
-import { ImageDataset, SequenceClassifier } from '../src/node/index.js';
+import { SequenceClassifier } from '../src/node/index.js';
 import { adamRef, matmulRef, rnnBackwardRef, rnnForwardRef, softmaxXentRef } from '../src/reference/index.js';
-import { expectClose, rng, testDevice } from './helpers.js';
+import { expectClose, randomImages, testDevice } from './helpers.js';
 
 const device = await testDevice();
 
@@ -11,10 +11,7 @@ describe.skipIf(!device)('a training step matches the float64 reference', () => 
   it('batch = whole data set (12 images of 5 x 4, 3 classes, 6 units), two steps', async () => {
     const d = device!;
     const N = 12, T = 5, I = 4, H = 6, C = 3;
-    const r = rng(5);
-    const pixels = Uint8Array.from({ length: N * T * I }, () => Math.floor(r.next() * 256));
-    const labels = Uint8Array.from({ length: N }, () => Math.floor(r.next() * C));
-    const data = await ImageDataset.create(d, 'synthetic', { count: N, rows: T, cols: I, pixels }, { count: N, labels }, C);
+    const { data, pixels, labels } = await randomImages(d, { count: N, rows: T, cols: I, classes: C }, 5);
     const model = new SequenceClassifier(d, { steps: T, inputs: I, units: H, classes: C, seed: 3 });
     try {
       const names = ['rnn.wx', 'rnn.wh', 'rnn.b', 'dense.w', 'dense.b'] as const;
