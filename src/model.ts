@@ -481,7 +481,7 @@ export class SequenceClassifier {
     }
     return this.exclusive(async () => {
       const { plan, errors } = await this.runPredictBatch(asInputs(image), 0, 1);
-      const [probs, states] = await Promise.all([readFloats(this.device, plan.dlogits, 0, C), readFloats(this.device, plan.hiddenStates, H * 4, T * H), errors]);
+      const [probs, states] = await Promise.all([readFloats(this.device, plan.dlogits, 0, C), readFloats(this.device, plan.hiddenStates, RnnSchedule.views({ batch: 1, steps: T, inputs: I, units: H }).allStates.offset * 4, T * H), errors]);
       return { probs, states };
     });
   }
@@ -790,21 +790,21 @@ class BatchPlan {
       if (data && !train) device.queue.writeBuffer(b.order, 0, Uint32Array.from({ length: data.count }, (_, i) => i));
 
       const { slice, params, grads } = model;
+      // The dense layer reads the last state and writes dL/d(last state) where BPTT starts from: the schedule's views.
+      const views = RnnSchedule.views({ batch: B, steps: T, inputs: I, units: H });
       const [schedule, denseForward, xent, probs, load, toTimeMajor, dWd, dbd, dState, optimizer] = await Promise.all([
         RnnSchedule.create(device, { batch: B, steps: T, inputs: I, units: H }, {
           x: { buffer: b.x }, wx: slice(params, 'rnn.wx'), wh: slice(params, 'rnn.wh'), b: slice(params, 'rnn.b'), lengths: { buffer: b.lengths },
           grads: train ? { dwx: slice(grads, 'rnn.wx'), dwh: slice(grads, 'rnn.wh'), db: slice(grads, 'rnn.b') } : undefined,
         }),
-        // The dense layer reads the final state straight out of the hidden states: hs[T] starts at T*B*H.
-        matmul(device, { M: B, N: C, K: H, bias: true, offsetA: T * B * H }, 'dense.forward'),
+        matmul(device, { M: B, N: C, K: H, bias: true, offsetA: views.lastState.offset }, 'dense.forward'),
         mode !== 'predict' ? softmaxCrossEntropy(device, B, C) : undefined,
         mode === 'predict' ? softmaxRows(device, B, C) : undefined,
         data ? gather(device, T, B, I) : undefined,
         mode === 'predict' ? swap01(device, B, T, I) : undefined,
-        train ? matmul(device, { M: H, N: C, K: B, transA: true, offsetA: T * B * H }, 'dense.dW') : undefined,
+        train ? matmul(device, { M: H, N: C, K: B, transA: true, offsetA: views.lastState.offset }, 'dense.dW') : undefined,
         train ? colsum(device, B, C, false, 'dense.db') : undefined,
-        // dL/dstate goes straight where BPTT starts from.
-        train ? matmul(device, { M: B, N: H, K: C, transB: true, offsetC: RnnSchedule.dStateOffset({ batch: B, steps: T, inputs: I, units: H }) / 4 }, 'dense.dState') : undefined,
+        train ? matmul(device, { M: B, N: H, K: C, transB: true, offsetC: views.dState.offset }, 'dense.dState') : undefined,
         train ? adam(device, model.total) : undefined,
       ]);
       plan.schedule = schedule;

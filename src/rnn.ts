@@ -50,7 +50,7 @@ export async function rnnForward(device: GPUDevice, p: RnnParams): Promise<RnnFo
     const { batch: B, steps: T, units: H } = shape;
     const [outputs, state] = await Promise.all([
       readFloats(device, plan.io.outputsBatchMajor, 0, B * T * H),
-      readFloats(device, plan.schedule.hs, plan.schedule.stateOffset, B * H),
+      readFloats(device, plan.schedule.hs, plan.schedule.view('lastState').offset * 4, B * H),
     ]);
     return { outputs, state };
   });
@@ -78,7 +78,7 @@ export async function rnnBackward(device: GPUDevice, p: RnnParams, g: RnnGradien
       readFloats(device, plan.io.dwx, 0, I * H),
       readFloats(device, plan.io.dwh, 0, H * H),
       readFloats(device, plan.io.db, 0, H),
-      readFloats(device, plan.schedule.dh, plan.schedule.dh0Offset, B * H),
+      readFloats(device, plan.schedule.dh, plan.schedule.view('dInitialState').offset * 4, B * H),
     ]);
     return { dx, dwx, dwh, db, dh0 };
   });

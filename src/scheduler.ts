@@ -182,21 +182,31 @@ export class RnnSchedule {
     return list;
   }
 
-  /** Byte offset of the final state hs[T] [B, H] inside `hs`. */
-  get stateOffset(): number {
-    const { batch: B, steps: T, units: H } = this.shape;
-    return T * B * H * 4;
+  /**
+   * Where each tensor a layer above or below reads or writes lives, by name: element offsets into the schedule's
+   * buffers (element, not byte, offsets: a view need not start on a binding's 256-byte alignment, so kernels take
+   * them as an offset of their own, e.g. matmul's offsetA). Known from the shape alone, before the buffers exist.
+   */
+  static views({ batch: B, steps: T, units: H }: RnnShape) {
+    return {
+      /** hs [T+1, B, H]: hs[0] = h0, hs[t+1] the state after step t (carried unchanged past a sequence's length). */
+      initialState: { buffer: 'hs', offset: 0, length: B * H },
+      allStates: { buffer: 'hs', offset: B * H, length: T * B * H },
+      /** The state at each sequence's last valid step, hs[T]: what a layer on the final state reads. */
+      lastState: { buffer: 'hs', offset: T * B * H, length: B * H },
+      /** [T, B, H] time-major, zero past each sequence's length: what a layer above reads as its x. */
+      outputs: { buffer: 'outputs', offset: 0, length: T * B * H },
+      /** Where the backward pass expects dL/d(lastState), in dh [2, B, H] (ping-pong) ... */
+      dState: { buffer: 'dh', offset: ((T - 1) % 2) * B * H, length: B * H },
+      /** ... and where it leaves dL/d(initialState). */
+      dInitialState: { buffer: 'dh', offset: B * H, length: B * H },
+    } as const;
   }
 
-  /** Byte offset inside `dh` where the backward pass expects dL/d(final state), and where it leaves dL/dh0. */
-  get dStateOffset(): number {
-    return RnnSchedule.dStateOffset(this.shape);
-  }
-  static dStateOffset({ batch: B, steps: T, units: H }: RnnShape): number {
-    return ((T - 1) % 2) * B * H * 4;
-  }
-  get dh0Offset(): number {
-    return this.shape.batch * this.shape.units * 4;
+  /** A named view (see views) with its buffer: read back `length` floats from `offset * 4` bytes. */
+  view(name: keyof ReturnType<typeof RnnSchedule.views>): { buffer: GPUBuffer; offset: number; length: number } {
+    const v = RnnSchedule.views(this.shape)[name];
+    return { buffer: this[v.buffer], offset: v.offset, length: v.length };
   }
 
   /** h0 -> hs[0]; xw = x·Wx + b; then h_t for t = 0..T-1. */
@@ -217,18 +227,19 @@ export class RnnSchedule {
 
   /**
    * Backpropagation through time, after encodeForward on the same inputs. dState [B, H] (zeros when omitted) is the
-   * gradient of the final state; afterwards dh0 lies in `dh` at dh0Offset and the weight gradients in the bindings.
+   * gradient of the final state; afterwards dh0 lies in view('dInitialState') and the weight gradients in the bindings.
    */
   encodeBackward(encoder: GPUCommandEncoder, dState?: GPUBufferBinding): void {
     const { batch: B, units: H } = this.shape;
-    if (dState) encoder.copyBufferToBuffer(dState.buffer, dState.offset ?? 0, this.dh, this.dStateOffset, B * H * 4);
-    else encoder.clearBuffer(this.dh, this.dStateOffset, B * H * 4);
+    const at = this.view('dState').offset * 4;
+    if (dState) encoder.copyBufferToBuffer(dState.buffer, dState.offset ?? 0, this.dh, at, B * H * 4);
+    else encoder.clearBuffer(this.dh, at, B * H * 4);
     const pass = encoder.beginComputePass({ label: 'rnn.backward' });
     this.encodeBackwardPass(pass);
     pass.end();
   }
 
-  /** The backward dispatches alone, into a pass of the caller's; `dh` must hold dState at dStateOffset. */
+  /** The backward dispatches alone, into a pass of the caller's; view('dState') must hold dL/d(lastState). */
   encodeBackwardPass(pass: GPUComputePassEncoder): void {
     if (!this.steps.backward || !this.transposeWh) throw new Error('RnnSchedule: created without grads, so it has no backward pass');
     this.transposeWh[0].encode(pass, this.transposeWh[1]);
