@@ -48,7 +48,7 @@ describe('the single-layer classifier is the model today\'s GPU classifier is te
     });
   }
 
-  it('initial weights drawn as SequenceClassifier draws them (src/model.ts initialState) for the same seed', () => {
+  it('initial weights drawn as SequenceClassifier draws them (src/model/classifier.ts initialState) for the same seed', () => {
     const random = new Random(3);
     const limit = Math.sqrt(6 / (I + H + H));
     const w = initialWeights(config);

@@ -17,7 +17,7 @@ import { ImageDataset } from '../data/dataset.js';
 import { parseIdxImages, parseIdxLabels } from '../data/idx.js';
 import { BufferSet } from '../gpu/buffers.js';
 import { matmul } from '../kernels/matmul.js';
-import { SequenceClassifier } from '../model.js';
+import { SequenceClassifier } from '../model/classifier.js';
 
 /** One measured point: a system on one runtime, backend and model size. Written as one JSON line. */
 export interface BenchRecord {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { adapterName } from '../gpu/device.js';
 import { decodeSafetensors } from '../io/safetensors.js';
-import { SequenceClassifier, type CheckpointOptions, type Progress } from '../model.js';
+import { SequenceClassifier, type CheckpointOptions, type Progress } from '../model/classifier.js';
 import { setAutotune, tuningReport, variantName } from '../tune.js';
 import { getDevice } from './device.js';
 import { commandLine, integerFlag, textFlag, UsageError } from './cli.js';

@@ -2,33 +2,27 @@
 // layer of tanh RNN units; a dense layer maps the final state to class logits; sparse softmax cross-entropy; Adam.
 //
 // All parameters, their gradients and both Adam moments live in four flat GPU buffers carved by one table
-// (PARAMETERS). A training step is one compute pass: gather the batch -> RNN forward -> dense -> loss -> dense
+// (parameters.ts); the buffers and kernels of one batch size are a BatchPlan (plan.ts); what a checkpoint must hold
+// to be loaded is checkpoint.ts. A training step is one compute pass: gather the batch -> RNN forward -> dense -> loss -> dense
 // backward -> BPTT -> Adam. Steps are submitted in chunks; loss and accuracy are summed on the GPU and read back once
 // per chunk, two chunks in flight, so the queue never waits for the CPU.
-import { ImageDataset } from './data/dataset.js';
-import { InputError } from './errors.js';
-import { BufferSet, readFloats, scoped, withErrorScopes } from './gpu/buffers.js';
-import { asGpuError, lostError, watchDevice } from './gpu/device.js';
-import { checkDemands, dispatch, storage, type Demand } from './gpu/limits.js';
-import { grid1d, type Program } from './gpu/shader.js';
-import { adam, ADAM_CONFIG_BYTES, ADAM_DEFAULTS, ADAM_SCHEDULE_BYTES, adamConfigBytes, type AdamConfig } from './kernels/adam.js';
-import { CLIP_CONFIG_BYTES, CLIP_STATE_BYTES, clipByGlobalNorm, clipConfigBytes } from './kernels/clip.js';
-import { gather } from './kernels/data.js';
-import { swap01 } from './kernels/layout.js';
-import { softmaxCrossEntropy, softmaxRows } from './kernels/loss.js';
-import { colsum, colsumDemand, matmul, matmulDemand } from './kernels/matmul.js';
-import { decodeSafetensors, encodeSafetensors, type Tensor } from './io/safetensors.js';
-import { Random, shuffleSeed } from './random.js';
-import { RnnSchedule } from './scheduler.js';
-import { checkDevice, checkSeed, checkSize, describe } from './validate.js';
+import { ImageDataset } from '../data/dataset.js';
+import { InputError } from '../errors.js';
+import { BufferSet, readFloats, scoped, withErrorScopes } from '../gpu/buffers.js';
+import { asGpuError, lostError, watchDevice } from '../gpu/device.js';
+import { checkDemands, storage } from '../gpu/limits.js';
+import type { Program } from '../gpu/shader.js';
+import { ADAM_CONFIG_BYTES, ADAM_DEFAULTS, ADAM_SCHEDULE_BYTES, adamConfigBytes, type AdamConfig } from '../kernels/adam.js';
+import { CLIP_CONFIG_BYTES, CLIP_STATE_BYTES, clipByGlobalNorm, clipConfigBytes } from '../kernels/clip.js';
+import { decodeSafetensors, encodeSafetensors, type Tensor } from '../io/safetensors.js';
+import { Random, shuffleSeed } from '../random.js';
+import { RnnSchedule } from '../scheduler.js';
+import { checkConfig, checkFinite, checkSchedule } from './checkpoint.js';
+import { parameterTable, type ClassifierConfig, type HostState, type ParamName } from './parameters.js';
+import { BatchPlan, type Clipping, type Mode } from './plan.js';
+import { checkDevice, checkSize, describe } from '../validate.js';
 
-export interface ClassifierConfig {
-  steps: number;   // T: rows of an image
-  inputs: number;  // I: pixels per row
-  units: number;   // H: RNN units
-  classes: number; // C
-  seed?: number;   // initialisation and shuffling: any safe integer, distinct seeds give distinct streams
-}
+export type { ClassifierConfig };
 
 export interface FitOptions extends Partial<Omit<AdamConfig, 'learningRate'>> {
   epochs?: number;
@@ -85,88 +79,6 @@ export interface Progress {
   gradNorm?: number;
 }
 
-/** Parameter table: name, shape. Offsets are aligned to 64 floats (256 bytes) so each slice binds on its own. */
-function parameterTable(c: ClassifierConfig) {
-  const { inputs: I, units: H, classes: C } = c;
-  const shapes: Array<[ParamName, number[]]> = [['rnn.wx', [I, H]], ['rnn.wh', [H, H]], ['rnn.b', [H]], ['dense.w', [H, C]], ['dense.b', [C]]];
-  let offset = 0;
-  const table = {} as Record<ParamName, { shape: number[]; offset: number; size: number }>;
-  for (const [name, shape] of shapes) {
-    const size = shape.reduce((a, b) => a * b, 1);
-    table[name] = { shape, offset, size };
-    offset += Math.ceil(size / 64) * 64;
-  }
-  return { table, total: offset };
-}
-type ParamName = 'rnn.wx' | 'rnn.wh' | 'rnn.b' | 'dense.w' | 'dense.b';
-
-/**
- * The config with its sizes, the seed (default 1), and what the device can hold checked; `prefix` starts each field
- * name ('' for the constructor, "checkpoint config." for load). The tensors of a checkpoint say nothing of `steps`:
- * the hidden states of even one sequence, [steps + 1, 1, units], must fit one storage binding.
- */
-function checkConfig(device: GPUDevice, config: unknown, prefix: string): Required<ClassifierConfig> {
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
-    throw new InputError(prefix ? prefix.slice(0, -1) : 'config', 'an object { steps, inputs, units, classes, seed? }', describe(config));
-  }
-  const c = config as Partial<Record<keyof ClassifierConfig, unknown>>;
-  const T = checkSize(`${prefix}steps`, c.steps);
-  const I = checkSize(`${prefix}inputs`, c.inputs);
-  const H = checkSize(`${prefix}units`, c.units);
-  const C = checkSize(`${prefix}classes`, c.classes);
-  const seed = checkSeed(`${prefix}seed`, c.seed ?? 1);
-  // Before any allocation, host arrays included (units 100000 would not fit a Float32Array).
-  checkDemands(device, `${prefix}units`, H, [storage('rnn.wh [units, units]', H * H)]);
-  checkDemands(device, `${prefix}inputs`, I, [storage('rnn.wx [inputs, units]', I * H)]);
-  checkDemands(device, `${prefix}classes`, C, [storage('dense.w [units, classes]', H * C)]);
-  const total = parameterTable({ steps: T, inputs: I, units: H, classes: C }).total;
-  checkDemands(device, `${prefix}config`, `inputs ${I}, units ${H}, classes ${C}`, [storage('the parameters [P] (and their gradients, Adam m and v)', total),
-    dispatch('adam.update', grid1d(total, 256, device.limits.maxComputeWorkgroupsPerDimension))]); // clipping's are no larger
-  // A checkpoint's config names steps that its tensors do not carry: even one sequence must fit.
-  checkDemands(device, `${prefix}steps`, T, [storage('hs [steps + 1, batch 1, units] (the hidden states of one sequence)', (T + 1) * H),
-    storage('x [steps, batch 1, inputs] (the inputs of one sequence)', T * I)]);
-  const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
-  if (Math.ceil(T / 32) > maxGroups) {
-    throw new InputError(`${prefix}steps`, `at most ${maxGroups * 32} (the device's workgroup count limit, for batch 1)`, String(T));
-  }
-  return { steps: T, inputs: I, units: H, classes: C, seed };
-}
-
-/** Every value of a checkpoint tensor finite and at least `min` (0 for Adam's second moments). */
-function checkFinite(field: string, data: Float32Array, min: number): void {
-  for (let i = 0; i < data.length; i++) {
-    const x = data[i]!;
-    if (!(Number.isFinite(x) && x >= min)) {
-      throw new InputError(field, min === 0 ? "finite values >= 0 (Adam's second moment)" : 'finite values', `${x} at index ${i}`);
-    }
-  }
-}
-
-/**
- * Adam's schedule [t, lr_t, 1 - beta1^t, 1 - beta2^t] as adamBegin leaves it: t a whole step count that float32 can
- * still count on (at most 2^24), lr_t finite (the next step recomputes it), and both corrections in [0, 1] (0 when
- * nothing was trained; the betas may change between fits, so they are not recomputed from t).
- */
-function checkSchedule(field: string, s: Float32Array): void {
-  const t = s[0]!;
-  if (!(Number.isInteger(t) && t >= 0 && t <= 2 ** 24)) {
-    throw new InputError(`${field}[0]`, 'a whole step count t from 0 to 16777216 (2^24, where float32 stops counting)', String(t));
-  }
-  if (!Number.isFinite(s[1]!)) throw new InputError(`${field}[1]`, 'a finite lr_t', String(s[1]));
-  for (const i of [2, 3]) {
-    // 1 + 2^-20: float32 rounding of beta and 1 - beta can leave the running value a few ulps above 1.
-    if (!(s[i]! >= 0 && s[i]! <= 1 + 2 ** -20)) throw new InputError(`${field}[${i}]`, `1 - beta${i - 1}^t, a value in [0, 1]`, String(s[i]));
-  }
-}
-
-const SLOT = 256; // uniform slot stride for dynamic offsets (WebGPU's largest minUniformBufferOffsetAlignment)
-
-interface HostState {
-  params: Float32Array;   // [P] flat, as on the GPU
-  m: Float32Array;
-  v: Float32Array;
-  schedule: Float32Array; // [4] Adam: t, lr_t, 1 - beta1^t, 1 - beta2^t
-}
 
 export class SequenceClassifier {
   readonly config: Required<ClassifierConfig>;
@@ -704,184 +616,3 @@ function asInputs(images: Float32Array | Uint8Array): Float32Array {
   return images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images;
 }
 const MAX_PLANS = 6;
-
-type Mode = 'train' | 'evaluate' | 'predict';
-
-/** Clipping by global norm over the flat gradient buffer (shaders/clip.wgsl), bound to one model's buffers. */
-interface Clipping {
-  config: GPUBuffer; // uniform: clipNorm
-  state: GPUBuffer;  // [2]: the norm before clipping of the last step, and its factor
-  /** The three dispatches, between a step's backward pass and Adam. */
-  encode: (pass: GPUComputePassEncoder) => void;
-}
-
-interface ModelBuffers {
-  params: GPUBuffer;
-  grads: GPUBuffer;
-  m: GPUBuffer;
-  v: GPUBuffer;
-  adamConfig: GPUBuffer;
-  adamSchedule: GPUBuffer;
-  slice: (buffer: GPUBuffer, name: ParamName) => GPUBufferBinding;
-  total: number;
-}
-
-/** Buffers, pipelines and bind groups for one batch size and one source of images, built once and reused. */
-class BatchPlan {
-  private readonly work: Record<string, [Program, GPUBindGroup]> = {};
-  stats!: GPUBuffer;        // [3]: sum loss, sum correct, rows
-  order!: GPUBuffer;        // [count] u32: sample order
-  dlogits!: GPUBuffer;      // [B, C]: gradients when training, probabilities when predicting
-  xBatchMajor?: GPUBuffer;  // [B, T, I]: predict's input
-  staging: GPUBuffer[] = [];
-  private schedule!: RnnSchedule;
-
-  private constructor(readonly mode: Mode, readonly starts: number[], private readonly owned: BufferSet) {}
-
-  /**
-   * What create() asks of a device for batch B: its own storage buffers and dispatches and its RnnSchedule's (the
-   * data set's `order` is checked on its own). Kept next to create(): a buffer or kernel added there belongs here.
-   */
-  static demands(device: GPUDevice, mode: Mode, c: Required<ClassifierConfig>, B: number): Demand[] {
-    const { steps: T, inputs: I, units: H, classes: C } = c;
-    const train = mode === 'train';
-    const maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
-    const list: Demand[] = [
-      storage('x [steps, batch, inputs]', T * B * I),
-      storage('logits [batch, classes]', B * C),
-      storage('rowStats [batch, 2]', B * 2),
-      ...RnnSchedule.demands(device, { batch: B, steps: T, inputs: I, units: H }, train),
-      matmulDemand('dense.forward', { M: B, N: C, K: H, bias: true }),
-      dispatch(mode === 'predict' ? 'softmaxRows' : 'xent.forwardBackward', [Math.ceil(B / 64), 1, 1]),
-      dispatch(mode === 'predict' ? 'swap01 (to time-major)' : 'data.gather', grid1d(T * B * I, 256, maxPerDim)),
-    ];
-    if (train) {
-      list.push(matmulDemand('dense.dW', { M: H, N: C, K: B, transA: true }), colsumDemand('dense.db', C),
-        matmulDemand('dense.dState', { M: B, N: H, K: C, transB: true }));
-    }
-    return list;
-  }
-
-  static async create(device: GPUDevice, mode: Mode, c: Required<ClassifierConfig>, B: number, data: ImageDataset | undefined,
-    starts: number[], model: ModelBuffers): Promise<BatchPlan> {
-    const { steps: T, inputs: I, units: H, classes: C } = c;
-    const owned = new BufferSet(device, `plan.${mode}.${B}`);
-    const plan = new BatchPlan(mode, starts, owned);
-    try {
-      const train = mode === 'train';
-      const b = await withErrorScopes(device, `${mode} buffers (batch ${B})`, () => ({
-        x: owned.create('x', T * B * I * 4),
-        y: owned.create('y', B * 4),
-        lengths: owned.create('lengths', B * 4),
-        logits: owned.create('logits', B * C * 4),
-        dlogits: owned.create('dlogits', B * C * 4),
-        rowStats: owned.create('rowStats', B * 8),
-        stats: owned.create('stats', 16),
-        order: owned.create('order', (data?.count ?? 1) * 4),
-        slots: owned.create('slots', starts.length * SLOT, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
-        xBatchMajor: mode === 'predict' ? owned.create('xBatchMajor', B * T * I * 4) : undefined,
-        staging: train ? [0, 1].map(() => owned.create('staging', 16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST)) : [],
-      }));
-      Object.assign(plan, { stats: b.stats, order: b.order, dlogits: b.dlogits, xBatchMajor: b.xBatchMajor, staging: b.staging });
-      device.queue.writeBuffer(b.lengths, 0, new Int32Array(B).fill(T));
-      const slots = new Uint32Array((starts.length * SLOT) / 4);
-      starts.forEach((start, s) => (slots[(s * SLOT) / 4] = start));
-      device.queue.writeBuffer(b.slots, 0, slots);
-      if (data && !train) device.queue.writeBuffer(b.order, 0, Uint32Array.from({ length: data.count }, (_, i) => i));
-
-      const { slice, params, grads } = model;
-      // The dense layer reads the last state and writes dL/d(last state) where BPTT starts from: the schedule's views.
-      const views = RnnSchedule.views({ batch: B, steps: T, inputs: I, units: H });
-      const [schedule, denseForward, xent, probs, load, toTimeMajor, dWd, dbd, dState, optimizer] = await Promise.all([
-        RnnSchedule.create(device, { batch: B, steps: T, inputs: I, units: H }, {
-          x: { buffer: b.x }, wx: slice(params, 'rnn.wx'), wh: slice(params, 'rnn.wh'), b: slice(params, 'rnn.b'), lengths: { buffer: b.lengths },
-          grads: train ? { dwx: slice(grads, 'rnn.wx'), dwh: slice(grads, 'rnn.wh'), db: slice(grads, 'rnn.b') } : undefined,
-        }),
-        matmul(device, { M: B, N: C, K: H, bias: true, offsetA: views.lastState.offset }, 'dense.forward'),
-        mode !== 'predict' ? softmaxCrossEntropy(device, B, C) : undefined,
-        mode === 'predict' ? softmaxRows(device, B, C) : undefined,
-        data ? gather(device, T, B, I) : undefined,
-        mode === 'predict' ? swap01(device, B, T, I) : undefined,
-        train ? matmul(device, { M: H, N: C, K: B, transA: true, offsetA: views.lastState.offset }, 'dense.dW') : undefined,
-        train ? colsum(device, B, C, false, 'dense.db') : undefined,
-        train ? matmul(device, { M: B, N: H, K: C, transB: true, offsetC: views.dState.offset }, 'dense.dState') : undefined,
-        train ? adam(device, model.total) : undefined,
-      ]);
-      plan.schedule = schedule;
-      const w = plan.work;
-      const hs = { buffer: schedule.hs };
-      if (load && data) w.load = [load, load.bind({ buffer: b.slots, size: 16 }, b.order, data.pixels, data.labels, b.x, b.y)];
-      if (toTimeMajor && b.xBatchMajor) w.load = [toTimeMajor, toTimeMajor.bind(b.xBatchMajor, b.x)];
-      w.dense = [denseForward, denseForward.bind(hs, slice(params, 'dense.w'), b.logits, slice(params, 'dense.b'))];
-      if (xent) {
-        w.loss = [xent.forwardBackward, xent.forwardBackward.bind(b.logits, b.y, b.dlogits, b.rowStats)];
-        w.stats = [xent.reduce, xent.reduce.bind(b.logits, b.y, b.dlogits, b.rowStats, b.stats)];
-      }
-      if (probs) w.probs = [probs, probs.bind(b.logits, b.y, b.dlogits)];
-      if (dWd && dbd && dState && optimizer) {
-        w.dWd = [dWd, dWd.bind(hs, b.dlogits, slice(grads, 'dense.w'))];
-        w.dbd = [dbd, dbd.bind(b.dlogits, slice(grads, 'dense.b'))];
-        w.dState = [dState, dState.bind(b.dlogits, slice(params, 'dense.w'), { buffer: schedule.dh })];
-        w.adamBegin = [optimizer.begin, optimizer.begin.bind(model.adamConfig, model.adamSchedule)];
-        w.adamUpdate = [optimizer.update, optimizer.update.bind(model.adamConfig, model.adamSchedule, grads, params, model.m, model.v)];
-      }
-      return plan;
-    } catch (error) {
-      plan.destroy();
-      throw error;
-    }
-  }
-
-  private run(pass: GPUComputePassEncoder, ...names: string[]): void {
-    for (const name of names) {
-      const [p, g] = this.work[name]!;
-      p.encode(pass, g);
-    }
-  }
-
-  /**
-   * Training steps on the batches in slots first .. first+n-1 of the current order, in one compute pass; `clip`
-   * (gradient clipping, see Clipping) goes between each step's gradients and Adam.
-   */
-  encodeTrainSteps(encoder: GPUCommandEncoder, first: number, n: number, clip?: (pass: GPUComputePassEncoder) => void): void {
-    const pass = encoder.beginComputePass({ label: 'train steps' });
-    for (let i = 0; i < n; i++) this.encodeTrainStep(pass, first + i, clip);
-    pass.end();
-  }
-
-  /** One whole training step on the batch in slot `s` of the current order. */
-  private encodeTrainStep(pass: GPUComputePassEncoder, s: number, clip?: (pass: GPUComputePassEncoder) => void): void {
-    const [load, group] = this.work.load!;
-    load.encode(pass, group, [s * SLOT]);
-    this.schedule.encodeForwardPass(pass);
-    this.run(pass, 'dense', 'loss', 'stats', 'dWd', 'dbd', 'dState');
-    this.schedule.encodeBackwardPass(pass);
-    clip?.(pass);
-    this.run(pass, 'adamBegin', 'adamUpdate');
-  }
-
-  /** Loss and accuracy of the batch in slot `s`, added into `stats`. */
-  encodeEvaluateBatch(pass: GPUComputePassEncoder, s: number): void {
-    const [load, group] = this.work.load!;
-    load.encode(pass, group, [s * SLOT]);
-    this.schedule.encodeForwardPass(pass);
-    this.run(pass, 'dense', 'loss', 'stats');
-  }
-
-  /** All hidden states [T+1, B, H] of the last forward pass (hs[0] = h0). */
-  get hiddenStates(): GPUBuffer {
-    return this.schedule.hs;
-  }
-
-  /** Probabilities of the batch in xBatchMajor, into dlogits. */
-  encodePredictBatch(pass: GPUComputePassEncoder): void {
-    this.run(pass, 'load');
-    this.schedule.encodeForwardPass(pass);
-    this.run(pass, 'dense', 'probs');
-  }
-
-  destroy(): void {
-    this.schedule?.destroy();
-    this.owned.destroy();
-  }
-}
