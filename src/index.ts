@@ -21,3 +21,4 @@ export { clipByGlobalNorm, clipConfigBytes, clipPartials, CLIP_CONFIG_BYTES, CLI
 export { swap01 } from './kernels/layout.js';
 export { Program } from './gpu/shader.js';
 export { setAutotune, tuningReport, restoreTuning, variantName, candidateTiles, TILES, CPU_TILES, type Tile, type TuningMode, type TuningChoice, type Variant } from './tune.js';
+export { repeatForward, repeatBackward, maskSteps, type SequenceShape } from './kernels/sequence.js';
