@@ -15,7 +15,7 @@ export { type SequenceBatchShape } from './kernels/data.js';
 export { parseIdxImages, parseIdxLabels } from './data/idx.js';
 export { encodeSafetensors, decodeSafetensors, type Tensor } from './io/safetensors.js';
 export { matmul, colsum, matmulSplitK, colsumSplitK, splitCandidates, type MatmulShape, type SplitReduction } from './kernels/matmul.js';
-export { softmaxCrossEntropy } from './kernels/loss.js';
+export { softmaxCrossEntropy, softmaxCrossEntropyPerStep, meanSquaredError, meanSquaredErrorPerStep, softmaxRows, type LossPrograms, type MaskedLossPrograms } from './kernels/loss.js';
 export { adam, adamConfigBytes, ADAM_CONFIG_BYTES, ADAM_SCHEDULE_BYTES, ADAM_DEFAULTS, type AdamConfig } from './kernels/adam.js';
 export { clipByGlobalNorm, clipConfigBytes, clipPartials, CLIP_CONFIG_BYTES, CLIP_STATE_BYTES, type ClipPrograms } from './kernels/clip.js';
 export { swap01 } from './kernels/layout.js';
