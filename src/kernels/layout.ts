@@ -1,9 +1,16 @@
-// Axis swap between batch-major and time-major layouts: shaders/layout.wgsl.
+// Layout kernels: the axis swap between batch-major and time-major (shaders/layout.wgsl) and a zero fill (fill.wgsl).
 import source from '../../shaders/layout.wgsl?raw';
+import fillSource from '../../shaders/fill.wgsl?raw';
 import { grid1d, program, type Program } from '../gpu/shader.js';
 
 /** input [A, B, C] -> output [B, A, C]. Bind (input, output). */
 export function swap01(device: GPUDevice, A: number, B: number, C: number): Promise<Program> {
   return program(device, 'swap01', source, { A, B, C }, 'swap01', ['read', 'storage'],
     grid1d(A * B * C, 256, device.limits.maxComputeWorkgroupsPerDimension));
+}
+
+/** output[offset .. offset + n) = 0, inside a pass (shaders/fill.wgsl). Bind (output). */
+export function fillZero(device: GPUDevice, n: number, offset = 0): Promise<Program> {
+  return program(device, 'fillZero', fillSource, { N: n, OFFSET: offset }, 'fillZero', ['storage'],
+    grid1d(n, 256, device.limits.maxComputeWorkgroupsPerDimension));
 }

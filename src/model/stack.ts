@@ -1,0 +1,156 @@
+// A stack of layers on the GPU for one batch size: each layer reads the one below through a Port (where its output
+// lives, time-major, and where the gradient of that output is to be written) and encodes its forward and backward
+// dispatches into a pass of the caller's. What the layers compute is defined by src/reference/layers.ts; the tests
+// hold the two together.
+import { BufferSet, withErrorScopes } from '../gpu/buffers.js';
+import type { Program } from '../gpu/shader.js';
+import { fillZero } from '../kernels/layout.js';
+import { colsum, matmul } from '../kernels/matmul.js';
+import { maskSteps, repeatForward } from '../kernels/sequence.js';
+import type { LayerPlan } from '../reference/config.js';
+import { RnnSchedule } from '../scheduler.js';
+
+type Encode = (pass: GPUComputePassEncoder) => void;
+
+/** A layer's output as the layer above sees it. Offsets are in elements (kernels take them as offsets of their own). */
+export interface Port {
+  buffer: GPUBuffer;
+  offset: number;
+  rows: number;       // B for a vector per sequence, T * B for a sequence (time-major [T, B, features])
+  features: number;
+  sequence: boolean;
+  /** Where the layer above (or the loss) writes dL/d(this output); absent where nothing below needs a gradient. */
+  grad?: { buffer: GPUBuffer; offset: number };
+}
+
+/** The parameter and gradient slices of one named tensor ('layers.0.wx'). */
+export type Slice = (which: 'params' | 'grads', name: string) => GPUBufferBinding;
+
+interface Built {
+  out: Port;
+  forward: Encode[];
+  backward: Encode[]; // run in reverse layer order
+  schedule?: RnnSchedule;
+}
+
+const run = (p: Program, g: GPUBindGroup): Encode => (pass) => p.encode(pass, g);
+
+export class Stack {
+  private constructor(
+    readonly output: Port,
+    private readonly forwards: Encode[][],
+    private readonly backwards: Encode[][],
+    private readonly schedules: RnnSchedule[],
+    private readonly owned: BufferSet,
+  ) {}
+
+  /**
+   * The layers of `plan` over a batch of B sequences of T steps whose input is `x` (time-major [T, B, inputs], or
+   * [B, inputs] before a first repeat layer) and whose lengths are `lengths` [B]. With `train`, gradients flow back
+   * into the `grads` slices.
+   */
+  static async create(device: GPUDevice, layers: LayerPlan[], B: number, T: number, x: Port, lengths: GPUBuffer, slice: Slice, train: boolean): Promise<Stack> {
+    const owned = new BufferSet(device, `stack.${B}`);
+    const schedules: RnnSchedule[] = [];
+    try {
+      const forwards: Encode[][] = [], backwards: Encode[][] = [];
+      let below = x;
+      for (const layer of layers) {
+        const name = (p: string) => `layers.${layer.index}.${p}`;
+        const built = layer.layer.type === 'repeat' ? await repeatLayer(device, owned, below, B, T, lengths)
+          : layer.layer.type === 'rnn' ? await rnnLayer(device, owned, below, B, T, layer.layer.units, layer.layer.returnSequences, lengths, slice, name, train)
+          : await denseLayer(device, owned, below, B, T, layer.layer.units, lengths, slice, name, train);
+        if (built.schedule) schedules.push(built.schedule);
+        forwards.push(built.forward);
+        backwards.push(built.backward);
+        below = built.out;
+      }
+      return new Stack(below, forwards, backwards, schedules, owned);
+    } catch (error) {
+      for (const s of schedules) s.destroy();
+      owned.destroy();
+      throw error;
+    }
+  }
+
+  encodeForward(pass: GPUComputePassEncoder): void {
+    for (const layer of this.forwards) for (const e of layer) e(pass);
+  }
+
+  /** After encodeForward and the loss's gradient in output.grad: every layer's gradients, top to bottom. */
+  encodeBackward(pass: GPUComputePassEncoder): void {
+    for (let i = this.backwards.length - 1; i >= 0; i--) for (const e of this.backwards[i]!) e(pass);
+  }
+
+  destroy(): void {
+    for (const s of this.schedules) s.destroy();
+    this.owned.destroy();
+  }
+}
+
+/** x [B, I] fed at every step: y [T, B, I], zero past each length. First layer only: nothing below needs dx. */
+async function repeatLayer(device: GPUDevice, owned: BufferSet, below: Port, B: number, T: number, lengths: GPUBuffer): Promise<Built> {
+  const I = below.features;
+  const y = await withErrorScopes(device, 'repeat', () => owned.create('repeat.y', T * B * I * 4));
+  const p = await repeatForward(device, { T, B, F: I });
+  const out: Port = { buffer: y, offset: 0, rows: T * B, features: I, sequence: true };
+  return { out, forward: [run(p, p.bind(lengths, { buffer: below.buffer }, y))], backward: [] };
+}
+
+/** A tanh recurrence over the sequence below (RnnSchedule), its outputs at every step or its last state going on. */
+async function rnnLayer(device: GPUDevice, owned: BufferSet, below: Port, B: number, T: number, H: number, returnSequences: boolean,
+  lengths: GPUBuffer, slice: Slice, name: (p: string) => string, train: boolean): Promise<Built> {
+  const I = below.features;
+  if (below.offset !== 0 || (below.grad && below.grad.offset !== 0)) throw new Error(`${name('')}: a recurrent layer reads its input from the start of a buffer`);
+  const dOut = train && returnSequences ? await withErrorScopes(device, 'rnn', () => owned.create(name('dOut'), T * B * H * 4)) : undefined;
+  const shape = { batch: B, steps: T, inputs: I, units: H };
+  const schedule = await RnnSchedule.create(device, shape, {
+    x: { buffer: below.buffer }, wx: slice('params', name('wx')), wh: slice('params', name('wh')), b: slice('params', name('b')), lengths: { buffer: lengths },
+    grads: train ? { dwx: slice('grads', name('wx')), dwh: slice('grads', name('wh')), db: slice('grads', name('b')) } : undefined,
+    dOut: dOut && { buffer: dOut },
+    dx: train && below.grad ? { buffer: below.grad.buffer } : undefined,
+  });
+  const views = RnnSchedule.views(shape);
+  const out: Port = returnSequences
+    ? { buffer: schedule.outputs, offset: 0, rows: T * B, features: H, sequence: true, grad: dOut && { buffer: dOut, offset: 0 } }
+    : { buffer: schedule.hs, offset: views.lastState.offset, rows: B, features: H, sequence: false, grad: train ? { buffer: schedule.dh, offset: views.dState.offset } : undefined };
+  const backward: Encode[] = [];
+  if (train) {
+    if (returnSequences) {
+      // Only the outputs carry a gradient: the final state's is zero.
+      const zero = await fillZero(device, B * H, views.dState.offset);
+      backward.push(run(zero, zero.bind(schedule.dh)));
+    }
+    backward.push((pass) => schedule.encodeBackwardPass(pass));
+  }
+  return { out, forward: [(pass) => schedule.encodeForwardPass(pass)], backward, schedule };
+}
+
+/** y = x·W + b on the last state, or at every step (zero past each length); its backward: dW, db and dx below. */
+async function denseLayer(device: GPUDevice, owned: BufferSet, below: Port, B: number, T: number, O: number, lengths: GPUBuffer,
+  slice: Slice, name: (p: string) => string, train: boolean): Promise<Built> {
+  const { rows, features: F, sequence } = below;
+  const buffers = await withErrorScopes(device, 'dense', () => ({
+    y: owned.create(name('y'), rows * O * 4),
+    dy: train ? owned.create(name('dy'), rows * O * 4) : undefined,
+  }));
+  const [forward, mask, dW, db, dX] = await Promise.all([
+    matmul(device, { M: rows, N: O, K: F, bias: true, offsetA: below.offset }, name('forward')),
+    sequence ? maskSteps(device, { T, B, F: O }) : undefined,
+    train ? matmul(device, { M: F, N: O, K: rows, transA: true, offsetA: below.offset }, name('dW')) : undefined,
+    train ? colsum(device, rows, O, false, name('db')) : undefined,
+    train && below.grad ? matmul(device, { M: rows, N: F, K: O, transB: true, offsetC: below.grad.offset }, name('dx')) : undefined,
+  ]);
+  const w = slice('params', name('w')), b = slice('params', name('b'));
+  const fwd: Encode[] = [run(forward, forward.bind({ buffer: below.buffer }, w, buffers.y, b))];
+  if (mask) fwd.push(run(mask, mask.bind(lengths, buffers.y)));
+  const bwd: Encode[] = [];
+  const dy = buffers.dy;
+  if (dy && dW && db) {
+    if (mask) bwd.push(run(mask, mask.bind(lengths, dy)));
+    bwd.push(run(dW, dW.bind({ buffer: below.buffer }, dy, slice('grads', name('w')))), run(db, db.bind(dy, slice('grads', name('b')))));
+    if (dX && below.grad) bwd.push(run(dX, dX.bind(dy, w, below.grad.buffer)));
+  }
+  const out: Port = { buffer: buffers.y, offset: 0, rows, features: O, sequence, grad: dy && { buffer: dy, offset: 0 } };
+  return { out, forward: fwd, backward: bwd };
+}

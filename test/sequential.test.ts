@@ -1,0 +1,95 @@
+// Sequential on the GPU against the float64 model of the same stack (src/reference/sequential.ts): the loss, the
+// gradients of every parameter (also against central differences, through the gradcheck harness), and 3 Adam steps,
+// for the three shapes of problem, stacks of 1 to 3 tanh layers with returnSequences on and off, per-step softmax
+// cross-entropy and MSE with mixed lengths (1, T and between). Tiny sizes.
+import { describe, expect, it } from 'vitest';
+import { Sequential, SequenceDataset, layers, type SequentialConfig } from '../src/node/index.js';
+import type { Batch } from '../src/reference/batch.js';
+import { gradcheck, describeEntry } from '../src/reference/gradcheck.js';
+import { initialWeights } from '../src/reference/init.js';
+import { backwardRef, forwardRef } from '../src/reference/sequential.js';
+import { trainStepsRef } from '../src/reference/train.js';
+import { expectClose, rejectedInput, testDevice } from './helpers.js';
+import { randomBatch } from './sequential-batches.js';
+
+const device = await testDevice();
+const { rnn, dense, repeat } = layers;
+const xent = 'softmax-cross-entropy' as const;
+
+/** The batch on the GPU, as SequenceDataset.fromArrays takes it. */
+function upload(d: GPUDevice, config: SequentialConfig, b: Batch, steps: number): Promise<SequenceDataset> {
+  const last = (config.layers.at(-1) as { units: number }).units;
+  return SequenceDataset.fromArrays(d, {
+    x: Float32Array.from(b.x), steps, inputs: config.inputs, vector: config.layers[0]!.type === 'repeat',
+    y: config.loss === xent ? Int32Array.from(b.y) : Float32Array.from(b.y),
+    ...(config.loss === xent ? { classes: last } : { outputs: last }),
+    ...(b.lengths ? { lengths: Int32Array.from(b.lengths) } : {}),
+  });
+}
+
+const T = 4, N = 5;
+const LENGTHS = [1, 4, 2, 3, 4];
+const cases: Array<[string, SequentialConfig]> = [
+  ['sequence to vector: rnn, dense, cross-entropy', { inputs: 3, layers: [rnn({ units: 5 }), dense({ units: 3 })], loss: xent, seed: 2 }],
+  ['stacked: rnn (sequences), rnn, dense', { inputs: 3, layers: [rnn({ units: 4, returnSequences: true }), rnn({ units: 5 }), dense({ units: 3 })], loss: xent, seed: 3 }],
+  ['3 layers, sequence to sequence: rnn, rnn, rnn (sequences), dense per step, cross-entropy per step',
+    { inputs: 2, layers: [rnn({ units: 4, returnSequences: true }), rnn({ units: 3, returnSequences: true }), rnn({ units: 5, returnSequences: true }), dense({ units: 3 })], loss: xent, seed: 4 }],
+  ['sequence to sequence, MSE per step', { inputs: 3, layers: [rnn({ units: 5, returnSequences: true }), dense({ units: 2 })], loss: 'mse', seed: 5 }],
+  ['sequence to vector, MSE', { inputs: 3, layers: [rnn({ units: 5 }), dense({ units: 2 })], loss: 'mse', seed: 6 }],
+  ['dense between recurrent layers', { inputs: 3, layers: [rnn({ units: 4, returnSequences: true }), dense({ units: 3 }), rnn({ units: 4 }), dense({ units: 2 })], loss: xent, seed: 7 }],
+  ['vector to sequence: repeat, rnn (sequences), dense per step, MSE', { inputs: 3, layers: [repeat({ steps: T }), rnn({ units: 5, returnSequences: true }), dense({ units: 2 })], loss: 'mse', seed: 8 }],
+];
+
+describe.skipIf(!device)('Sequential on the GPU against the float64 reference', () => {
+  const d = device!;
+  for (const [name, config] of cases) {
+    it(name, async () => {
+      const batch = randomBatch(config, { n: N, steps: T, lengths: LENGTHS, seed: 11 });
+      const data = await upload(d, config, batch, T);
+      const model = new Sequential(d, config);
+      try {
+        const weights = model.weights();
+        expect(Object.keys(weights)).toEqual(Object.keys(initialWeights(config)));
+        // The loss of the batch.
+        const want = forwardRef(config, weights, batch);
+        const got = await model.evaluate(data, { batchSize: N });
+        expect(Math.abs(got.loss - want.loss), `loss ${got.loss} against ${want.loss}`).toBeLessThanOrEqual(1e-5 + 1e-4 * Math.abs(want.loss));
+        if (want.accuracy !== undefined) expect(got.accuracy).toBeCloseTo(want.accuracy, 6);
+        // Every gradient, against the float64 backward and against central differences of the float64 loss.
+        const grads = await model.gradients(data, { batchSize: N });
+        const ref = backwardRef(config, weights, batch).grads;
+        for (const [k, t] of Object.entries(ref)) expectClose(`d${k}`, grads[k]!.data, t.data, t.shape, 2e-6, 2e-4);
+        const check = gradcheck(config, weights, batch, { analytic: Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, t.data])), floor: 1e-3 });
+        expect(check.worst.error, describeEntry(check.worst)).toBeLessThan(1e-3);
+        // 3 Adam steps on the same batch.
+        await model.trainSteps(data, { steps: 3, batchSize: N });
+        const after = trainStepsRef(config, weights, undefined, [batch, batch, batch]).weights;
+        const now = model.weights();
+        for (const [k, t] of Object.entries(after)) expectClose(`${k} after 3 steps`, now[k]!.data, t.data, t.shape, 1e-5, 1e-3);
+        expect(model.step).toBe(3);
+      } finally {
+        model.destroy();
+        data.destroy();
+      }
+    }, 120_000);
+  }
+
+  it('bad input is refused before any GPU work: wrong data for the model, weights of the wrong shape', async () => {
+    const config = cases[0]![1];
+    const model = new Sequential(d, config);
+    const other = await upload(d, cases[3]![1], randomBatch(cases[3]![1], { n: N, steps: T, seed: 1 }), T);
+    try {
+      const e1 = await rejectedInput(() => model.evaluate(other));
+      expect(e1.field).toBe('data');
+      const w = model.weights();
+      w['layers.0.wh'] = { shape: [5, 4], data: new Float32Array(20) };
+      const e2 = await rejectedInput(() => model.setWeights(w));
+      expect(e2.message).toMatch(/layers\.0\.wh/);
+      const e3 = await rejectedInput(() => new Sequential(d, { inputs: 3, layers: [rnn({ units: 4 }), rnn({ units: 4 }), dense({ units: 2 })], loss: xent }));
+      expect(e3.field).toMatch(/^layers\.1/);
+    } finally {
+      model.destroy();
+      other.destroy();
+    }
+  });
+});
