@@ -3,7 +3,7 @@
 // for the three shapes of problem, stacks of 1 to 3 tanh layers with returnSequences on and off, per-step softmax
 // cross-entropy and MSE with mixed lengths (1, T and between). Tiny sizes.
 import { describe, expect, it } from 'vitest';
-import { Sequential, SequenceDataset, layers, type SequentialConfig } from '../src/node/index.js';
+import { liveBufferCount, Sequential, SequenceDataset, layers, type SequentialConfig } from '../src/node/index.js';
 import type { Batch } from '../src/reference/batch.js';
 import { gradcheck, describeEntry } from '../src/reference/gradcheck.js';
 import { initialWeights } from '../src/reference/init.js';
@@ -92,4 +92,101 @@ describe.skipIf(!device)('Sequential on the GPU against the float64 reference', 
       other.destroy();
     }
   });
+});
+
+describe.skipIf(!device)('Sequential: clipping, fit, predict, checkpoints', () => {
+  const d = device!;
+  const config: SequentialConfig = { inputs: 3, layers: [rnn({ units: 4, returnSequences: true }), rnn({ units: 5 }), dense({ units: 3 })], loss: xent, seed: 9 };
+
+  it('clipNorm: 3 clipped Adam steps match the float64 reference, and fit reports the norm before clipping', async () => {
+    const clipped: SequentialConfig = { ...config, optimizer: { learningRate: 0.01, epsilon: 0.01, clipNorm: 0.05 } };
+    const batch = randomBatch(clipped, { n: N, steps: T, lengths: LENGTHS, seed: 12 });
+    const data = await upload(d, clipped, batch, T);
+    const model = new Sequential(d, clipped);
+    try {
+      const weights = model.weights();
+      const ref = trainStepsRef(clipped, weights, undefined, [batch, batch, batch]);
+      expect(ref.steps.every((s) => s.norm > 0.05), 'every step is clipped').toBe(true);
+      const unclipped = trainStepsRef({ ...clipped, optimizer: { learningRate: 0.01, epsilon: 0.01 } }, weights, undefined, [batch, batch, batch]);
+      await model.trainSteps(data, { steps: 3, batchSize: N });
+      const now = model.weights();
+      for (const [k, t] of Object.entries(ref.weights)) expectClose(`${k} after 3 clipped steps`, now[k]!.data, t.data, t.shape, 1e-5, 1e-3);
+      // ... and a missed clip would show: the unclipped reference is far from what the GPU computed.
+      const far = Object.entries(unclipped.weights).some(([k, t]) => t.data.some((v, i) => Math.abs(v - now[k]!.data[i]!) > 1e-3));
+      expect(far).toBe(true);
+      const reports: Array<{ gradNorm?: number }> = [];
+      await model.fit(data, { epochs: 1, batchSize: N, shuffle: false, onProgress: (p) => reports.push(p) });
+      expect(reports).toHaveLength(1);
+      expect(reports[0]!.gradNorm).toBeGreaterThan(0);
+    } finally {
+      model.destroy();
+      data.destroy();
+    }
+  }, 120_000);
+
+  it('fit: progress each chunk, the loss falls, and 2 epochs equal trainSteps over the same shuffled orders bit for bit', async () => {
+    const n = 12;
+    const batch = randomBatch(config, { n, steps: T, lengths: [1, 2, 3, 4, 4, 3, 2, 1, 4, 4, 2, 3], seed: 13 });
+    const data = await upload(d, config, batch, T);
+    const a = new Sequential(d, { ...config, optimizer: { learningRate: 0.02 } });
+    const b = new Sequential(d, { ...config, optimizer: { learningRate: 0.02 } });
+    try {
+      const before = (await a.evaluate(data)).loss;
+      const reports: Array<{ epoch: number; step: number; loss: number; accuracy?: number; seqPerSec: number }> = [];
+      await a.fit(data, { epochs: 30, batchSize: 4, progressEvery: 3, onProgress: (p) => reports.push(p) });
+      expect(reports).toHaveLength(30);
+      expect(reports.at(-1)).toMatchObject({ epoch: 30, step: 3 });
+      expect(reports.every((r) => Number.isFinite(r.loss) && r.seqPerSec > 0 && r.accuracy! >= 0 && r.accuracy! <= 1)).toBe(true);
+      const after = (await a.evaluate(data)).loss;
+      expect(after, `loss ${before} -> ${after}`).toBeLessThan(before * 0.8);
+      await b.trainSteps(data, { steps: 90, batchSize: 4, shuffle: true });
+      expect(Buffer.from(b.save()).equals(Buffer.from(a.save()))).toBe(true);
+    } finally {
+      a.destroy();
+      b.destroy();
+      data.destroy();
+    }
+  }, 120_000);
+
+  for (const [name, c] of [cases[0]!, cases[3]!, cases[6]!]) {
+    it(`predict: ${name}, batch-major, zero past each length, as the float64 model`, async () => {
+      const batch = randomBatch(c, { n: N, steps: T, lengths: LENGTHS, seed: 14 });
+      const model = new Sequential(d, c);
+      try {
+        const live = liveBufferCount();
+        const got = await model.predict(Float32Array.from(batch.x), { steps: T, lengths: Int32Array.from(LENGTHS), batchSize: 3 });
+        const want = forwardRef(c, model.weights(), batch).predictions;
+        expectClose('predictions', got, want, [want.length], 1e-5, 1e-4);
+        expect(liveBufferCount(), "predict's data set and plans are freed").toBe(live);
+      } finally {
+        model.destroy();
+      }
+    }, 120_000);
+  }
+
+  it('save / load: the same weights, Adam state and step; training goes on identically; a damaged one is refused', async () => {
+    const batch = randomBatch(config, { n: N, steps: T, lengths: LENGTHS, seed: 15 });
+    const data = await upload(d, config, batch, T);
+    const a = new Sequential(d, config);
+    let b: Sequential | undefined;
+    try {
+      await a.trainSteps(data, { steps: 2, batchSize: N });
+      b = Sequential.load(d, a.save());
+      expect(b.step).toBe(2);
+      expect(Buffer.from(b.save()).equals(Buffer.from(a.save()))).toBe(true);
+      await a.trainSteps(data, { steps: 2, batchSize: N });
+      await b.trainSteps(data, { steps: 2, batchSize: N });
+      expect(Buffer.from(b.save()).equals(Buffer.from(a.save()))).toBe(true);
+      const damaged = Buffer.from(a.save());
+      const at = damaged.indexOf('webgpu-rnn/sequential');
+      expect(at).toBeGreaterThan(0);
+      damaged[at + 11] = 'X'.charCodeAt(0); // format 'webgpu-rnn/Xequential'
+      const e = await rejectedInput(() => Sequential.load(d, damaged));
+      expect(e.message).toMatch(/a webgpu-rnn Sequential checkpoint/);
+    } finally {
+      a.destroy();
+      b?.destroy();
+      data.destroy();
+    }
+  }, 120_000);
 });

@@ -5,25 +5,47 @@
 // All parameters, their gradients and Adam's moments are four flat buffers carved by one table; a training step is
 // one compute pass: gather the batch -> layers forward -> loss -> layers backward -> (clip) -> Adam.
 //
-// First version (issue 11): trainSteps, evaluate, gradients, weights / setWeights. Not yet: fit with progress,
-// predict, save / load, the classifier as a preset.
-import { type SequenceDataset } from '../data/sequences.js';
+// Not yet (issue 11): SequenceClassifier as a preset of this, the benchmark's stacked and per-step rows.
+import { SequenceDataset } from '../data/sequences.js';
 import { InputError } from '../errors.js';
 import { BufferSet, readFloats, scoped, withErrorScopes } from '../gpu/buffers.js';
 import { watchDevice } from '../gpu/device.js';
 import type { Program } from '../gpu/shader.js';
 import { adam, ADAM_CONFIG_BYTES, ADAM_SCHEDULE_BYTES, adamConfigBytes } from '../kernels/adam.js';
+import { CLIP_CONFIG_BYTES, CLIP_STATE_BYTES, clipByGlobalNorm, clipConfigBytes } from '../kernels/clip.js';
 import { meanSquaredError, meanSquaredErrorPerStep, softmaxCrossEntropy, softmaxCrossEntropyPerStep, type LossPrograms, type MaskedLossPrograms } from '../kernels/loss.js';
 import { checkWeights, type Weights } from '../reference/batch.js';
 import { planSequential, type SequentialConfig, type SequentialPlan } from '../reference/config.js';
 import { initialWeights } from '../reference/init.js';
 import { Random, shuffleSeed } from '../random.js';
-import { checkDevice, checkSize } from '../validate.js';
+import { decodeSafetensors, encodeSafetensors, type Tensor } from '../io/safetensors.js';
+import { checkDevice, checkSize, describe } from '../validate.js';
+import { checkFinite, checkSchedule } from './checkpoint.js';
 import { Stack, type Port } from './stack.js';
 
 const SLOT = 256; // uniform slot stride for the gather's dynamic offsets
 
 export type { SequentialConfig };
+
+export interface SequentialFitOptions {
+  epochs?: number;        // passes over the data (default 1), the last partial batch of each dropped
+  batchSize?: number;     // default 32, at most the number of sequences
+  shuffle?: boolean;      // default true: each pass's order from the seed and the step count it starts at
+  progressEvery?: number; // steps between progress reports (default 20): the only read-backs during training
+  onProgress?: (p: SequentialProgress) => void;
+  signal?: AbortSignal;   // stops after the chunk in flight; the parameters so far are kept
+}
+
+export interface SequentialProgress {
+  epoch: number;        // from 1
+  step: number;         // within the epoch, from 1
+  stepsPerEpoch: number;
+  totalSteps: number;
+  loss: number;         // mean training loss over the steps since the last report
+  accuracy?: number;    // softmax cross-entropy only
+  seqPerSec: number;
+  gradNorm?: number;    // with optimizer.clipNorm: the global gradient norm before clipping, of the chunk's last step
+}
 export { layers } from '../reference/config.js';
 
 /** The flat table: each named tensor at an offset aligned to 64 floats (256 bytes), so each slice binds on its own. */
@@ -44,18 +66,20 @@ export class Sequential {
   private readonly total: number;
   private readonly owned: BufferSet;
   private readonly buffers: Record<'params' | 'grads' | 'm' | 'v' | 'adamConfig' | 'adamSchedule', GPUBuffer>;
-  private host: Float32Array; // params as last uploaded or read back
+  /** What weights() and save() give: params, Adam's m and v and schedule, as last uploaded or read back whole. */
+  private host: { params: Float32Array; m: Float32Array; v: Float32Array; schedule: Float32Array };
   private steps = 0;
   private plans = new Map<string, Promise<BatchPlan>>();
   private busy = false;
   private destroyed = false;
 
-  constructor(readonly device: GPUDevice, config: SequentialConfig) {
+  constructor(readonly device: GPUDevice, readonly config: SequentialConfig) {
     checkDevice(device);
     this.plan = planSequential(config);
     ({ entries: this.entries, total: this.total } = table(this.plan));
     watchDevice(device);
-    this.host = this.flatten(Object.fromEntries(Object.entries(initialWeights(config)).map(([k, t]) => [k, t.data])));
+    const params = this.flatten(Object.fromEntries(Object.entries(initialWeights(config)).map(([k, t]) => [k, t.data])));
+    this.host = { params, m: new Float32Array(this.total), v: new Float32Array(this.total), schedule: new Float32Array(4) };
     this.owned = new BufferSet(device, 'sequential');
     const bytes = this.total * 4;
     this.buffers = {
@@ -64,7 +88,7 @@ export class Sequential {
       adamConfig: this.owned.create('adamConfig', ADAM_CONFIG_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
       adamSchedule: this.owned.create('adamSchedule', ADAM_SCHEDULE_BYTES),
     };
-    device.queue.writeBuffer(this.buffers.params, 0, this.host);
+    this.upload();
     device.queue.writeBuffer(this.buffers.adamConfig, 0, adamConfigBytes(this.plan.optimizer));
   }
 
@@ -76,14 +100,14 @@ export class Sequential {
   /** Every parameter by name ('layers.0.wx' [inputs, units], ...), row-major, x·W; as of the last step's read-back. */
   weights(): Weights<Float32Array> {
     this.checkLive();
-    return Object.fromEntries(this.entries.map(({ name, shape, offset, size }) => [name, { shape: [...shape], data: this.host.slice(offset, offset + size) }]));
+    return Object.fromEntries(this.entries.map(({ name, shape, offset, size }) => [name, { shape: [...shape], data: this.host.params.slice(offset, offset + size) }]));
   }
 
   /** Replaces every parameter (Adam's state is kept). Wrong names or shapes are an InputError, nothing uploaded. */
   setWeights(weights: Weights): void {
     this.checkLive();
-    this.host = this.flatten(checkWeights(this.plan, weights));
-    this.device.queue.writeBuffer(this.buffers.params, 0, this.host);
+    this.host = { ...this.host, params: this.flatten(checkWeights(this.plan, weights)) };
+    this.device.queue.writeBuffer(this.buffers.params, 0, this.host.params);
   }
 
   /**
@@ -99,8 +123,7 @@ export class Sequential {
       const checks: Array<Promise<void>> = [];
       for (let done = 0; done < steps;) {
         const n = Math.min(steps - done, perPass);
-        const order = options.shuffle ? new Random(shuffleSeed(this.plan.seed, this.steps + done)).permutation(data.count) : Uint32Array.from({ length: data.count }, (_, i) => i);
-        this.device.queue.writeBuffer(p.order, 0, order);
+        this.device.queue.writeBuffer(p.order, 0, options.shuffle ? new Random(shuffleSeed(this.plan.seed, this.steps + done)).permutation(data.count) : this.order(data.count, false));
         checks.push(scoped(this.device, `training steps ${this.steps + done + 1}..${this.steps + done + n}`, () => {
           const encoder = this.device.createCommandEncoder({ label: 'sequential.train' });
           const pass = encoder.beginComputePass();
@@ -113,7 +136,7 @@ export class Sequential {
       }
       await Promise.all([...checks, this.device.queue.onSubmittedWorkDone()]);
       this.steps += steps;
-      this.host = await readFloats(this.device, this.buffers.params, 0, this.total);
+      await this.download();
     });
   }
 
@@ -166,6 +189,163 @@ export class Sequential {
     });
   }
 
+  /** Trains for `epochs` passes over `data` in chunks of `progressEvery` steps, reporting each chunk's means. */
+  async fit(data: SequenceDataset, options: SequentialFitOptions = {}): Promise<void> {
+    const epochs = checkSize('epochs', options.epochs ?? 1);
+    const every = checkSize('progressEvery', options.progressEvery ?? 20);
+    const B = this.checkBatch(data, options.batchSize ?? Math.min(32, data.count));
+    await this.exclusive(async () => {
+      const device = this.device;
+      const perEpoch = Math.floor(data.count / B);
+      const p = await this.batchPlan(data, B, true);
+      const staging = device.createBuffer({ label: 'sequential.progress', size: 32, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      try {
+        for (let epoch = 1; epoch <= epochs && !options.signal?.aborted; epoch++) {
+          device.queue.writeBuffer(p.order, 0, this.order(data.count, options.shuffle ?? true));
+          for (let s = 0; s < perEpoch && !options.signal?.aborted;) {
+            const n = Math.min(every, perEpoch - s);
+            const started = performance.now();
+            const { errors } = scoped(device, `training steps ${this.steps + 1}..${this.steps + n}`, () => {
+              const encoder = device.createCommandEncoder({ label: 'sequential.fit' });
+              const pass = encoder.beginComputePass();
+              for (let k = 0; k < n; k++) p.encodeTrainStep(pass, s + k);
+              pass.end();
+              encoder.copyBufferToBuffer(p.stats, 0, staging, 0, 12);
+              encoder.copyBufferToBuffer(p.clip, 0, staging, 16, 8);
+              encoder.clearBuffer(p.stats);
+              device.queue.submit([encoder.finish()]);
+            });
+            await Promise.all([errors, staging.mapAsync(GPUMapMode.READ)]);
+            const [loss, correct, count, , norm] = new Float32Array(staging.getMappedRange().slice(0));
+            staging.unmap();
+            s += n;
+            this.steps += n;
+            const seconds = Math.max(1e-9, (performance.now() - started) / 1000);
+            options.onProgress?.({
+              epoch, step: s, stepsPerEpoch: perEpoch, totalSteps: this.steps, loss: loss! / count!,
+              ...(this.plan.loss === 'mse' ? {} : { accuracy: correct! / count! }), seqPerSec: (n * B) / seconds,
+              ...(this.plan.optimizer.clipNorm !== undefined ? { gradNorm: norm! } : {}),
+            });
+          }
+        }
+      } finally {
+        staging.destroy();
+        await this.download();
+      }
+    });
+  }
+
+  /**
+   * The model's outputs for `x` ([n, steps, inputs], or [n, inputs] before a first repeat layer), batch-major:
+   * [n, outputs] or [n, steps, outputs] (zero past each length): class probabilities for cross-entropy, values for MSE.
+   */
+  async predict(x: Float32Array, options: { steps?: number; lengths?: Int32Array; batchSize?: number } = {}): Promise<Float32Array> {
+    this.checkLive();
+    const p = this.plan;
+    const steps = p.repeatSteps ?? options.steps ?? (x instanceof Float32Array && options.lengths ? x.length / (options.lengths.length * p.inputs) : undefined);
+    if (steps === undefined || !Number.isInteger(steps) || steps <= 0) throw new InputError('steps', 'a positive integer: the steps of each sequence in x (or lengths, from which it follows)', String(steps));
+    const per = p.sequenceInput ? steps * p.inputs : p.inputs;
+    if (!(x instanceof Float32Array) || x.length === 0 || x.length % per !== 0) {
+      throw new InputError('x', `a Float32Array [n, ${p.sequenceInput ? `${steps}, ` : ''}${p.inputs}]`, x instanceof Float32Array ? `length ${x.length}` : describe(x));
+    }
+    const n = x.length / per;
+    const rows = p.sequenceOutput ? n * steps : n;
+    // A data set of the inputs with placeholder targets: predict runs what evaluate runs and reads the outputs.
+    const data = await SequenceDataset.fromArrays(this.device, {
+      name: 'predict', x, steps, inputs: p.inputs, vector: !p.sequenceInput, ...(options.lengths ? { lengths: options.lengths } : {}),
+      ...(p.loss === 'mse' ? { y: new Float32Array(rows * p.outputs), outputs: p.outputs } : { y: new Int32Array(rows), classes: p.outputs }),
+    });
+    try {
+      const B = this.checkBatch(data, Math.min(options.batchSize ?? 500, n));
+      const lengths = options.lengths ?? new Int32Array(n).fill(steps);
+      return await this.exclusive(async () => {
+        const out = new Float32Array(rows * p.outputs);
+        const O = p.outputs;
+        for (let start = 0; start < n; start += B) {
+          const b = Math.min(B, n - start);
+          const plan = await this.batchPlan(data, b, false);
+          this.device.queue.writeBuffer(plan.order, 0, Uint32Array.from({ length: b }, (_, i) => start + i));
+          const { errors } = scoped(this.device, 'predict', () => {
+            const encoder = this.device.createCommandEncoder({ label: 'sequential.predict' });
+            const pass = encoder.beginComputePass();
+            plan.encodeForward(pass, 0);
+            pass.end();
+            this.device.queue.submit([encoder.finish()]);
+          });
+          const top = plan.output;
+          const [values] = await Promise.all([readFloats(this.device, top.buffer, top.offset * 4, top.rows * O), errors]);
+          // time-major [T, b, O] (or [b, O]) -> batch-major rows of `out`, softmax for classes, zero past each length.
+          const T = p.sequenceOutput ? steps : 1;
+          for (let t = 0; t < T; t++) {
+            for (let i = 0; i < b; i++) {
+              const live = !p.sequenceOutput || t < lengths[start + i]!;
+              const from = (t * b + i) * O, to = (((start + i) * T) + t) * O;
+              if (!live) continue;
+              const row = values.subarray(from, from + O);
+              if (p.loss === 'mse') out.set(row, to);
+              else out.set(softmax(row), to);
+            }
+          }
+        }
+        return out;
+      });
+    } finally {
+      this.dropPlans(data);
+      data.destroy();
+    }
+  }
+
+  /** A safetensors checkpoint: every parameter and Adam's state by name, the config and the step in its metadata. */
+  save(): Uint8Array {
+    this.checkLive();
+    const tensors: Record<string, Tensor> = {};
+    for (const { name, shape, offset, size } of this.entries) {
+      tensors[name] = { dtype: 'F32', shape, data: this.host.params.slice(offset, offset + size) };
+      tensors[`adam.m.${name}`] = { dtype: 'F32', shape, data: this.host.m.slice(offset, offset + size) };
+      tensors[`adam.v.${name}`] = { dtype: 'F32', shape, data: this.host.v.slice(offset, offset + size) };
+    }
+    tensors['adam.schedule'] = { dtype: 'F32', shape: [4], data: this.host.schedule.slice() };
+    return encodeSafetensors(tensors, { format: 'webgpu-rnn/sequential', version: '1', config: JSON.stringify(this.config), step: String(this.host.schedule[0]) });
+  }
+
+  /** A model from save()'s bytes; a checkpoint of another kind, shape or impossible contents is an InputError. */
+  static load(device: GPUDevice, bytes: Uint8Array, name = 'checkpoint'): Sequential {
+    checkDevice(device);
+    const { tensors, metadata } = decodeSafetensors(bytes, name);
+    if (metadata.format !== 'webgpu-rnn/sequential') throw new InputError(name, "a webgpu-rnn Sequential checkpoint (metadata format 'webgpu-rnn/sequential')", `format ${JSON.stringify(metadata.format)}`);
+    let config: SequentialConfig;
+    try {
+      config = JSON.parse(metadata.config ?? '');
+    } catch {
+      throw new InputError(`${name} metadata.config`, 'the JSON of a Sequential config', JSON.stringify(metadata.config));
+    }
+    const model = new Sequential(device, config);
+    try {
+      const state = { params: new Float32Array(model.total), m: new Float32Array(model.total), v: new Float32Array(model.total), schedule: new Float32Array(4) };
+      const take = (key: string, shape: number[], into: Float32Array, offset: number, min?: number) => {
+        const t = tensors[key];
+        if (!t) throw new InputError(name, `a tensor '${key}'`, 'none');
+        if (t.dtype !== 'F32' || t.shape.join(',') !== shape.join(',')) throw new InputError(`${name} ${key}`, `F32 [${shape.join(', ')}]`, `${t.dtype} [${t.shape.join(', ')}]`);
+        if (min !== undefined) checkFinite(`${name} ${key}`, t.data as Float32Array, min);
+        into.set(t.data as Float32Array, offset);
+      };
+      for (const { name: key, shape, offset } of model.entries) {
+        take(key, shape, state.params, offset, -Infinity);
+        take(`adam.m.${key}`, shape, state.m, offset, -Infinity);
+        take(`adam.v.${key}`, shape, state.v, offset, 0);
+      }
+      take('adam.schedule', [4], state.schedule, 0);
+      checkSchedule(`${name} adam.schedule`, state.schedule);
+      model.host = state;
+      model.steps = state.schedule[0]!;
+      model.upload();
+      return model;
+    } catch (error) {
+      model.destroy();
+      throw error;
+    }
+  }
+
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
@@ -180,6 +360,26 @@ export class Sequential {
     const flat = new Float32Array(this.total);
     for (const { name, offset } of this.entries) flat.set(weights[name]!, offset);
     return flat;
+  }
+
+  /** A pass's order: shuffled from the seed and the step count, or the data set's. */
+  private order(count: number, shuffle: boolean): Uint32Array {
+    return shuffle ? new Random(shuffleSeed(this.plan.seed, this.steps)).permutation(count) : Uint32Array.from({ length: count }, (_, i) => i);
+  }
+
+  private upload(): void {
+    const q = this.device.queue;
+    for (const k of ['params', 'm', 'v'] as const) q.writeBuffer(this.buffers[k], 0, this.host[k]);
+    q.writeBuffer(this.buffers.adamSchedule, 0, this.host.schedule);
+  }
+
+  /** The GPU state, read back whole: a failed read leaves the previous one (save() stays consistent). */
+  private async download(): Promise<void> {
+    const [params, m, v, schedule] = await Promise.all([
+      readFloats(this.device, this.buffers.params, 0, this.total), readFloats(this.device, this.buffers.m, 0, this.total),
+      readFloats(this.device, this.buffers.v, 0, this.total), readFloats(this.device, this.buffers.adamSchedule, 0, 4),
+    ]);
+    this.host = { params, m, v, schedule };
   }
 
   private checkLive(): void {
@@ -213,6 +413,17 @@ export class Sequential {
     }
   }
 
+  /** Frees the plans built over `data` (predict's own data set, once it is done). */
+  private dropPlans(data: SequenceDataset): void {
+    const id = this.datasetIds.get(data);
+    for (const [key, plan] of [...this.plans]) {
+      if (key.endsWith(`:${id}`)) {
+        this.plans.delete(key);
+        plan.then((p) => p.destroy(), () => undefined);
+      }
+    }
+  }
+
   private datasetIds = new WeakMap<SequenceDataset, number>();
   private batchPlan(data: SequenceDataset, B: number, train: boolean): Promise<BatchPlan> {
     if (!this.datasetIds.has(data)) this.datasetIds.set(data, nextId++);
@@ -223,6 +434,11 @@ export class Sequential {
         const e = this.entries.find((x) => x.name === name)!;
         return { buffer: this.buffers[which], offset: e.offset * 4, size: e.size * 4 };
       };
+      if (this.plans.size >= MAX_PLANS) {
+        const [oldest, evicted] = this.plans.entries().next().value!;
+        this.plans.delete(oldest);
+        evicted.then((p) => p.destroy(), () => undefined);
+      }
       plan = BatchPlan.create(this.device, this.plan, data, B, train, slice, this.buffers, this.total);
       this.plans.set(key, plan);
       plan.catch(() => this.plans.delete(key));
@@ -232,12 +448,14 @@ export class Sequential {
 }
 
 let nextId = 1;
+const MAX_PLANS = 6; // batch sizes x modes x data sets kept built; the oldest beyond are freed
 
 /** One batch size's gather, layers, loss and optimizer over one data set. */
 class BatchPlan {
   private constructor(
     readonly order: GPUBuffer,
     readonly stats: GPUBuffer,
+    readonly clip: GPUBuffer,
     private readonly gather: [Program, GPUBindGroup],
     private readonly stack: Stack,
     private readonly loss: Array<[Program, GPUBindGroup]>,
@@ -262,6 +480,7 @@ class BatchPlan {
         rowStats: owned.create('rowStats', shape.ySteps * B * 2 * 4),
         count: owned.create('count', 4),
         stats: owned.create('stats', 4 * 4),
+        clip: owned.create('clip', CLIP_STATE_BYTES), // [norm before clipping, factor] of the last step
       }));
       const slots = new Uint32Array((perPass * SLOT) / 4);
       for (let s = 0; s < perPass; s++) slots[(s * SLOT) / 4] = s * B;
@@ -283,12 +502,23 @@ class BatchPlan {
       lossWork.push([loss.forwardBackward, masked ? loss.forwardBackward.bind(top.buffer, b.y, dtop, b.rowStats, b.lengths, b.count) : loss.forwardBackward.bind(top.buffer, b.y, dtop, b.rowStats)]);
       lossWork.push([loss.reduce, masked ? loss.reduce.bind(top.buffer, b.y, dtop, b.rowStats, b.stats, b.count) : loss.reduce.bind(top.buffer, b.y, dtop, b.rowStats, b.stats)]);
       const optimizer: Array<[Program, GPUBindGroup]> = [];
+      if (train && plan.optimizer.clipNorm !== undefined) {
+        // Clipping by global norm over the flat gradient buffer, before Adam (shaders/clip.wgsl).
+        const k = await clipByGlobalNorm(device, total);
+        const c = await withErrorScopes(device, 'clipping', () => ({
+          config: owned.create('clipConfig', CLIP_CONFIG_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
+          partials: owned.create('clipPartials', k.partials * 4),
+        }));
+        device.queue.writeBuffer(c.config, 0, clipConfigBytes(plan.optimizer.clipNorm));
+        optimizer.push([k.partial, k.partial.bind(model.grads, c.partials)], [k.finish, k.finish.bind(c.config, c.partials, b.clip)],
+          [k.scale, k.scale.bind(b.clip, model.grads)]);
+      }
       if (train) {
         const o = await adam(device, total);
         optimizer.push([o.begin, o.begin.bind(model.adamConfig, model.adamSchedule)],
           [o.update, o.update.bind(model.adamConfig, model.adamSchedule, model.grads, model.params, model.m, model.v)]);
       }
-      return new BatchPlan(b.order, b.stats, [gather, data.bindGather(gather, b.slots, b.order, { x: b.x, y: b.y, lengths: b.lengths })], stack, lossWork, optimizer, owned);
+      return new BatchPlan(b.order, b.stats, b.clip, [gather, data.bindGather(gather, b.slots, b.order, { x: b.x, y: b.y, lengths: b.lengths })], stack, lossWork, optimizer, owned);
     } catch (error) {
       stack?.destroy();
       owned.destroy();
@@ -296,11 +526,21 @@ class BatchPlan {
     }
   }
 
-  private encodeForwardAndLoss(pass: GPUComputePassEncoder, slot: number): void {
+  /** The last layer's output (time-major). */
+  get output(): Port {
+    return this.stack.output;
+  }
+
+  /** Gathers the batch in slot `slot` of the order and runs the layers forward. */
+  encodeForward(pass: GPUComputePassEncoder, slot: number): void {
     const [g, group] = this.gather;
     g.encode(pass, group, [slot * SLOT]);
     this.stack.encodeForward(pass);
-    for (const [p, group2] of this.loss) p.encode(pass, group2);
+  }
+
+  private encodeForwardAndLoss(pass: GPUComputePassEncoder, slot: number): void {
+    this.encodeForward(pass, slot);
+    for (const [p, group] of this.loss) p.encode(pass, group);
   }
 
   encodeEvaluate(pass: GPUComputePassEncoder, slot: number): void {
@@ -321,4 +561,13 @@ class BatchPlan {
     this.stack.destroy();
     this.owned.destroy();
   }
+}
+
+/** Softmax of one row, in float64. */
+function softmax(row: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (const v of row) max = Math.max(max, v);
+  const e = Array.from(row, (v) => Math.exp(v - max));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return Float32Array.from(e, (v) => v / sum);
 }
