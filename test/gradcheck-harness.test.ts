@@ -3,9 +3,9 @@
 // tanh layers, every loss and target shape, mixed lengths (1, steps and between) and vector to sequence; and the
 // harness failing, at the right element, on gradients that are wrong.
 import { describe, expect, it } from 'vitest';
-import { layers, type SequentialConfig } from '../src/reference/config.js';
+import { layers, type SequentialConfig } from '../src/model/config.js';
 import { describeEntry, gradcheck, type GradcheckResult } from '../src/reference/gradcheck.js';
-import { initialWeights } from '../src/reference/init.js';
+import { initialWeights } from '../src/model/init.js';
 import { backwardRef } from '../src/reference/sequential.js';
 import { randomBatch } from './sequential-batches.js';
 

@@ -5,7 +5,7 @@ import { BufferSet, colsum, maskSteps, matmul, readFloats, repeatBackward, repea
 import { grid1d } from '../src/gpu/shader.js';
 import { swap01Ref } from '../src/reference/index.js';
 import { layerBackward, layerForward, maskSteps as maskStepsRef, type Extent } from '../src/reference/layers.js';
-import type { LayerPlan } from '../src/reference/config.js';
+import type { LayerPlan } from '../src/model/config.js';
 import { expectClose, rng, run, testDevice, upload } from './helpers.js';
 
 const device = await testDevice();

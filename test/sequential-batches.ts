@@ -1,8 +1,8 @@
 // Seeded random batches for any stack-of-layers config: inputs in [-1, 1), class ids or values in [-1, 1) shaped as
 // the config's last layer and loss need. Shared by the reference tests and, later, the GPU Sequential's tests.
 import { Random } from '../src/random.js';
-import type { Batch } from '../src/reference/batch.js';
-import { planSequential, type SequentialConfig } from '../src/reference/config.js';
+import type { Batch } from '../src/model/batch.js';
+import { planSequential, type SequentialConfig } from '../src/model/config.js';
 
 export function randomBatch(config: SequentialConfig, o: { n: number; steps: number; lengths?: number[]; seed: number }): Batch {
   const plan = planSequential(config);

@@ -4,9 +4,9 @@
 // cross-entropy and MSE with mixed lengths (1, T and between). Tiny sizes.
 import { describe, expect, it } from 'vitest';
 import { liveBufferCount, Sequential, SequenceDataset, layers, type SequentialConfig } from '../src/node/index.js';
-import type { Batch } from '../src/reference/batch.js';
+import type { Batch } from '../src/model/batch.js';
 import { gradcheck, describeEntry } from '../src/reference/gradcheck.js';
-import { initialWeights } from '../src/reference/init.js';
+import { initialWeights } from '../src/model/init.js';
 import { backwardRef, forwardRef } from '../src/reference/sequential.js';
 import { trainStepsRef } from '../src/reference/train.js';
 import { expectClose, rejectedInput, testDevice } from './helpers.js';

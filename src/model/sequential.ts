@@ -14,9 +14,9 @@ import type { Program } from '../gpu/shader.js';
 import { adam, ADAM_CONFIG_BYTES, ADAM_SCHEDULE_BYTES, adamConfigBytes } from '../kernels/adam.js';
 import { CLIP_CONFIG_BYTES, CLIP_STATE_BYTES, clipByGlobalNorm, clipConfigBytes } from '../kernels/clip.js';
 import { meanSquaredError, meanSquaredErrorPerStep, softmaxCrossEntropy, softmaxCrossEntropyPerStep, type LossPrograms, type MaskedLossPrograms } from '../kernels/loss.js';
-import { checkWeights, type Weights } from '../reference/batch.js';
-import { planSequential, type SequentialConfig, type SequentialPlan } from '../reference/config.js';
-import { initialWeights } from '../reference/init.js';
+import { checkWeights, type Weights } from './batch.js';
+import { planSequential, type SequentialConfig, type SequentialPlan } from './config.js';
+import { initialWeights } from './init.js';
 import { Random, shuffleSeed } from '../random.js';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from '../io/safetensors.js';
 import { checkDevice, checkSize, describe } from '../validate.js';
@@ -46,7 +46,7 @@ export interface SequentialProgress {
   seqPerSec: number;
   gradNorm?: number;    // with optimizer.clipNorm: the global gradient norm before clipping, of the chunk's last step
 }
-export { layers } from '../reference/config.js';
+export { layers } from './config.js';
 
 /** The flat table: each named tensor at an offset aligned to 64 floats (256 bytes), so each slice binds on its own. */
 function table(plan: SequentialPlan) {

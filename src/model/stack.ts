@@ -7,7 +7,7 @@ import type { Program } from '../gpu/shader.js';
 import { fillZero } from '../kernels/layout.js';
 import { colsum, matmul } from '../kernels/matmul.js';
 import { maskSteps, repeatForward } from '../kernels/sequence.js';
-import type { LayerPlan } from '../reference/config.js';
+import type { LayerPlan } from './config.js';
 import { RnnSchedule } from '../scheduler.js';
 
 type Encode = (pass: GPUComputePassEncoder) => void;

@@ -3,8 +3,8 @@
 // tensors can be sampled: a seeded subset of their elements. It reports the worst relative error, where it is and
 // the two values, so a failing test says which parameter and element went wrong.
 import { Random } from '../random.js';
-import { checkBatch, checkWeights, type Batch, type Weights } from './batch.js';
-import { planSequential, type SequentialConfig } from './config.js';
+import { checkBatch, checkWeights, type Batch, type Weights } from '../model/batch.js';
+import { planSequential, type SequentialConfig } from '../model/config.js';
 import { runPlan, type BackwardResult } from './sequential.js';
 
 export interface GradcheckOptions {

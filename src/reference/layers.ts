@@ -1,7 +1,7 @@
 // Each layer's float64 forward and backward side by side, batch-major: a sequence is [n, steps, F], a vector [n, F].
 // Every sequence a layer gives is zero past each sequence's length (TensorFlow's semantics for the rnn, and the same
 // rule for a time-distributed dense and a repeat), so the layer above sees zeros there and gets no gradient from them.
-import type { LayerPlan } from './config.js';
+import type { LayerPlan } from '../model/config.js';
 import { colsumRef, matmulRef, rnnBackwardRef, rnnForwardRef, type Arr, type RnnRefParams } from './index.js';
 
 export interface Extent {

@@ -3,7 +3,7 @@
 //   softmax-cross-entropy, a class per step: mean over the valid (sequence, step) pairs, t < lengths[i].
 //   mse: mean of (y - target)^2 over every output of every valid step (or of every sequence for vector outputs).
 // Accuracy (cross-entropy only) is in_top_k(k = 1) with ties as hits, averaged over the same elements as the loss.
-import type { LossName } from './config.js';
+import type { LossName } from '../model/config.js';
 import { softmaxXentRef, type Arr } from './index.js';
 import type { Extent } from './layers.js';
 

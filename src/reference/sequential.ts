@@ -1,7 +1,7 @@
 // The float64 reference of a stack of layers (issue 11's Sequential): forward through every layer, the loss, and
 // backpropagation to every parameter. The GPU model is tested against these; tests only, never the runtime.
-import { checkBatch, checkWeights, type Batch, type CheckedBatch, type Weights } from './batch.js';
-import { planSequential, type SequentialConfig, type SequentialPlan } from './config.js';
+import { checkBatch, checkWeights, type Batch, type CheckedBatch, type Weights } from '../model/batch.js';
+import { planSequential, type SequentialConfig, type SequentialPlan } from '../model/config.js';
 import type { Arr } from './index.js';
 import { layerBackward, layerForward, type Extent } from './layers.js';
 import { lossRef, predictionsRef } from './losses.js';

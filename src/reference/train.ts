@@ -1,8 +1,8 @@
 // Training steps of a stack of layers in float64: backwardRef, then clipping by global norm (optional), then Adam
 // (adamRef, TensorFlow 1's form) on every parameter. One batch is one step.
 import { InputError } from '../errors.js';
-import { checkWeights, type Batch, type Weights } from './batch.js';
-import { planSequential, type SequentialConfig } from './config.js';
+import { checkWeights, type Batch, type Weights } from '../model/batch.js';
+import { planSequential, type SequentialConfig } from '../model/config.js';
 import { adamRef, clipByGlobalNormRef } from './index.js';
 import { backwardRef } from './sequential.js';
 

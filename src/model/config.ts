@@ -1,7 +1,7 @@
 // The configuration of a stack of layers (issue 11's Sequential) and its checks: the layers, the loss, Adam, the seed.
 // planSequential turns a config into the shapes every layer sees and the parameters it owns, or throws an InputError
-// naming the field, what was expected and what was given. The float64 reference (sequential.ts) and, later, the GPU
-// model read the same plan.
+// naming the field, what was expected and what was given. The GPU model (sequential.ts here) and the float64 reference
+// (reference/sequential.ts) read the same plan.
 import { InputError } from '../errors.js';
 import { ADAM_DEFAULTS } from '../kernels/adam.js';
 import { checkSeed, checkSize, describe } from '../validate.js';
