@@ -1,10 +1,12 @@
-// The classifier's checkpoint: what its config and tensors must hold to be loaded (sizes the device can hold, finite
-// weights, non-negative second moments, a step count float32 can count), checked before anything is allocated.
+// Checkpoints: the tensors a model's flat state is written as (each parameter, Adam's m and v of it, Adam's schedule),
+// and what they and the classifier's config must hold to be loaded (sizes the device can hold, finite weights,
+// non-negative second moments, a step count float32 can count), checked before anything is allocated.
 import { InputError } from '../errors.js';
+import type { Tensor } from '../io/safetensors.js';
 import { checkDemands, dispatch, storage } from '../gpu/limits.js';
 import { grid1d } from '../gpu/shader.js';
 import { checkSeed, checkSize, describe } from '../validate.js';
-import { parameterTable, type ClassifierConfig } from './parameters.js';
+import { parameterTable, type ClassifierConfig, type HostState } from './parameters.js';
 
 
 /**
@@ -66,3 +68,48 @@ export function checkSchedule(field: string, s: Float32Array): void {
   }
 }
 
+/** Where each named parameter lives in the flat buffers (elements). */
+export interface TableEntry {
+  name: string;
+  shape: number[];
+  offset: number;
+  size: number;
+}
+
+/** The state as named tensors: `name`, `adam.m.name`, `adam.v.name` for each parameter, and `adam.schedule` [4]. */
+export function stateTensors(entries: TableEntry[], host: HostState): Record<string, Tensor> {
+  const tensors: Record<string, Tensor> = {};
+  for (const { name, shape, offset, size } of entries) {
+    tensors[name] = { dtype: 'F32', shape, data: host.params.slice(offset, offset + size) };
+    tensors[`adam.m.${name}`] = { dtype: 'F32', shape, data: host.m.slice(offset, offset + size) };
+    tensors[`adam.v.${name}`] = { dtype: 'F32', shape, data: host.v.slice(offset, offset + size) };
+  }
+  tensors['adam.schedule'] = { dtype: 'F32', shape: [4], data: host.schedule.slice() };
+  return tensors;
+}
+
+/**
+ * The flat state [total] from stateTensors' tensors, each present with its shape (`config` names the config in the
+ * error), weights and first moments finite, second moments finite and >= 0, the schedule as checkSchedule says.
+ */
+export function readState(tensors: Record<string, Tensor>, entries: TableEntry[], total: number, name: string, config: string): HostState {
+  const state: HostState = { params: new Float32Array(total), m: new Float32Array(total), v: new Float32Array(total), schedule: new Float32Array(4) };
+  // `min`: every value finite and at least this; the schedule has checks of its own (checkSchedule).
+  const take = (key: string, shape: number[], into: Float32Array, offset: number, min?: number) => {
+    const t = tensors[key];
+    if (!t) throw new InputError(name, `a tensor '${key}'`, 'none');
+    if (t.dtype !== 'F32' || t.shape.join(',') !== shape.join(',')) {
+      throw new InputError(`${name} ${key}`, `F32 [${shape.join(', ')}] for the config ${config}`, `${t.dtype} [${t.shape.join(', ')}]`);
+    }
+    if (min !== undefined) checkFinite(`${name} ${key}`, t.data as Float32Array, min);
+    into.set(t.data as Float32Array, offset);
+  };
+  for (const { name: key, shape, offset } of entries) {
+    take(key, shape, state.params, offset, -Infinity);
+    take(`adam.m.${key}`, shape, state.m, offset, -Infinity);
+    take(`adam.v.${key}`, shape, state.v, offset, 0);
+  }
+  take('adam.schedule', [4], state.schedule, 0);
+  checkSchedule(`${name} adam.schedule`, state.schedule);
+  return state;
+}

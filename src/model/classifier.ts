@@ -14,10 +14,10 @@ import { checkDemands, storage } from '../gpu/limits.js';
 import type { Program } from '../gpu/shader.js';
 import { ADAM_CONFIG_BYTES, ADAM_DEFAULTS, ADAM_SCHEDULE_BYTES, adamConfigBytes, type AdamConfig } from '../kernels/adam.js';
 import { CLIP_CONFIG_BYTES, CLIP_STATE_BYTES, clipByGlobalNorm, clipConfigBytes } from '../kernels/clip.js';
-import { decodeSafetensors, encodeSafetensors, type Tensor } from '../io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { Random, shuffleSeed } from '../random.js';
 import { RnnSchedule } from '../scheduler.js';
-import { checkConfig, checkFinite, checkSchedule } from './checkpoint.js';
+import { checkConfig, readState, stateTensors } from './checkpoint.js';
 import { parameterTable, type ClassifierConfig, type HostState, type ParamName } from './parameters.js';
 import { BatchPlan, type Clipping, type Mode } from './plan.js';
 import { checkDevice, checkSize, describe } from '../validate.js';
@@ -406,13 +406,7 @@ export class SequenceClassifier {
    */
   save(metadata: Record<string, string> = {}): Uint8Array {
     this.checkLive();
-    const tensors: Record<string, Tensor> = {};
-    for (const [name, { shape, offset, size }] of Object.entries(this.table)) {
-      tensors[name] = { dtype: 'F32', shape, data: this.host.params.slice(offset, offset + size) };
-      tensors[`adam.m.${name}`] = { dtype: 'F32', shape, data: this.host.m.slice(offset, offset + size) };
-      tensors[`adam.v.${name}`] = { dtype: 'F32', shape, data: this.host.v.slice(offset, offset + size) };
-    }
-    tensors['adam.schedule'] = { dtype: 'F32', shape: [4], data: this.host.schedule.slice() };
+    const tensors = stateTensors(this.entries(), this.host);
     const { steps, inputs, units, classes, seed } = this.config;
     const own = {
       format: 'webgpu-rnn/sequence-classifier',
@@ -438,25 +432,14 @@ export class SequenceClassifier {
     }
     const config = checkConfig(device, parsed, `${name} config.`);
     const { table, total } = parameterTable(config);
-    const state: HostState = { params: new Float32Array(total), m: new Float32Array(total), v: new Float32Array(total), schedule: new Float32Array(4) };
-    // `min`: every value finite and at least this; the schedule has checks of its own (checkSchedule).
-    const take = (key: string, shape: number[], into: Float32Array, offset: number, min?: number) => {
-      const t = tensors[key];
-      if (!t) throw new InputError(name, `a tensor '${key}'`, 'none');
-      if (t.dtype !== 'F32' || t.shape.join(',') !== shape.join(',')) {
-        throw new InputError(`${name} ${key}`, `F32 [${shape.join(', ')}] for the config ${metadata.config}`, `${t.dtype} [${t.shape.join(', ')}]`);
-      }
-      if (min !== undefined) checkFinite(`${name} ${key}`, t.data as Float32Array, min);
-      into.set(t.data as Float32Array, offset);
-    };
-    for (const [key, { shape, offset }] of Object.entries(table)) {
-      take(key, shape, state.params, offset, -Infinity);
-      take(`adam.m.${key}`, shape, state.m, offset, -Infinity);
-      take(`adam.v.${key}`, shape, state.v, offset, 0);
-    }
-    take('adam.schedule', [4], state.schedule, 0);
-    checkSchedule(`${name} adam.schedule`, state.schedule);
+    const entries = Object.entries(table).map(([key, e]) => ({ name: key, ...e }));
+    const state = readState(tensors, entries, total, name, metadata.config ?? '');
     return new SequenceClassifier(device, config, state);
+  }
+
+  /** The parameter table as a list, in buffer order. */
+  private entries() {
+    return Object.entries(this.table).map(([name, e]) => ({ name, ...e }));
   }
 
   /** Frees every GPU buffer the model holds. */

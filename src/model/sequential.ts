@@ -8,22 +8,18 @@
 // Not yet (issue 11): SequenceClassifier as a preset of this, the benchmark's stacked and per-step rows.
 import { SequenceDataset } from '../data/sequences.js';
 import { InputError } from '../errors.js';
-import { BufferSet, readFloats, scoped, withErrorScopes } from '../gpu/buffers.js';
+import { BufferSet, readFloats, scoped } from '../gpu/buffers.js';
 import { watchDevice } from '../gpu/device.js';
-import type { Program } from '../gpu/shader.js';
-import { adam, ADAM_CONFIG_BYTES, ADAM_SCHEDULE_BYTES, adamConfigBytes } from '../kernels/adam.js';
-import { CLIP_CONFIG_BYTES, CLIP_STATE_BYTES, clipByGlobalNorm, clipConfigBytes } from '../kernels/clip.js';
-import { meanSquaredError, meanSquaredErrorPerStep, softmaxCrossEntropy, softmaxCrossEntropyPerStep, type LossPrograms, type MaskedLossPrograms } from '../kernels/loss.js';
+import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
+import { ADAM_CONFIG_BYTES, ADAM_SCHEDULE_BYTES, adamConfigBytes } from '../kernels/adam.js';
+import { Random, shuffleSeed } from '../random.js';
+import { checkDevice, checkSize, describe } from '../validate.js';
 import { checkWeights, type Weights } from './batch.js';
+import { readState, stateTensors } from './checkpoint.js';
 import { planSequential, type SequentialConfig, type SequentialPlan } from './config.js';
 import { initialWeights } from './init.js';
-import { Random, shuffleSeed } from '../random.js';
-import { decodeSafetensors, encodeSafetensors, type Tensor } from '../io/safetensors.js';
-import { checkDevice, checkSize, describe } from '../validate.js';
-import { checkFinite, checkSchedule } from './checkpoint.js';
-import { Stack, type Port } from './stack.js';
+import { SequentialBatchPlan as BatchPlan, type ModelBuffers } from './sequential-plan.js';
 
-const SLOT = 256; // uniform slot stride for the gather's dynamic offsets
 
 export type { SequentialConfig };
 
@@ -65,7 +61,7 @@ export class Sequential {
   private readonly entries: ReturnType<typeof table>['entries'];
   private readonly total: number;
   private readonly owned: BufferSet;
-  private readonly buffers: Record<'params' | 'grads' | 'm' | 'v' | 'adamConfig' | 'adamSchedule', GPUBuffer>;
+  private readonly buffers: ModelBuffers;
   /** What weights() and save() give: params, Adam's m and v and schedule, as last uploaded or read back whole. */
   private host: { params: Float32Array; m: Float32Array; v: Float32Array; schedule: Float32Array };
   private steps = 0;
@@ -298,13 +294,7 @@ export class Sequential {
   /** A safetensors checkpoint: every parameter and Adam's state by name, the config and the step in its metadata. */
   save(): Uint8Array {
     this.checkLive();
-    const tensors: Record<string, Tensor> = {};
-    for (const { name, shape, offset, size } of this.entries) {
-      tensors[name] = { dtype: 'F32', shape, data: this.host.params.slice(offset, offset + size) };
-      tensors[`adam.m.${name}`] = { dtype: 'F32', shape, data: this.host.m.slice(offset, offset + size) };
-      tensors[`adam.v.${name}`] = { dtype: 'F32', shape, data: this.host.v.slice(offset, offset + size) };
-    }
-    tensors['adam.schedule'] = { dtype: 'F32', shape: [4], data: this.host.schedule.slice() };
+    const tensors = stateTensors(this.entries, this.host);
     return encodeSafetensors(tensors, { format: 'webgpu-rnn/sequential', version: '1', config: JSON.stringify(this.config), step: String(this.host.schedule[0]) });
   }
 
@@ -321,21 +311,7 @@ export class Sequential {
     }
     const model = new Sequential(device, config);
     try {
-      const state = { params: new Float32Array(model.total), m: new Float32Array(model.total), v: new Float32Array(model.total), schedule: new Float32Array(4) };
-      const take = (key: string, shape: number[], into: Float32Array, offset: number, min?: number) => {
-        const t = tensors[key];
-        if (!t) throw new InputError(name, `a tensor '${key}'`, 'none');
-        if (t.dtype !== 'F32' || t.shape.join(',') !== shape.join(',')) throw new InputError(`${name} ${key}`, `F32 [${shape.join(', ')}]`, `${t.dtype} [${t.shape.join(', ')}]`);
-        if (min !== undefined) checkFinite(`${name} ${key}`, t.data as Float32Array, min);
-        into.set(t.data as Float32Array, offset);
-      };
-      for (const { name: key, shape, offset } of model.entries) {
-        take(key, shape, state.params, offset, -Infinity);
-        take(`adam.m.${key}`, shape, state.m, offset, -Infinity);
-        take(`adam.v.${key}`, shape, state.v, offset, 0);
-      }
-      take('adam.schedule', [4], state.schedule, 0);
-      checkSchedule(`${name} adam.schedule`, state.schedule);
+      const state = readState(tensors, model.entries, model.total, name, metadata.config ?? '');
       model.host = state;
       model.steps = state.schedule[0]!;
       model.upload();
@@ -449,119 +425,6 @@ export class Sequential {
 
 let nextId = 1;
 const MAX_PLANS = 6; // batch sizes x modes x data sets kept built; the oldest beyond are freed
-
-/** One batch size's gather, layers, loss and optimizer over one data set. */
-class BatchPlan {
-  private constructor(
-    readonly order: GPUBuffer,
-    readonly stats: GPUBuffer,
-    readonly clip: GPUBuffer,
-    private readonly gather: [Program, GPUBindGroup],
-    private readonly stack: Stack,
-    private readonly loss: Array<[Program, GPUBindGroup]>,
-    private readonly optimizer: Array<[Program, GPUBindGroup]>,
-    private readonly owned: BufferSet,
-  ) {}
-
-  static async create(device: GPUDevice, plan: SequentialPlan, data: SequenceDataset, B: number, train: boolean,
-    slice: (which: 'params' | 'grads', name: string) => GPUBufferBinding, model: Record<'params' | 'grads' | 'm' | 'v' | 'adamConfig' | 'adamSchedule', GPUBuffer>,
-    total: number): Promise<BatchPlan> {
-    const T = data.steps, shape = data.batchShape(B);
-    const owned = new BufferSet(device, `sequential.${B}`);
-    let stack: Stack | undefined;
-    try {
-      const perPass = Math.max(1, Math.floor(data.count / B));
-      const b = await withErrorScopes(device, 'sequential batch', () => ({
-        slots: owned.create('slots', perPass * SLOT, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
-        order: owned.create('order', data.count * 4),
-        x: owned.create('x', shape.xSteps * B * shape.inputs * 4),
-        y: owned.create('y', shape.ySteps * B * shape.width * 4),
-        lengths: owned.create('lengths', B * 4),
-        rowStats: owned.create('rowStats', shape.ySteps * B * 2 * 4),
-        count: owned.create('count', 4),
-        stats: owned.create('stats', 4 * 4),
-        clip: owned.create('clip', CLIP_STATE_BYTES), // [norm before clipping, factor] of the last step
-      }));
-      const slots = new Uint32Array((perPass * SLOT) / 4);
-      for (let s = 0; s < perPass; s++) slots[(s * SLOT) / 4] = s * B;
-      device.queue.writeBuffer(b.slots, 0, slots);
-      const gather = await data.gather(B);
-      const x: Port = { buffer: b.x, offset: 0, rows: shape.xSteps * B, features: shape.inputs, sequence: plan.sequenceInput };
-      stack = await Stack.create(device, plan.layers, B, T, x, b.lengths, slice, train);
-      const top = stack.output;
-      if (top.offset !== 0) throw new InputError('layers', 'a dense layer last (the loss reads its output from the start of a buffer)', 'an rnn layer last');
-      const dtop = top.grad?.buffer ?? owned.create('dout', top.rows * top.features * 4); // evaluate: the loss's gradient goes nowhere
-      const O = top.features;
-      const loss: LossPrograms | MaskedLossPrograms = plan.loss === 'softmax-cross-entropy'
-        ? (plan.sequenceOutput ? await softmaxCrossEntropyPerStep(device, T, B, O) : await softmaxCrossEntropy(device, B, O))
-        : (plan.sequenceOutput ? await meanSquaredErrorPerStep(device, T, B, O) : await meanSquaredError(device, B, O));
-      const count = (loss as Partial<MaskedLossPrograms>).count;
-      const masked = count !== undefined;
-      const lossWork: Array<[Program, GPUBindGroup]> = [];
-      if (count) lossWork.push([count, count.bind(b.lengths, b.count)]);
-      lossWork.push([loss.forwardBackward, masked ? loss.forwardBackward.bind(top.buffer, b.y, dtop, b.rowStats, b.lengths, b.count) : loss.forwardBackward.bind(top.buffer, b.y, dtop, b.rowStats)]);
-      lossWork.push([loss.reduce, masked ? loss.reduce.bind(top.buffer, b.y, dtop, b.rowStats, b.stats, b.count) : loss.reduce.bind(top.buffer, b.y, dtop, b.rowStats, b.stats)]);
-      const optimizer: Array<[Program, GPUBindGroup]> = [];
-      if (train && plan.optimizer.clipNorm !== undefined) {
-        // Clipping by global norm over the flat gradient buffer, before Adam (shaders/clip.wgsl).
-        const k = await clipByGlobalNorm(device, total);
-        const c = await withErrorScopes(device, 'clipping', () => ({
-          config: owned.create('clipConfig', CLIP_CONFIG_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
-          partials: owned.create('clipPartials', k.partials * 4),
-        }));
-        device.queue.writeBuffer(c.config, 0, clipConfigBytes(plan.optimizer.clipNorm));
-        optimizer.push([k.partial, k.partial.bind(model.grads, c.partials)], [k.finish, k.finish.bind(c.config, c.partials, b.clip)],
-          [k.scale, k.scale.bind(b.clip, model.grads)]);
-      }
-      if (train) {
-        const o = await adam(device, total);
-        optimizer.push([o.begin, o.begin.bind(model.adamConfig, model.adamSchedule)],
-          [o.update, o.update.bind(model.adamConfig, model.adamSchedule, model.grads, model.params, model.m, model.v)]);
-      }
-      return new BatchPlan(b.order, b.stats, b.clip, [gather, data.bindGather(gather, b.slots, b.order, { x: b.x, y: b.y, lengths: b.lengths })], stack, lossWork, optimizer, owned);
-    } catch (error) {
-      stack?.destroy();
-      owned.destroy();
-      throw error;
-    }
-  }
-
-  /** The last layer's output (time-major). */
-  get output(): Port {
-    return this.stack.output;
-  }
-
-  /** Gathers the batch in slot `slot` of the order and runs the layers forward. */
-  encodeForward(pass: GPUComputePassEncoder, slot: number): void {
-    const [g, group] = this.gather;
-    g.encode(pass, group, [slot * SLOT]);
-    this.stack.encodeForward(pass);
-  }
-
-  private encodeForwardAndLoss(pass: GPUComputePassEncoder, slot: number): void {
-    this.encodeForward(pass, slot);
-    for (const [p, group] of this.loss) p.encode(pass, group);
-  }
-
-  encodeEvaluate(pass: GPUComputePassEncoder, slot: number): void {
-    this.encodeForwardAndLoss(pass, slot);
-  }
-
-  encodeGradients(pass: GPUComputePassEncoder, slot: number): void {
-    this.encodeForwardAndLoss(pass, slot);
-    this.stack.encodeBackward(pass);
-  }
-
-  encodeTrainStep(pass: GPUComputePassEncoder, slot: number): void {
-    this.encodeGradients(pass, slot);
-    for (const [p, group] of this.optimizer) p.encode(pass, group);
-  }
-
-  destroy(): void {
-    this.stack.destroy();
-    this.owned.destroy();
-  }
-}
 
 /** Softmax of one row, in float64. */
 function softmax(row: Float32Array): Float32Array {
