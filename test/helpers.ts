@@ -101,3 +101,16 @@ export async function randomImages(device: GPUDevice, shape: { count: number; ro
   const data = await ImageDataset.create(device, 'synthetic', { count, rows, cols, pixels }, { count, labels }, classes);
   return { data, pixels, labels };
 }
+
+/** Central differences of f at x (float64), one coordinate at a time. */
+export function finiteDifference(x: Float64Array, f: (x: Float64Array) => number, eps = 1e-6): Float64Array {
+  const g = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const keep = x[i]!;
+    x[i] = keep + eps; const up = f(x);
+    x[i] = keep - eps; const down = f(x);
+    x[i] = keep;
+    g[i] = (up - down) / (2 * eps);
+  }
+  return g;
+}

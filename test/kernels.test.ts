@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { adam, ADAM_CONFIG_BYTES, ADAM_SCHEDULE_BYTES, adamConfigBytes, BufferSet, colsum, matmul, readFloats, softmaxCrossEntropy, swap01 } from '../src/index.js';
 import { adamRef, matmulRef, softmaxXentRef, swap01Ref } from '../src/reference/index.js';
-import { expectClose, rng, run, testDevice, upload } from './helpers.js';
+import { expectClose, finiteDifference, rng, run, testDevice, upload } from './helpers.js';
 
 const device = await testDevice();
 
@@ -138,15 +138,3 @@ describe.skipIf(!device)('swap01 (batch-major <-> time-major)', () => {
   }
 });
 
-/** Central differences of f at x (float64), one coordinate at a time. */
-function finiteDifference(x: Float64Array, f: (x: Float64Array) => number, eps = 1e-6): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const keep = x[i]!;
-    x[i] = keep + eps; const up = f(x);
-    x[i] = keep - eps; const down = f(x);
-    x[i] = keep;
-    g[i] = (up - down) / (2 * eps);
-  }
-  return g;
-}

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { BufferSet, meanSquaredError, meanSquaredErrorPerStep, readFloats, softmaxCrossEntropyPerStep, softmaxRows, type LossPrograms, type MaskedLossPrograms } from '../src/index.js';
 import { softmaxXentRef } from '../src/reference/index.js';
 import { msePerStepRef, mseRef, softmaxXentPerStepRef, validRows, type LossRef } from '../src/reference/loss-kernels.js';
-import { expectClose, rng, run, testDevice, upload } from './helpers.js';
+import { expectClose, finiteDifference, rng, run, testDevice, upload } from './helpers.js';
 
 const device = await testDevice();
 
@@ -66,18 +66,6 @@ function expectLoss(got: Awaited<ReturnType<typeof runLoss>>, want: LossRef, len
   expect(masked, 'gradient elements of masked steps that are not exactly 0').toEqual([]);
 }
 
-/** Central differences of a float64 loss. */
-function finiteDifference(x: Float64Array, f: (x: Float64Array) => number, eps = 1e-6): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const keep = x[i]!;
-    x[i] = keep + eps; const up = f(x);
-    x[i] = keep - eps; const down = f(x);
-    x[i] = keep;
-    g[i] = (up - down) / (2 * eps);
-  }
-  return g;
-}
 
 function xentData(seed: number, T: number, B: number, C: number, given?: Int32Array) {
   const r = rng(seed);
