@@ -4,6 +4,7 @@ import { InputError } from './errors.js';
 import { BufferSet, readFloats, withErrorScopes } from './gpu/buffers.js';
 import type { Program } from './gpu/shader.js';
 import { swap01 } from './kernels/layout.js';
+import { Serial } from './serial.js';
 import { RnnSchedule, type RnnShape } from './scheduler.js';
 import { checkArray, checkDevice, checkFits, checkSize } from './validate.js';
 
@@ -116,7 +117,7 @@ function validateParams(device: GPUDevice, p: RnnParams): RnnShape {
 
 /** Everything one shape needs: the schedule, the device-side copies of the inputs and the layout converters. */
 class FunctionalPlan {
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly serial = new Serial();
   private constructor(
     readonly device: GPUDevice,
     readonly shape: RnnShape,
@@ -172,11 +173,9 @@ class FunctionalPlan {
     }
   }
 
-  /** Calls on one plan share its buffers: run them one after another. */
+  /** Calls on one plan share its buffers: run them one after another (serial.ts). */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(work, work);
-    this.tail = run.catch(() => undefined);
-    return run;
+    return this.serial.run(work);
   }
 
   upload(p: RnnParams): void {

@@ -107,6 +107,25 @@ describe.skipIf(!device)('what must keep holding', () => {
     expect(liveBufferCount()).toBe(empty);
   }, 240_000);
 
+  it('concurrent calls on one model run one after another in call order (the same results as awaiting each)', async () => {
+    const data = await tinyData(d);
+    const a = new SequenceClassifier(d, { steps: T, inputs: I, units: H, classes: C, seed: 8 });
+    const b = new SequenceClassifier(d, { steps: T, inputs: I, units: H, classes: C, seed: 8 });
+    try {
+      const [, fromA] = await Promise.all([a.trainSteps(data, { steps: 2, batchSize: 4 }), a.evaluate(data), a.predict(new Float32Array(T * I))]);
+      await b.trainSteps(data, { steps: 2, batchSize: 4 });
+      expect(fromA).toEqual(await b.evaluate(data));
+      // A model destroyed while a call waits refuses that call when its turn comes.
+      const waiting = Promise.all([a.trainSteps(data, { steps: 1, batchSize: 4 }), a.evaluate(data)]);
+      a.destroy();
+      await expect(waiting).rejects.toThrow(/model: expected a live SequenceClassifier/);
+    } finally {
+      a.destroy();
+      b.destroy();
+      data.destroy();
+    }
+  });
+
   it('the same seed gives byte-identical checkpoints', async () => {
     const data = await tinyData(d);
     try {

@@ -164,6 +164,21 @@ describe.skipIf(!device)('Sequential: clipping, fit, predict, checkpoints', () =
     }, 120_000);
   }
 
+  it('concurrent calls run one after another in call order', async () => {
+    const batch = randomBatch(config, { n: N, steps: T, lengths: LENGTHS, seed: 16 });
+    const data = await upload(d, config, batch, T);
+    const a = new Sequential(d, config), b = new Sequential(d, config);
+    try {
+      const [, fromA] = await Promise.all([a.trainSteps(data, { steps: 2, batchSize: N }), a.evaluate(data)]);
+      await b.trainSteps(data, { steps: 2, batchSize: N });
+      expect(fromA).toEqual(await b.evaluate(data));
+    } finally {
+      a.destroy();
+      b.destroy();
+      data.destroy();
+    }
+  }, 120_000);
+
   it('save / load: the same weights, Adam state and step; training goes on identically; a damaged one is refused', async () => {
     const batch = randomBatch(config, { n: N, steps: T, lengths: LENGTHS, seed: 15 });
     const data = await upload(d, config, batch, T);

@@ -17,6 +17,7 @@ import { CLIP_CONFIG_BYTES, CLIP_STATE_BYTES, clipByGlobalNorm, clipConfigBytes 
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { Random, shuffleSeed } from '../random.js';
 import { RnnSchedule } from '../scheduler.js';
+import { Serial } from '../serial.js';
 import { checkConfig, readState, stateTensors } from './checkpoint.js';
 import { parameterTable, type ClassifierConfig, type HostState, type ParamName } from './parameters.js';
 import { BatchPlan, type Clipping, type Mode } from './plan.js';
@@ -96,7 +97,7 @@ export class SequenceClassifier {
   /** Steps the GPU has taken, as read back so far; ahead of host.schedule[0] until the next read-back of the state. */
   private stepsRun: number;
   private plans = new Map<string, Promise<BatchPlan>>();
-  private busy = false;
+  private readonly serial = new Serial();
   private destroyed = false;
   /** trainSteps' place in its shuffled order (the order lives in the plan's `order` buffer). */
   private cursor?: { plan: BatchPlan; next: number };
@@ -527,20 +528,22 @@ export class SequenceClassifier {
     checkDemands(this.device, 'batchSize', B, BatchPlan.demands(this.device, mode, this.config, B));
   }
 
-  /** One call at a time; GPU failures (a lost device, a failed submit) come out as GpuErrors. */
-  private async exclusive<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Calls run one after another in call order (serial.ts: the runtime's one rule); GPU failures (a lost device, a
+   * failed submit) come out as GpuErrors.
+   */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
     this.checkLive();
-    if (this.busy) throw new Error('SequenceClassifier: one fit / evaluate / predict at a time; await the previous call first');
-    const lost = lostError(this.device);
-    if (lost) throw lost;
-    this.busy = true;
-    try {
-      return await work();
-    } catch (error) {
-      throw await asGpuError(this.device, error);
-    } finally {
-      this.busy = false;
-    }
+    return this.serial.run(async () => {
+      this.checkLive(); // destroyed while this call waited
+      const lost = lostError(this.device);
+      if (lost) throw lost;
+      try {
+        return await work();
+      } catch (error) {
+        throw await asGpuError(this.device, error);
+      }
+    });
   }
 
   /** Images start .. start+B-1 of `x` [n, steps*inputs] through the model; the probabilities land in plan.dlogits. */

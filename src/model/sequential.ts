@@ -13,6 +13,7 @@ import { watchDevice } from '../gpu/device.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { ADAM_CONFIG_BYTES, ADAM_SCHEDULE_BYTES, adamConfigBytes } from '../kernels/adam.js';
 import { Random, shuffleSeed } from '../random.js';
+import { Serial } from '../serial.js';
 import { checkDevice, checkSize, describe } from '../validate.js';
 import { checkWeights, type Weights } from './batch.js';
 import { readState, stateTensors } from './checkpoint.js';
@@ -66,7 +67,7 @@ export class Sequential {
   private host: { params: Float32Array; m: Float32Array; v: Float32Array; schedule: Float32Array };
   private steps = 0;
   private plans = new Map<string, Promise<BatchPlan>>();
-  private busy = false;
+  private readonly serial = new Serial();
   private destroyed = false;
 
   constructor(readonly device: GPUDevice, readonly config: SequentialConfig) {
@@ -379,14 +380,12 @@ export class Sequential {
     return B;
   }
 
-  private async exclusive<T>(work: () => Promise<T>): Promise<T> {
-    if (this.busy) throw new Error('Sequential: one call at a time; await the previous one first');
-    this.busy = true;
-    try {
-      return await work();
-    } finally {
-      this.busy = false;
-    }
+  /** Calls run one after another in call order (serial.ts); one destroyed meanwhile is refused when its turn comes. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.serial.run(async () => {
+      this.checkLive();
+      return work();
+    });
   }
 
   /** Frees the plans built over `data` (predict's own data set, once it is done). */
