@@ -74,6 +74,22 @@ describe.skipIf(!device)('Sequential on the GPU against the float64 reference', 
     }, 120_000);
   }
 
+  it('a dense layer at every step over more than 2048 rows takes its gradients in K-slices, as the reference says', async () => {
+    const c: SequentialConfig = { inputs: 3, layers: [rnn({ units: 5, returnSequences: true }), dense({ units: 2 })], loss: 'mse', seed: 17 };
+    const n = 600; // T * n = 2400 rows: the split-K candidates cut them in slices
+    const batch = randomBatch(c, { n, steps: T, lengths: Array.from({ length: n }, (_, i) => 1 + (i % T)), seed: 18 });
+    const data = await upload(d, c, batch, T);
+    const model = new Sequential(d, c);
+    try {
+      const grads = await model.gradients(data, { batchSize: n });
+      const ref = backwardRef(c, model.weights(), batch).grads;
+      for (const [k, t] of Object.entries(ref)) expectClose(`d${k}`, grads[k]!.data, t.data, t.shape, 2e-6, 2e-4);
+    } finally {
+      model.destroy();
+      data.destroy();
+    }
+  }, 120_000);
+
   it('bad input is refused before any GPU work: wrong data for the model, weights of the wrong shape', async () => {
     const config = cases[0]![1];
     const model = new Sequential(d, config);
