@@ -2,12 +2,12 @@
 // (demo/bench.ts, in Chromium) and the bench command (src/node/bench.ts, in Node through Dawn). Nothing here imports a
 // Node module, so the page can bundle it.
 //
-// What is timed, for every system alike:
+// What is timed, for every system and model (BENCH_MODELS) alike (timeSteps):
 //   training   `warmup` steps (pipelines compiled, buffers made), then `timed` steps, each one awaited until the GPU
 //              (or the CPU, for TF.js on wasm) has finished it: p50 / p95 of the single steps, and throughput over
 //              the whole timed run (batch * timed / wall time of the loop).
-//   inference  class probabilities for `infer_images` test images in batches of `infer_batch`, read back to the
-//              host, after one warm-up batch: images per second over the whole run.
+//   inference  (the classifier only) class probabilities for `infer_images` test images in batches of `infer_batch`,
+//              read back to the host, after one warm-up batch: images per second over the whole run.
 //   matmul     a 1024 x 1024 x 1024 product through the runtime's own matmul kernel (kernels/matmul.ts), median of a
 //              few runs after a warm-up, each awaited (a run repeats the product until it lasts about 20 ms, for
 //              GPUs that finish one in less than a submission's round trip): the adapter's practical ceiling in GFLOP/s.
