@@ -1,11 +1,12 @@
 // The benchmark page (bench.html), driven by `npm run bench` (src/node/bench.ts) in headless Chromium. In the page,
-// on the adapter navigator.gpu gives it: this runtime training the lecture's model on real MNIST batches, the same
-// model in TensorFlow.js on its webgpu backend, both inferring on test images, a 1024^3 matmul through each, and
-// TensorFlow.js on its wasm backend for context. Everything it loads comes from the page's own origin.
+// on the adapter navigator.gpu gives it: this runtime training the benchmark's models (the lecture's classifier, a
+// stacked and a per-step one: BENCH_MODELS) on real MNIST batches, the same models in TensorFlow.js (bench-tfjs.ts) on
+// its webgpu backend, both inferring on test images (the classifier), a 1024^3 matmul through each, and TensorFlow.js
+// on its wasm backend for context. Everything it loads comes from the page's own origin.
 //
 // Query parameters (all set by the bench command): systems=webgpu-rnn,tfjs,tfjs-wasm  sizes=150x28x150,...
-// (batch x steps x units)  warmup=N  timed=N  infer=N (test images, 0: none)  inferBatch=N  matmul=N (M = N = K, 0: none)
-// mode=model|sweep.
+// (batch x steps x units)  models=classifier,stacked,per-step  warmup=N  timed=N  infer=N (test images, 0: none)
+// inferBatch=N  matmul=N (M = N = K, 0: none)  mode=model|sweep.
 // Progress goes to the console as lines starting with "bench:"; the result is window.benchResult.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -15,9 +16,11 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { adapterName, getDevice, MNIST_FILES, setAutotune } from '../src/index.js';
 import {
-  benchMatmul, benchWebgpuRnn, CLASSES, INPUTS, median, parseMnist, percentile, round, rowSequences, shuffled, SLOW_STEP_MS, splitAdapter,
-  stepStats, withEfficiency, type BenchPageResult, type BenchRecord, type MnistBytes, type ModelSize, type TimingOptions,
+  BENCH_MODELS, benchMatmul, benchWebgpuRnn, CLASSES, INPUTS, parseMnist, splitAdapter, withEfficiency,
+  type BenchModel, type BenchPageResult, type BenchRecord, type MnistBytes, type ModelSize, type TimingOptions,
 } from '../src/node/bench-core.js';
+import { benchSequential } from '../src/node/bench-models.js';
+import { benchTfjs, tfjsMatmul } from './bench-tfjs.js';
 
 declare global {
   interface Window {
@@ -41,9 +44,13 @@ function params() {
     if (![batch, steps, units].every((n) => Number.isInteger(n) && n! > 0)) throw new Error(`bad size ${s}: expected batch x steps x units`);
     return { batch: batch!, steps: steps!, units: units! };
   });
+  const models = (q.get('models') ?? 'classifier').split(',') as BenchModel[];
+  const bad = models.find((m) => !BENCH_MODELS.includes(m));
+  if (bad !== undefined) throw new Error(`bad model ${bad}: expected one of ${BENCH_MODELS.join(', ')}`);
   return {
     systems: (q.get('systems') ?? 'webgpu-rnn,tfjs,tfjs-wasm').split(','),
     sizes,
+    models,
     mode: (q.get('mode') ?? 'model') as 'model' | 'sweep',
     matmul: int('matmul', 1024), // M = N = K of the matmul; 0: none
     timing: { warmup: int('warmup', 2), timed: Math.max(1, int('timed', 5)), inferImages: int('infer', 1000), inferBatch: Math.max(1, int('inferBatch', 1000)), log: show } satisfies TimingOptions,
@@ -57,95 +64,6 @@ async function fetchMnist(): Promise<MnistBytes> {
     return [key, new Uint8Array(await response.arrayBuffer())] as const;
   }));
   return parseMnist(Object.fromEntries(entries) as Parameters<typeof parseMnist>[0]);
-}
-
-/** The same model in TensorFlow.js: simpleRNN (tanh) of `units` + dense 10 on logits, Adam 0.001, softmax cross-entropy. */
-async function benchTfjs(mnist: MnistBytes, size: ModelSize, o: TimingOptions) {
-  const { batch: B, steps: T, units: H } = size;
-  const train = rowSequences(mnist.train, T);
-  const order = shuffled(train.count, 1);
-  const model = tf.sequential({ layers: [tf.layers.simpleRNN({ units: H, inputShape: [T, INPUTS] }), tf.layers.dense({ units: CLASSES })] });
-  const optimizer = tf.train.adam(0.001);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  // Batch i of the shuffled order, as host tensors (made before the clock starts; their upload is part of the step,
-  // as it is in model.fit).
-  const batchAt = (i: number) => {
-    const x = new Float32Array(B * T * INPUTS);
-    const y = new Float32Array(B * CLASSES); // one-hot, made here so that no GPU work is queued before the clock starts
-    const start = (i * B) % (train.count - B + 1);
-    for (let r = 0; r < B; r++) {
-      const k = order[start + r]!;
-      for (let j = 0; j < T * INPUTS; j++) x[r * T * INPUTS + j] = train.pixels[k * T * INPUTS + j]! / 255;
-      y[r * CLASSES + train.labels[k]!] = 1;
-    }
-    return { x: tf.tensor3d(x, [B, T, INPUTS]), y: tf.tensor2d(y, [B, CLASSES]) };
-  };
-  const step = async (i: number) => {
-    const { x, y } = batchAt(i);
-    const s = performance.now();
-    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true, variables)!;
-    await loss.data(); // the step is done when its loss can be read
-    const ms = performance.now() - s;
-    tf.dispose([x, y, loss]);
-    return ms;
-  };
-  try {
-    for (let i = 0; i < o.warmup; i++) await step(i);
-    const stepMs: number[] = [];
-    const t0 = performance.now();
-    for (let i = 0; i < o.timed; i++) {
-      stepMs.push(await step(o.warmup + i));
-      if (stepMs.at(-1)! > SLOW_STEP_MS) o.log(`tfjs ${tf.getBackend()}: step ${i + 1}/${o.timed}: ${stepMs.at(-1)!.toFixed(0)} ms`);
-    }
-    const wallMs = performance.now() - t0;
-    o.log(`tfjs ${tf.getBackend()}: ${o.timed} timed steps of batch ${B} in ${(wallMs / 1000).toFixed(2)} s (p50 ${percentile(stepMs, 50).toFixed(1)} ms)`);
-    let infer = {};
-    if (o.inferImages > 0) {
-      const test = rowSequences(mnist.test, T, o.inferImages);
-      const images = Float32Array.from(test.pixels, (v) => v / 255);
-      const batch = Math.min(o.inferBatch, test.count);
-      const predict = async (start: number, n: number) => {
-        const x = tf.tensor3d(images.subarray(start * T * INPUTS, (start + n) * T * INPUTS), [n, T, INPUTS]);
-        const probs = tf.tidy(() => tf.softmax(model.predict(x, { batchSize: n }) as tf.Tensor));
-        await probs.data();
-        tf.dispose([x, probs]);
-      };
-      await predict(0, batch); // warm-up
-      const s = performance.now();
-      for (let start = 0; start < test.count; start += batch) await predict(start, Math.min(batch, test.count - start));
-      const ms = performance.now() - s;
-      o.log(`tfjs ${tf.getBackend()}: inference on ${test.count} images in ${(ms / 1000).toFixed(2)} s`);
-      infer = { infer_seq_per_s: round(test.count / (ms / 1000)), infer_images: test.count, infer_batch: batch };
-    }
-    return { ...stepStats(stepMs, wallMs, B), ...infer };
-  } finally {
-    model.dispose();
-    optimizer.dispose();
-  }
-}
-
-/** A 1024^3 tf.matMul on the current backend, as benchMatmul times ours (one element read back per run). */
-async function tfjsMatmul(size = 1024, runs = 3) {
-  const a = tf.randomUniform([size, size]), b = tf.randomUniform([size, size]);
-  const once = async () => {
-    const s = performance.now();
-    const c = tf.matMul(a, b);
-    const corner = c.slice([0, 0], [1, 1]);
-    await corner.data();
-    const ms = performance.now() - s;
-    tf.dispose([c, corner]);
-    return ms;
-  };
-  try {
-    await once();
-    const ms: number[] = [];
-    for (let i = 0; i < runs; i++) ms.push(await once());
-    const gflops = (2 * size ** 3) / (median(ms) / 1000) / 1e9;
-    log(`tfjs ${tf.getBackend()} matmul ${size}^3: ${ms.map((m) => m.toFixed(0)).join(', ')} ms: ${gflops.toFixed(2)} GFLOP/s`);
-    return { size, gflops: round(gflops), run_ms: ms.map((m) => round(m)) };
-  } finally {
-    tf.dispose([a, b]);
-  }
 }
 
 /** "vendor/architecture" of the adapter TF.js's webgpu backend opened, and the description the page's adapter gives. */
@@ -173,6 +91,17 @@ async function run(): Promise<BenchPageResult> {
       show(`FAILED ${message}`);
     }
   };
+  // Every size and model of the run, in turn; a failure is reported and the next one runs.
+  const eachPoint = async (what: string, work: (size: ModelSize, model: BenchModel) => Promise<void>) => {
+    for (const size of p.sizes) {
+      for (const model of p.models) {
+        await attempt(`${what} ${model} ${size.batch}x${size.steps}x${size.units}`, async () => {
+          show(`${what} ${model}: batch ${size.batch}, ${size.steps} steps, ${size.units} units`);
+          await work(size, model);
+        });
+      }
+    }
+  };
 
   if (p.systems.includes('webgpu-rnn')) {
     const device = await getDevice({ log: show });
@@ -188,13 +117,10 @@ async function run(): Promise<BenchPageResult> {
           records.push({ system: 'webgpu-rnn', mode: 'matmul', runtime: 'chromium', backend: 'webgpu', ...adapter, ...m });
         });
       }
-      for (const size of p.sizes) {
-        await attempt(`webgpu-rnn ${size.batch}x${size.steps}x${size.units}`, async () => {
-          show(`webgpu-rnn: batch ${size.batch}, ${size.steps} steps, ${size.units} units`);
-          const r = await benchWebgpuRnn(device, mnist, size, timing);
-          records.push({ system: 'webgpu-rnn', mode: p.mode, backend: 'webgpu', ...base, ...size, ...withEfficiency(r, size, matmulGflops) });
-        });
-      }
+      await eachPoint('webgpu-rnn', async (size, model) => {
+        const r = model === 'classifier' ? await benchWebgpuRnn(device, mnist, size, timing) : await benchSequential(device, mnist, model, size, timing);
+        records.push({ system: 'webgpu-rnn', mode: p.mode, model, backend: 'webgpu', ...base, ...size, ...withEfficiency(r, size, matmulGflops, model) });
+      });
     } finally {
       device.destroy();
     }
@@ -215,13 +141,10 @@ async function run(): Promise<BenchPageResult> {
       }
       // The ceiling is this runtime's matmul on the same adapter, as for webgpu-rnn.
       if (ours && ours.adapter === adapter.adapter) matmulGflops = ours.gflops!;
-      for (const size of p.sizes) {
-        await attempt(`tfjs webgpu ${size.batch}x${size.steps}x${size.units}`, async () => {
-          show(`tfjs webgpu: batch ${size.batch}, ${size.steps} steps, ${size.units} units`);
-          const r = await benchTfjs(mnist, size, timing);
-          records.push({ system: 'tfjs', mode: p.mode, backend: 'webgpu', ...base, ...adapter, ...size, ...withEfficiency(r, size, matmulGflops) });
-        });
-      }
+      await eachPoint('tfjs webgpu', async (size, model) => {
+        const r = await benchTfjs(mnist, model, size, timing);
+        records.push({ system: 'tfjs', mode: p.mode, model, backend: 'webgpu', ...base, ...adapter, ...size, ...withEfficiency(r, size, matmulGflops, model) });
+      });
     });
   }
 
@@ -235,13 +158,10 @@ async function run(): Promise<BenchPageResult> {
       const threads = getThreadsCount();
       const adapter = { adapter: 'cpu/wasm', adapter_description: `${simd ? 'SIMD' : 'no SIMD'}, ${threaded ? 'threaded build' : 'single-threaded build'}, ${threads} thread${threads === 1 ? '' : 's'}` };
       show(`tfjs: backend wasm (${adapter.adapter_description})`);
-      for (const size of p.sizes) {
-        await attempt(`tfjs wasm ${size.batch}x${size.steps}x${size.units}`, async () => {
-          show(`tfjs wasm: batch ${size.batch}, ${size.steps} steps, ${size.units} units`);
-          const r = await benchTfjs(mnist, size, timing);
-          records.push({ system: 'tfjs', mode: p.mode, backend: 'wasm', ...base, ...adapter, ...size, ...withEfficiency(r, size, null) });
-        });
-      }
+      await eachPoint('tfjs wasm', async (size, model) => {
+        const r = await benchTfjs(mnist, model, size, timing);
+        records.push({ system: 'tfjs', mode: p.mode, model, backend: 'wasm', ...base, ...adapter, ...size, ...withEfficiency(r, size, null, model) });
+      });
     });
   }
   return { records, errors, userAgent: navigator.userAgent, crossOriginIsolated: globalThis.crossOriginIsolated === true };

@@ -1,6 +1,7 @@
 // `npm run bench`: the pieces (flags, FLOP count, percentiles, sequences, sweep sizes, CSV / SVG / markdown), the
 // trainSteps hook it times, and the whole benchmark end to end with tiny settings through the built CLI: headless
-// Chromium with this runtime, TF.js webgpu and TF.js wasm, then Node. Shapes and sanity of the output, not speed.
+// Chromium with this runtime, TF.js webgpu and TF.js wasm, then Node, each on the three models (classifier, stacked,
+// per-step). Shapes and sanity of the output, not speed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist, SequenceClassifier } from '../src/node/index.js';
 import { appendMarkdown, DEFAULTS, formatMarkdown, parseBenchArgs, ratios, sweepCsv, sweepSvg } from '../src/node/bench.js';
 import { percentile, rowSequences, sweepSizes, trainingFlopsPerSequence, type BenchRecord } from '../src/node/bench-core.js';
+import { benchSequences, sequentialConfig } from '../src/node/bench-models.js';
 import { formatProfile, profileRnn } from '../src/node/profile.js';
 import { testDevice } from './helpers.js';
 
@@ -26,15 +28,16 @@ describe('parseBenchArgs', () => {
     const a = parseBenchArgs([]);
     expect(a).toMatchObject({ batch: 150, steps: 28, units: 150, warmup: 2, timed: 10, inferImages: 1000, json: false, sweep: false, matmul: true, matmulSize: 1024 });
     expect(a !== 'help' && a.systems).toEqual(['webgpu-rnn', 'tfjs', 'tfjs-wasm', 'node']);
+    expect(a !== 'help' && a.models).toEqual(['classifier', 'stacked', 'per-step']);
   });
   it('reads every flag', () => {
     expect(parseBenchArgs(['--json', '--batch', '8', '--steps', '56', '--units', '16', '--timed', '3', '--warmup', '0', '--infer-images', '64',
       '--infer-batch', '32', '--systems', 'tfjs,node', '--no-matmul', '--matmul-size', '256', '--sweep', '--sweep-batch', '1,2', '--sweep-steps', '28',
       '--sweep-units', '4,8', '--sweep-warmup', '0', '--sweep-timed', '1', '--out', 'o', '--markdown', 'B.md', '--from', 'r.jsonl', '--adapter', 'lavapipe',
-      '--pages', 'p'])).toEqual({
+      '--pages', 'p', '--models', 'per-step,stacked,per-step'])).toEqual({
       ...DEFAULTS, json: true, batch: 8, steps: 56, units: 16, timed: 3, warmup: 0, inferImages: 64, inferBatch: 32, systems: ['tfjs', 'node'],
       matmul: false, matmulSize: 256, sweep: true, sweepBatch: [1, 2], sweepSteps: [28], sweepUnits: [4, 8], sweepWarmup: 0, sweepTimed: 1, out: 'o',
-      markdown: 'B.md', from: 'r.jsonl', adapter: 'lavapipe', pages: 'p',
+      markdown: 'B.md', from: 'r.jsonl', adapter: 'lavapipe', pages: 'p', models: ['per-step', 'stacked'],
     });
     expect(parseBenchArgs(['-h'])).toBe('help');
     expect(parseBenchArgs(['--profile', '--batch', '4'])).toMatchObject({ profile: true, batch: 4 });
@@ -44,6 +47,8 @@ describe('parseBenchArgs', () => {
     expect(() => parseBenchArgs(['--batch', 'x'])).toThrow('--batch expects an integer >= 1, got x');
     expect(() => parseBenchArgs(['--infer-images', '20000'])).toThrow('--infer-images expects an integer from 0 to 10000, got 20000');
     expect(() => parseBenchArgs(['--systems', 'tfjs,pytorch'])).toThrow("--systems: unknown system 'pytorch'");
+    expect(() => parseBenchArgs(['--models', 'stacked,lstm'])).toThrow("--models: unknown model 'lstm' (known: classifier, stacked, per-step)");
+    expect(() => parseBenchArgs(['--models'])).toThrow('--models expects a comma-separated list of classifier, stacked, per-step, got nothing');
     expect(() => parseBenchArgs(['--sweep-batch', '1,,2'])).toThrow('--sweep-batch expects an integer >= 1, got ');
     expect(() => parseBenchArgs(['--markdown'])).toThrow('--markdown expects a file name, got nothing');
     expect(() => parseBenchArgs(['--fast'])).toThrow('unknown option --fast');
@@ -77,6 +82,25 @@ describe('the measurements’ arithmetic', () => {
     expect(trainingFlopsPerSequence({ steps: 28, units: 150 })).toBe(6 * (28 * (28 * 150 + 150 * 150) + 150 * 10));
     expect(trainingFlopsPerSequence({ steps: 28, units: 150 })).toBe(4_494_600);
     expect(trainingFlopsPerSequence({ steps: 2, units: 5, inputs: 3, classes: 1 })).toBe(6 * (2 * (15 + 25) + 5));
+    expect(trainingFlopsPerSequence({ steps: 2, units: 5, inputs: 3, classes: 1, model: 'classifier' })).toBe(6 * (2 * (15 + 25) + 5));
+  });
+  it('the other models: stacked adds T(HH + HH) for its second layer, per-step has the dense layer at every step', () => {
+    expect(trainingFlopsPerSequence({ steps: 2, units: 5, inputs: 3, classes: 4, model: 'stacked' })).toBe(6 * (2 * (15 + 25) + 2 * (25 + 25) + 20));
+    expect(trainingFlopsPerSequence({ steps: 2, units: 5, inputs: 3, classes: 4, model: 'per-step' })).toBe(6 * (2 * (15 + 25) + 2 * 20));
+    expect(trainingFlopsPerSequence({ steps: 28, units: 150, model: 'stacked' })).toBe(6 * (28 * (4200 + 22500) + 28 * 45000 + 1500));
+  });
+  it('the Sequential models and their data: the same MNIST rows, a label per sequence or the label at every step', () => {
+    expect(sequentialConfig('stacked', 7).layers).toEqual([
+      { type: 'rnn', units: 7, returnSequences: true }, { type: 'rnn', units: 7 }, { type: 'dense', units: 10 }]);
+    expect(sequentialConfig('per-step', 7)).toMatchObject({
+      inputs: 28, loss: 'softmax-cross-entropy', optimizer: { learningRate: 0.001 }, layers: [{ type: 'rnn', units: 7, returnSequences: true }, { type: 'dense', units: 10 }] });
+    const split = { count: 3, pixels: Uint8Array.from({ length: 3 * 784 }, (_, i) => i % 256), labels: Uint8Array.from([4, 7, 9]) };
+    const one = benchSequences(split, 28, 2, false);
+    expect([one.count, one.x.length, Array.from(one.y)]).toEqual([2, 2 * 784, [4, 7]]);
+    expect([one.x[0], one.x[255]]).toEqual([0, 1]);
+    const each = benchSequences(split, 14, 3, true);
+    expect([each.count, each.y.length]).toEqual([3, 3 * 14]);
+    expect(Array.from(each.y.subarray(0, 14)).every((c) => c === 4) && Array.from(each.y.subarray(28)).every((c) => c === 7)).toBe(true);
   });
   it('percentiles interpolate between order statistics', () => {
     expect(percentile([5, 1, 3], 50)).toBe(3);
@@ -115,23 +139,38 @@ describe('reports', () => {
   ];
   it('ratios: webgpu-rnn / tfjs on the same adapter and size', () => {
     expect(ratios(records)).toEqual([
-      { runtime: 'chromium', size: '150x28x150', adapter: 'google/swiftshader', vs: 'tfjs webgpu', train: 3, infer: 3 },
-      { runtime: 'chromium', size: '150x28x150', adapter: 'google/swiftshader', vs: 'tfjs wasm', train: 0.5, infer: 1.5 },
+      { runtime: 'chromium', model: 'classifier', size: '150x28x150', adapter: 'google/swiftshader', vs: 'tfjs webgpu', train: 3, infer: 3 },
+      { runtime: 'chromium', model: 'classifier', size: '150x28x150', adapter: 'google/swiftshader', vs: 'tfjs wasm', train: 0.5, infer: 1.5 },
     ]);
+  });
+  it('ratios per model: stacked against stacked, per-step against per-step, never across models', () => {
+    const train = (system: 'webgpu-rnn' | 'tfjs', model: 'stacked' | 'per-step', seqPerS: number, backend: 'webgpu' | 'wasm' = 'webgpu'): BenchRecord =>
+      ({ ...common, system, mode: 'model', model, backend, adapter: backend === 'wasm' ? 'cpu/wasm' : common.adapter, batch: 150, train_seq_per_s: seqPerS, step_ms_p50: 150_000 / seqPerS, step_ms_p95: 200_000 / seqPerS });
+    const more = [train('webgpu-rnn', 'stacked', 200), train('webgpu-rnn', 'per-step', 240), train('tfjs', 'stacked', 40), train('tfjs', 'per-step', 60), train('tfjs', 'stacked', 400, 'wasm')];
+    const all = [...records.map((r) => ({ ...r, ...(r.mode === 'model' ? { model: 'classifier' as const } : {}) })), ...more];
+    expect(ratios(all).map((q) => `${q.model} ${q.vs} ${q.train}${q.infer === undefined ? '' : ` ${q.infer}`}`)).toEqual([
+      'classifier tfjs webgpu 3 3', 'classifier tfjs wasm 0.5 1.5', 'stacked tfjs webgpu 5', 'stacked tfjs wasm 0.5', 'per-step tfjs webgpu 4',
+    ]);
+    const section = formatMarkdown(all, { command: 'npm run bench' });
+    expect(section).toContain('| stacked | webgpu-rnn chromium/webgpu | google/swiftshader | 200 | 750 | 1000 | - | - | - | - |');
+    expect(section).toContain('- webgpu-rnn / tfjs webgpu (chromium, per-step 150x28x150, google/swiftshader): training x4.00\n');
+    expect(section).toMatch(/classifier: rnn\(H\) -> dense\(10\) on the last state .*; stacked: .*; per-step: .*timeDistributed/);
+    expect(formatMarkdown(records, { command: 'npm run bench' })).not.toContain('stacked: rnn');
   });
   it('ratios: webgpu-rnn in Node against TF.js wasm (not against TF.js on a browser adapter)', () => {
     const node: BenchRecord = { ...records[0]!, runtime: 'node', adapter: 'mesa/software', train_seq_per_s: 660, infer_seq_per_s: 1200 };
     expect(ratios([...records, node]).filter((q) => q.runtime === 'node')).toEqual([
-      { runtime: 'node', size: '150x28x150', adapter: 'mesa/software', vs: 'tfjs wasm', train: 1.1, infer: 2 },
+      { runtime: 'node', model: 'classifier', size: '150x28x150', adapter: 'mesa/software', vs: 'tfjs wasm', train: 1.1, infer: 2 },
     ]);
-    expect(formatMarkdown([...records, node], { command: 'npm run bench' })).toContain('- webgpu-rnn in node / tfjs wasm in chromium (150x28x150, mesa/software against the CPU): training x1.10, inference x2.00');
+    expect(formatMarkdown([...records, node], { command: 'npm run bench' })).toContain('- webgpu-rnn in node / tfjs wasm in chromium (classifier 150x28x150, mesa/software against the CPU): training x1.10, inference x2.00');
   });
   it('markdown: a section under one "## npm run bench" heading, appended, earlier text kept', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'bench-')), 'BENCHMARKS.md');
     writeFileSync(file, '# Benchmarks\n\n## earlier\n\ntext\n');
     const section = formatMarkdown(records, { command: 'npm run bench -- --json' });
     expect(section).toContain('### 2026-01-01T00:00:00Z: test');
-    expect(section).toContain('| webgpu-rnn chromium/webgpu | google/swiftshader | 300 | 500 | 600 | 900 | 1000 | 1.350 | 67.0% |');
+    expect(section).toContain('| model | system | adapter | train seq/s |');
+    expect(section).toContain('| classifier | webgpu-rnn chromium/webgpu | google/swiftshader | 300 | 500 | 600 | 900 | 1000 | 1.350 | 67.0% |');
     expect(section).toContain('training x3.00, inference x3.00');
     appendMarkdown(file, section);
     appendMarkdown(file, section);
@@ -201,14 +240,15 @@ describe.skipIf(!device || !haveChromium)('npm run bench, end to end (tiny setti
   const numbers = ['batch', 'steps', 'units', 'train_seq_per_s', 'infer_seq_per_s', 'step_ms_p50', 'step_ms_p95', 'step_ms_mean', 'infer_images', 'infer_batch', 'train_gflops'];
   let lines: BenchRecord[] = [];
 
-  it('all systems: one JSON line per system and mode, positive finite numbers, one adapter for both systems in Chromium', () => {
+  it('all systems and models: one JSON line per system, mode and model, positive finite numbers, one adapter for both systems in Chromium', () => {
     const run = spawnSync('node', ['dist/bench.js', '--timed', '1', '--warmup', '1', '--units', '16', '--batch', '8', '--infer-images', '64', '--matmul-size', '64', '--json'],
-      { encoding: 'utf8', timeout: 240_000 });
+      { encoding: 'utf8', timeout: 300_000 });
     expect(run.status, run.stderr).toBe(0);
     lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map((r) => `${r.system} ${r.mode} ${r.runtime}/${r.backend}`)).toEqual([
-      'webgpu-rnn matmul chromium/webgpu', 'webgpu-rnn model chromium/webgpu', 'tfjs matmul chromium/webgpu', 'tfjs model chromium/webgpu',
-      'tfjs model chromium/wasm', 'webgpu-rnn matmul node/webgpu', 'webgpu-rnn model node/webgpu',
+    const models = (what: string) => ['classifier', 'stacked', 'per-step'].map((m) => `${what} ${m}`);
+    expect(lines.map((r) => `${r.system} ${r.mode} ${r.runtime}/${r.backend}${r.model ? ` ${r.model}` : ''}`)).toEqual([
+      'webgpu-rnn matmul chromium/webgpu', ...models('webgpu-rnn model chromium/webgpu'), 'tfjs matmul chromium/webgpu', ...models('tfjs model chromium/webgpu'),
+      ...models('tfjs model chromium/wasm'), 'webgpu-rnn matmul node/webgpu', ...models('webgpu-rnn model node/webgpu'),
     ]);
     for (const r of lines) {
       expect(r.adapter, JSON.stringify(r)).toMatch(/^\S+\/\S+$/);
@@ -221,8 +261,11 @@ describe.skipIf(!device || !haveChromium)('npm run bench, end to end (tiny setti
         expect(r.run_ms).toHaveLength(3);
         continue;
       }
-      expect(r).toMatchObject({ batch: 8, steps: 28, units: 16, inputs: 28, classes: 10, warmup: 1, timed: 1, infer_images: 64, infer_batch: 64 });
-      for (const key of numbers) {
+      expect(r).toMatchObject({ batch: 8, steps: 28, units: 16, inputs: 28, classes: 10, warmup: 1, timed: 1 });
+      // Inference is timed for the classifier only.
+      if (r.model === 'classifier') expect(r).toMatchObject({ infer_images: 64, infer_batch: 64 });
+      else expect([r.infer_images, r.infer_seq_per_s]).toEqual([undefined, undefined]);
+      for (const key of numbers.filter((k) => r.model === 'classifier' || !k.startsWith('infer'))) {
         const v = r[key as keyof BenchRecord] as number;
         expect(v > 0 && Number.isFinite(v), `${r.system} ${r.runtime}/${r.backend} ${key} = ${v}`).toBe(true);
       }
@@ -233,9 +276,13 @@ describe.skipIf(!device || !haveChromium)('npm run bench, end to end (tiny setti
     const ours = lines.find((r) => r.system === 'webgpu-rnn' && r.runtime === 'chromium' && r.mode === 'model')!;
     const theirs = lines.find((r) => r.system === 'tfjs' && r.backend === 'webgpu' && r.mode === 'model')!;
     expect(theirs.adapter).toBe(ours.adapter);
-    expect(run.stderr).toMatch(/webgpu-rnn \/ tfjs webgpu \(chromium, 8x28x16, \S+\): training x[\d.]+, inference x[\d.]+/);
+    expect(run.stderr).toMatch(/webgpu-rnn \/ tfjs webgpu \(chromium, classifier 8x28x16, \S+\): training x[\d.]+, inference x[\d.]+/);
+    for (const model of ['stacked', 'per-step']) {
+      expect(run.stderr).toMatch(new RegExp(`webgpu-rnn / tfjs webgpu \\(chromium, ${model} 8x28x16, \\S+\\): training x[\\d.]+\n`));
+      expect(run.stderr).toMatch(new RegExp(`webgpu-rnn in node / tfjs wasm in chromium \\(${model} 8x28x16, \\S+ against the CPU\\): training x[\\d.]+\n`));
+    }
     expect(run.stderr).not.toMatch(/page error|FAILED/);
-  }, 240_000);
+  }, 300_000);
 
   it('--from and --markdown: the BENCHMARKS.md section from saved JSON lines', () => {
     expect(lines.length).toBeGreaterThan(0);
@@ -246,7 +293,8 @@ describe.skipIf(!device || !haveChromium)('npm run bench, end to end (tiny setti
     const text = readFileSync(join(dir, 'B.md'), 'utf8');
     expect(text).toContain('## npm run bench');
     expect(text).toContain('`npm run bench -- --timed 1`');
-    expect(text).toMatch(/\| tfjs chromium\/webgpu \| \S+ \| [\d.]+ \|/);
+    expect(text).toMatch(/\| classifier \| tfjs chromium\/webgpu \| \S+ \| [\d.]+ \|/);
+    expect(text).toMatch(/\| per-step \| webgpu-rnn node\/webgpu \| \S+ \| [\d.]+ \|/);
     expect(text).toMatch(/- webgpu-rnn \/ tfjs webgpu .*training x[\d.]+, inference x[\d.]+/);
   });
 
@@ -260,7 +308,7 @@ describe.skipIf(!device || !haveChromium)('npm run bench, end to end (tiny setti
       'chromium 2x28x8 batch', 'chromium 4x28x8 batch,steps,units', 'chromium 4x56x8 steps',
       'node 2x28x8 batch', 'node 4x28x8 batch,steps,units', 'node 4x56x8 steps',
     ]);
-    expect(sweep.every((r) => r.mode === 'sweep' && r.step_ms_p50! > 0 && r.infer_seq_per_s === undefined)).toBe(true);
+    expect(sweep.every((r) => r.mode === 'sweep' && r.model === 'classifier' && r.step_ms_p50! > 0 && r.infer_seq_per_s === undefined)).toBe(true);
     expect(readFileSync(join(out, 'sweep.csv'), 'utf8').trim().split('\n')).toHaveLength(7);
     expect(readFileSync(join(out, 'sweep.svg'), 'utf8')).toContain('ms per step vs steps');
   }, 120_000);

@@ -5,7 +5,7 @@
 // All parameters, their gradients and Adam's moments are four flat buffers carved by one table; a training step is
 // one compute pass: gather the batch -> layers forward -> loss -> layers backward -> (clip) -> Adam.
 //
-// Not yet (issue 11): SequenceClassifier as a preset of this, the benchmark's stacked and per-step rows.
+// Not yet (issue 11): SequenceClassifier as a preset of this. The benchmark trains it (src/node/bench-models.ts).
 import { SequenceDataset } from '../data/sequences.js';
 import { InputError } from '../errors.js';
 import { BufferSet, readFloats, scoped } from '../gpu/buffers.js';

@@ -2,12 +2,12 @@
 // (demo/bench.ts, in Chromium) and the bench command (src/node/bench.ts, in Node through Dawn). Nothing here imports a
 // Node module, so the page can bundle it.
 //
-// What is timed, for every system alike:
+// What is timed, for every system and model (BENCH_MODELS) alike (timeSteps):
 //   training   `warmup` steps (pipelines compiled, buffers made), then `timed` steps, each one awaited until the GPU
 //              (or the CPU, for TF.js on wasm) has finished it: p50 / p95 of the single steps, and throughput over
 //              the whole timed run (batch * timed / wall time of the loop).
-//   inference  class probabilities for `infer_images` test images in batches of `infer_batch`, read back to the
-//              host, after one warm-up batch: images per second over the whole run.
+//   inference  (the classifier only) class probabilities for `infer_images` test images in batches of `infer_batch`,
+//              read back to the host, after one warm-up batch: images per second over the whole run.
 //   matmul     a 1024 x 1024 x 1024 product through the runtime's own matmul kernel (kernels/matmul.ts), median of a
 //              few runs after a warm-up, each awaited (a run repeats the product until it lasts about 20 ms, for
 //              GPUs that finish one in less than a submission's round trip): the adapter's practical ceiling in GFLOP/s.
@@ -23,6 +23,8 @@ import { SequenceClassifier } from '../model/classifier.js';
 export interface BenchRecord {
   system: 'webgpu-rnn' | 'tfjs';
   mode: 'model' | 'matmul' | 'sweep';
+  /** modes 'model' and 'sweep': which model was trained (see BENCH_MODELS); records without it are 'classifier'. */
+  model?: BenchModel;
   runtime: 'chromium' | 'node';
   backend: 'webgpu' | 'wasm';
   /** vendor/architecture, as the adapter reports it ('cpu/wasm' for TF.js on wasm). */
@@ -83,6 +85,16 @@ export const INPUTS = 28;
 export const CLASSES = 10;
 
 /**
+ * The models the benchmark trains, each with this runtime and with TF.js (tanh units H, softmax cross-entropy, Adam):
+ *   classifier  rnn(H) -> dense(10) on the last state: the lecture's model (SequenceClassifier; TF.js simpleRNN + dense)
+ *   stacked     rnn(H, returnSequences) -> rnn(H) -> dense(10) (Sequential; TF.js the same layers)
+ *   per-step    rnn(H, returnSequences) -> dense(10) at every step, the image's label the target at every step, the loss
+ *               the mean over batch and steps (Sequential; TF.js timeDistributed(dense))
+ */
+export const BENCH_MODELS = ['classifier', 'stacked', 'per-step'] as const;
+export type BenchModel = (typeof BENCH_MODELS)[number];
+
+/**
  * Training FLOPs per sequence of the model (steps T, inputs I, units H, classes C).
  * Forward multiply-adds: T·(I·H + H·H) for the RNN (x_t·Wx and h_{t-1}·Wh at every step) + H·C for the dense layer.
  * Training is about 3 forwards (the forward, and a backward that costs two: gradients with respect to the inputs and
@@ -90,9 +102,11 @@ export const CLASSES = 10;
  * biases, softmax, Adam) is left out: it is O(T·H) per sequence, small beside the products.
  * The lecture's model (T = I = 28, H = 150, C = 10): 6 · (28 · (4200 + 22500) + 1500) = 4.49 MFLOP per sequence.
  */
-export function trainingFlopsPerSequence(s: { steps: number; units: number; inputs?: number; classes?: number }): number {
+export function trainingFlopsPerSequence(s: { steps: number; units: number; inputs?: number; classes?: number; model?: BenchModel }): number {
   const T = s.steps, I = s.inputs ?? INPUTS, H = s.units, C = s.classes ?? CLASSES;
-  const forwardMacs = T * (I * H + H * H) + H * C;
+  const first = T * (I * H + H * H);
+  // stacked: a second layer of T·(H·H + H·H); per-step: the dense layer at each of the T steps.
+  const forwardMacs = s.model === 'stacked' ? first + T * 2 * H * H + H * C : s.model === 'per-step' ? first + T * H * C : first + H * C;
   return 2 * 3 * forwardMacs;
 }
 
@@ -124,6 +138,27 @@ export function stepStats(stepMs: number[], wallMs: number, batch: number) {
     step_ms_p95: round(percentile(stepMs, 95)),
     step_ms_mean: round(stepMs.reduce((a, b) => a + b, 0) / stepMs.length),
   };
+}
+
+/**
+ * The timed loop every system shares: `warmup` untimed steps, then `timed` steps, each awaited. `step(i)` runs the i-th
+ * step (counted from the first warm-up step) and may return its own milliseconds (TF.js leaves the host-side batch
+ * building out); otherwise the call is timed. Returns the record's step fields.
+ */
+export async function timeSteps(name: string, batch: number, o: { warmup: number; timed: number; log: (line: string) => void },
+  step: (i: number) => Promise<number | void>) {
+  for (let i = 0; i < o.warmup; i++) await step(i);
+  const stepMs: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < o.timed; i++) {
+    const s = performance.now();
+    const own = await step(o.warmup + i);
+    stepMs.push(typeof own === 'number' ? own : performance.now() - s);
+    if (stepMs.at(-1)! > SLOW_STEP_MS) o.log(`${name}: step ${i + 1}/${o.timed}: ${stepMs.at(-1)!.toFixed(0)} ms`);
+  }
+  const wallMs = performance.now() - t0;
+  o.log(`${name}: ${o.timed} timed steps of batch ${batch} in ${(wallMs / 1000).toFixed(2)} s (p50 ${percentile(stepMs, 50).toFixed(1)} ms)`);
+  return stepStats(stepMs, wallMs, batch);
 }
 
 /** MNIST as bytes in memory (the IDX files parsed). */
@@ -191,17 +226,7 @@ export async function benchWebgpuRnn(device: GPUDevice, mnist: MnistBytes, size:
   const model = new SequenceClassifier(device, { steps: T, inputs: INPUTS, units: H, classes: CLASSES, seed: 1 });
   try {
     const training = { steps: 1, batchSize: B, learningRate: 0.001, readBack: false };
-    for (let i = 0; i < o.warmup; i++) await model.trainSteps(train, training);
-    const stepMs: number[] = [];
-    const t0 = performance.now();
-    for (let i = 0; i < o.timed; i++) {
-      const s = performance.now();
-      await model.trainSteps(train, training);
-      stepMs.push(performance.now() - s);
-      if (stepMs.at(-1)! > SLOW_STEP_MS) o.log(`webgpu-rnn: step ${i + 1}/${o.timed}: ${stepMs.at(-1)!.toFixed(0)} ms`);
-    }
-    const wallMs = performance.now() - t0;
-    o.log(`webgpu-rnn: ${o.timed} timed steps of batch ${B} in ${(wallMs / 1000).toFixed(2)} s (p50 ${percentile(stepMs, 50).toFixed(1)} ms)`);
+    const steps = await timeSteps('webgpu-rnn', B, o, async () => { await model.trainSteps(train, training); });
     let infer = {};
     if (o.inferImages > 0) {
       const test = rowSequences(mnist.test, T, o.inferImages);
@@ -214,7 +239,7 @@ export async function benchWebgpuRnn(device: GPUDevice, mnist: MnistBytes, size:
       o.log(`webgpu-rnn: inference on ${test.count} images in ${(ms / 1000).toFixed(2)} s`);
       infer = { infer_seq_per_s: round(test.count / (ms / 1000)), infer_images: test.count, infer_batch: batch };
     }
-    return { ...splitAdapter(adapterName(device)), ...stepStats(stepMs, wallMs, B), ...infer };
+    return { ...splitAdapter(adapterName(device)), ...steps, ...infer };
   } finally {
     model.destroy();
     train.destroy();
@@ -257,8 +282,8 @@ export async function benchMatmul(device: GPUDevice, size = 1024, runs = 3, log:
 }
 
 /** Fills the derived fields: training GFLOP/s and its share of the matmul ceiling. */
-export function withEfficiency<T extends { train_seq_per_s: number }>(r: T, size: ModelSize, matmulGflops: number | null) {
-  const train_gflops = round((r.train_seq_per_s * trainingFlopsPerSequence(size)) / 1e9);
+export function withEfficiency<T extends { train_seq_per_s: number }>(r: T, size: ModelSize, matmulGflops: number | null, model: BenchModel = 'classifier') {
+  const train_gflops = round((r.train_seq_per_s * trainingFlopsPerSequence({ ...size, model })) / 1e9);
   return {
     ...r,
     train_gflops,
