@@ -34,7 +34,7 @@ export class Random {
 
   /** A random permutation of 0..n-1 (Fisher-Yates). */
   permutation(n: number): Uint32Array {
-    const p = Uint32Array.from({ length: n }, (_, i) => i);
+    const p = range(n);
     for (let i = n - 1; i > 0; i--) {
       const j = Math.floor(this.next() * (i + 1));
       const tmp = p[i]!;
@@ -63,4 +63,9 @@ export function shuffleSeed(seed: number, step: number): number {
   const low = seed >>> 0;
   const high = (seed - low) / 2 ** 32;
   return high * 2 ** 32 + ((low * 7919 + step) >>> 0);
+}
+
+/** start, start + 1, ..., start + n - 1: a data set's own order (or a part of it). */
+export function range(n: number, start = 0): Uint32Array {
+  return Uint32Array.from({ length: n }, (_, i) => start + i);
 }

@@ -6,7 +6,7 @@ import type { Tensor } from '../io/safetensors.js';
 import { checkDemands, dispatch, storage } from '../gpu/limits.js';
 import { grid1d } from '../gpu/shader.js';
 import { checkSeed, checkSize, describe } from '../validate.js';
-import { parameterTable, type ClassifierConfig, type HostState } from './parameters.js';
+import { initialState, parameterTable, type ClassifierConfig, type HostState, type TableEntry } from './parameters.js';
 
 
 /**
@@ -68,14 +68,6 @@ export function checkSchedule(field: string, s: Float32Array): void {
   }
 }
 
-/** Where each named parameter lives in the flat buffers (elements). */
-export interface TableEntry {
-  name: string;
-  shape: number[];
-  offset: number;
-  size: number;
-}
-
 /** The state as named tensors: `name`, `adam.m.name`, `adam.v.name` for each parameter, and `adam.schedule` [4]. */
 export function stateTensors(entries: TableEntry[], host: HostState): Record<string, Tensor> {
   const tensors: Record<string, Tensor> = {};
@@ -93,7 +85,7 @@ export function stateTensors(entries: TableEntry[], host: HostState): Record<str
  * error), weights and first moments finite, second moments finite and >= 0, the schedule as checkSchedule says.
  */
 export function readState(tensors: Record<string, Tensor>, entries: TableEntry[], total: number, name: string, config: string): HostState {
-  const state: HostState = { params: new Float32Array(total), m: new Float32Array(total), v: new Float32Array(total), schedule: new Float32Array(4) };
+  const state = initialState(new Float32Array(total));
   // `min`: every value finite and at least this; the schedule has checks of its own (checkSchedule).
   const take = (key: string, shape: number[], into: Float32Array, offset: number, min?: number) => {
     const t = tensors[key];

@@ -19,7 +19,8 @@ import { Random, shuffleSeed } from '../random.js';
 import { RnnSchedule } from '../scheduler.js';
 import { Serial } from '../serial.js';
 import { checkConfig, readState, stateTensors } from './checkpoint.js';
-import { parameterTable, type ClassifierConfig, type HostState, type ParamName } from './parameters.js';
+import { downloadState, initialState, parameterTable, uploadState, type ClassifierConfig, type HostState, type ParamName, type TableEntry } from './parameters.js';
+import { PlanCache } from './plan-cache.js';
 import { BatchPlan, type Clipping, type Mode } from './plan.js';
 import { checkDevice, checkSize, describe } from '../validate.js';
 
@@ -84,6 +85,7 @@ export interface Progress {
 export class SequenceClassifier {
   readonly config: Required<ClassifierConfig>;
   private readonly table: ReturnType<typeof parameterTable>['table'];
+  private readonly entries: TableEntry[];
   private readonly total: number;
   private readonly owned: BufferSet;
   private readonly params: GPUBuffer;
@@ -96,7 +98,8 @@ export class SequenceClassifier {
   private host: HostState;
   /** Steps the GPU has taken, as read back so far; ahead of host.schedule[0] until the next read-back of the state. */
   private stepsRun: number;
-  private plans = new Map<string, Promise<BatchPlan>>();
+  /** Batch plans kept built: 6, the oldest beyond freed. */
+  private readonly plans = new PlanCache<BatchPlan>(6);
   private readonly serial = new Serial();
   private destroyed = false;
   /** trainSteps' place in its shuffled order (the order lives in the plan's `order` buffer). */
@@ -108,9 +111,10 @@ export class SequenceClassifier {
   constructor(readonly device: GPUDevice, config: ClassifierConfig, state?: HostState) {
     checkDevice(device);
     this.config = checkConfig(device, config, '');
-    const { table, total } = parameterTable(this.config);
+    const { table, entries, total } = parameterTable(this.config);
     watchDevice(device);
     this.table = table;
+    this.entries = entries;
     this.total = total;
     this.host = state ?? this.initialState();
     this.stepsRun = this.host.schedule[0]!;
@@ -134,15 +138,15 @@ export class SequenceClassifier {
     params.set(random.uniform(I * H, rnnLimit), this.table['rnn.wx'].offset);
     params.set(random.uniform(H * H, rnnLimit), this.table['rnn.wh'].offset);
     params.set(random.uniform(H * C, Math.sqrt(6 / (H + C))), this.table['dense.w'].offset);
-    return { params, m: new Float32Array(this.total), v: new Float32Array(this.total), schedule: new Float32Array(4) };
+    return initialState(params);
+  }
+
+  private stateBuffers() {
+    return { params: this.params, m: this.m, v: this.v, adamSchedule: this.adamSchedule };
   }
 
   private uploadState(): void {
-    const q = this.device.queue;
-    q.writeBuffer(this.params, 0, this.host.params);
-    q.writeBuffer(this.m, 0, this.host.m);
-    q.writeBuffer(this.v, 0, this.host.v);
-    q.writeBuffer(this.adamSchedule, 0, this.host.schedule);
+    uploadState(this.device, this.stateBuffers(), this.host);
   }
 
   /**
@@ -407,7 +411,7 @@ export class SequenceClassifier {
    */
   save(metadata: Record<string, string> = {}): Uint8Array {
     this.checkLive();
-    const tensors = stateTensors(this.entries(), this.host);
+    const tensors = stateTensors(this.entries, this.host);
     const { steps, inputs, units, classes, seed } = this.config;
     const own = {
       format: 'webgpu-rnn/sequence-classifier',
@@ -432,24 +436,16 @@ export class SequenceClassifier {
       throw new InputError(`${name} metadata.config`, 'JSON { steps, inputs, units, classes, seed }', JSON.stringify(metadata.config));
     }
     const config = checkConfig(device, parsed, `${name} config.`);
-    const { table, total } = parameterTable(config);
-    const entries = Object.entries(table).map(([key, e]) => ({ name: key, ...e }));
+    const { entries, total } = parameterTable(config);
     const state = readState(tensors, entries, total, name, metadata.config ?? '');
     return new SequenceClassifier(device, config, state);
-  }
-
-  /** The parameter table as a list, in buffer order. */
-  private entries() {
-    return Object.entries(this.table).map(([name, e]) => ({ name, ...e }));
   }
 
   /** Frees every GPU buffer the model holds. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    const plans = [...this.plans.values()];
-    this.plans.clear();
-    for (const p of plans) p.then((plan) => plan.destroy(), () => undefined);
+    this.plans.drop();
     this.owned.destroy();
   }
 
@@ -562,43 +558,21 @@ export class SequenceClassifier {
   }
 
   private async downloadState(): Promise<void> {
-    const [params, m, v, schedule] = await Promise.all([
-      readFloats(this.device, this.params, 0, this.total),
-      readFloats(this.device, this.m, 0, this.total),
-      readFloats(this.device, this.v, 0, this.total),
-      readFloats(this.device, this.adamSchedule, 0, 4),
-    ]);
-    this.host = { params, m, v, schedule };
-    this.stepsRun = schedule[0]!;
+    this.host = await downloadState(this.device, this.stateBuffers(), this.total);
+    this.stepsRun = this.host.schedule[0]!;
   }
 
-  private datasetIds = new WeakMap<ImageDataset, number>();
-  /** The plan for one mode, batch size, data set and batch starts; the oldest of more than MAX_PLANS is freed. */
+  /** The plan for one mode, batch size, data set and batch starts. */
   private plan(mode: Mode, data: ImageDataset | undefined, B: number, starts: number[]): Promise<BatchPlan> {
-    if (data && !this.datasetIds.has(data)) this.datasetIds.set(data, nextDatasetId++);
-    const key = `${mode}:${B}:${data ? this.datasetIds.get(data) : '-'}:${starts.length}:${starts[0]}`;
-    let plan = this.plans.get(key);
-    if (!plan) {
-      if (this.plans.size >= MAX_PLANS) {
-        const [oldest, evicted] = this.plans.entries().next().value!;
-        this.plans.delete(oldest);
-        evicted.then((p) => p.destroy(), () => undefined);
-      }
-      plan = BatchPlan.create(this.device, mode, this.config, B, data, starts, {
-        params: this.params, grads: this.grads, m: this.m, v: this.v, adamConfig: this.adamConfig, adamSchedule: this.adamSchedule,
-        slice: (buffer, name) => ({ buffer, offset: this.table[name].offset * 4, size: this.table[name].size * 4 }), total: this.total,
-      });
-      this.plans.set(key, plan);
-      plan.catch(() => this.plans.delete(key));
-    }
-    return plan;
+    const key = `${mode}:${B}:${data ? this.plans.id(data) : '-'}:${starts.length}:${starts[0]}`;
+    return this.plans.get(key, () => BatchPlan.create(this.device, mode, this.config, B, data, starts, {
+      params: this.params, grads: this.grads, m: this.m, v: this.v, adamConfig: this.adamConfig, adamSchedule: this.adamSchedule,
+      slice: (buffer, name) => ({ buffer, offset: this.table[name].offset * 4, size: this.table[name].size * 4 }), total: this.total,
+    }));
   }
 }
-
-let nextDatasetId = 1;
 
 /** Model inputs as floats: bytes (0..255) are scaled by 1/255, as the training data is. */
 function asInputs(images: Float32Array | Uint8Array): Float32Array {
   return images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images;
 }
-const MAX_PLANS = 6;

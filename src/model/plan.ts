@@ -10,6 +10,7 @@ import { gather } from '../kernels/data.js';
 import { swap01 } from '../kernels/layout.js';
 import { softmaxCrossEntropy, softmaxRows } from '../kernels/loss.js';
 import { colsum, colsumDemand, matmul, matmulDemand } from '../kernels/matmul.js';
+import { range } from '../random.js';
 import { RnnSchedule } from '../scheduler.js';
 import type { ClassifierConfig, ParamName } from './parameters.js';
 
@@ -98,7 +99,7 @@ export class BatchPlan {
       const slots = new Uint32Array((starts.length * SLOT) / 4);
       starts.forEach((start, s) => (slots[(s * SLOT) / 4] = start));
       device.queue.writeBuffer(b.slots, 0, slots);
-      if (data && !train) device.queue.writeBuffer(b.order, 0, Uint32Array.from({ length: data.count }, (_, i) => i));
+      if (data && !train) device.queue.writeBuffer(b.order, 0, range(data.count));
 
       const { slice, params, grads } = model;
       // The dense layer reads the last state and writes dL/d(last state) where BPTT starts from: the schedule's views.

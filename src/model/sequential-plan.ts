@@ -8,10 +8,9 @@ import { adam } from '../kernels/adam.js';
 import { CLIP_CONFIG_BYTES, CLIP_STATE_BYTES, clipByGlobalNorm, clipConfigBytes } from '../kernels/clip.js';
 import { meanSquaredError, meanSquaredErrorPerStep, softmaxCrossEntropy, softmaxCrossEntropyPerStep, type LossPrograms, type MaskedLossPrograms } from '../kernels/loss.js';
 import type { SequentialPlan } from './config.js';
+import { SLOT } from './plan.js';
 import { Stack, type Port } from './stack.js';
 
-/** Uniform slot stride for the gather's dynamic offsets (WebGPU's largest minUniformBufferOffsetAlignment). */
-export const SLOT = 256;
 
 /** The model's flat buffers. */
 export type ModelBuffers = Record<'params' | 'grads' | 'm' | 'v' | 'adamConfig' | 'adamSchedule', GPUBuffer>;

@@ -12,13 +12,15 @@ import { BufferSet, readFloats, scoped } from '../gpu/buffers.js';
 import { watchDevice } from '../gpu/device.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { ADAM_CONFIG_BYTES, ADAM_SCHEDULE_BYTES, adamConfigBytes } from '../kernels/adam.js';
-import { Random, shuffleSeed } from '../random.js';
+import { Random, range, shuffleSeed } from '../random.js';
 import { Serial } from '../serial.js';
 import { checkDevice, checkSize, describe } from '../validate.js';
 import { checkWeights, type Weights } from './batch.js';
 import { readState, stateTensors } from './checkpoint.js';
 import { planSequential, type SequentialConfig, type SequentialPlan } from './config.js';
 import { initialWeights } from './init.js';
+import { downloadState, flatTable, initialState, uploadState, type HostState, type TableEntry } from './parameters.js';
+import { PlanCache } from './plan-cache.js';
 import { SequentialBatchPlan as BatchPlan, type ModelBuffers } from './sequential-plan.js';
 
 
@@ -45,38 +47,26 @@ export interface SequentialProgress {
 }
 export { layers } from './config.js';
 
-/** The flat table: each named tensor at an offset aligned to 64 floats (256 bytes), so each slice binds on its own. */
-function table(plan: SequentialPlan) {
-  let offset = 0;
-  const entries = plan.params.map(({ name, shape }) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const e = { name, shape, offset, size };
-    offset += Math.ceil(size / 64) * 64;
-    return e;
-  });
-  return { entries, total: offset };
-}
-
 export class Sequential {
   private readonly plan: SequentialPlan;
-  private readonly entries: ReturnType<typeof table>['entries'];
+  private readonly entries: TableEntry[];
   private readonly total: number;
   private readonly owned: BufferSet;
   private readonly buffers: ModelBuffers;
   /** What weights() and save() give: params, Adam's m and v and schedule, as last uploaded or read back whole. */
-  private host: { params: Float32Array; m: Float32Array; v: Float32Array; schedule: Float32Array };
+  private host: HostState;
   private steps = 0;
-  private plans = new Map<string, Promise<BatchPlan>>();
+  /** Batch plans kept built (batch sizes x modes x data sets): 6, the oldest beyond freed. */
+  private readonly plans = new PlanCache<BatchPlan>(6);
   private readonly serial = new Serial();
   private destroyed = false;
 
   constructor(readonly device: GPUDevice, readonly config: SequentialConfig) {
     checkDevice(device);
     this.plan = planSequential(config);
-    ({ entries: this.entries, total: this.total } = table(this.plan));
+    ({ entries: this.entries, total: this.total } = flatTable(this.plan.params));
     watchDevice(device);
-    const params = this.flatten(Object.fromEntries(Object.entries(initialWeights(config)).map(([k, t]) => [k, t.data])));
-    this.host = { params, m: new Float32Array(this.total), v: new Float32Array(this.total), schedule: new Float32Array(4) };
+    this.host = initialState(this.flatten(Object.fromEntries(Object.entries(initialWeights(config)).map(([k, t]) => [k, t.data]))));
     this.owned = new BufferSet(device, 'sequential');
     const bytes = this.total * 4;
     this.buffers = {
@@ -97,7 +87,7 @@ export class Sequential {
   /** Every parameter by name ('layers.0.wx' [inputs, units], ...), row-major, x·W; as of the last step's read-back. */
   weights(): Weights<Float32Array> {
     this.checkLive();
-    return Object.fromEntries(this.entries.map(({ name, shape, offset, size }) => [name, { shape: [...shape], data: this.host.params.slice(offset, offset + size) }]));
+    return this.unflatten(this.host.params);
   }
 
   /** Replaces every parameter (Adam's state is kept). Wrong names or shapes are an InputError, nothing uploaded. */
@@ -120,7 +110,7 @@ export class Sequential {
       const checks: Array<Promise<void>> = [];
       for (let done = 0; done < steps;) {
         const n = Math.min(steps - done, perPass);
-        this.device.queue.writeBuffer(p.order, 0, options.shuffle ? new Random(shuffleSeed(this.plan.seed, this.steps + done)).permutation(data.count) : this.order(data.count, false));
+        this.device.queue.writeBuffer(p.order, 0, this.order(data.count, options.shuffle ?? false, this.steps + done));
         checks.push(scoped(this.device, `training steps ${this.steps + done + 1}..${this.steps + done + n}`, () => {
           const encoder = this.device.createCommandEncoder({ label: 'sequential.train' });
           const pass = encoder.beginComputePass();
@@ -144,7 +134,7 @@ export class Sequential {
       const full = Math.floor(data.count / B), rest = data.count - full * B;
       const plans = [await this.batchPlan(data, B, false)];
       if (rest > 0) plans.push(await this.batchPlan(data, rest, false));
-      const order = Uint32Array.from({ length: data.count }, (_, i) => i);
+      const order = range(data.count);
       const { errors } = scoped(this.device, 'evaluate', () => {
         const encoder = this.device.createCommandEncoder({ label: 'sequential.evaluate' });
         plans.forEach((p, k) => {
@@ -172,7 +162,7 @@ export class Sequential {
     const B = this.checkBatch(data, options?.batchSize);
     return this.exclusive(async () => {
       const p = await this.batchPlan(data, B, true);
-      this.device.queue.writeBuffer(p.order, 0, Uint32Array.from({ length: data.count }, (_, i) => i));
+      this.device.queue.writeBuffer(p.order, 0, range(data.count));
       const { errors } = scoped(this.device, 'gradients', () => {
         const encoder = this.device.createCommandEncoder({ label: 'sequential.gradients' });
         const pass = encoder.beginComputePass();
@@ -182,7 +172,7 @@ export class Sequential {
         this.device.queue.submit([encoder.finish()]);
       });
       const [grads] = await Promise.all([readFloats(this.device, this.buffers.grads, 0, this.total), errors]);
-      return Object.fromEntries(this.entries.map(({ name, shape, offset, size }) => [name, { shape: [...shape], data: grads.slice(offset, offset + size) }]));
+      return this.unflatten(grads);
     });
   }
 
@@ -261,7 +251,7 @@ export class Sequential {
         for (let start = 0; start < n; start += B) {
           const b = Math.min(B, n - start);
           const plan = await this.batchPlan(data, b, false);
-          this.device.queue.writeBuffer(plan.order, 0, Uint32Array.from({ length: b }, (_, i) => start + i));
+          this.device.queue.writeBuffer(plan.order, 0, range(b, start));
           const { errors } = scoped(this.device, 'predict', () => {
             const encoder = this.device.createCommandEncoder({ label: 'sequential.predict' });
             const pass = encoder.beginComputePass();
@@ -287,7 +277,8 @@ export class Sequential {
         return out;
       });
     } finally {
-      this.dropPlans(data);
+      const id = this.plans.id(data); // predict's own data set: its plans go with it
+      this.plans.drop((key) => key.endsWith(`:${id}`));
       data.destroy();
     }
   }
@@ -326,8 +317,7 @@ export class Sequential {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const p of this.plans.values()) p.then((plan) => plan.destroy(), () => undefined);
-    this.plans.clear();
+    this.plans.drop();
     this.owned.destroy();
   }
 
@@ -339,24 +329,23 @@ export class Sequential {
     return flat;
   }
 
-  /** A pass's order: shuffled from the seed and the step count, or the data set's. */
-  private order(count: number, shuffle: boolean): Uint32Array {
-    return shuffle ? new Random(shuffleSeed(this.plan.seed, this.steps)).permutation(count) : Uint32Array.from({ length: count }, (_, i) => i);
+  /** The flat [total] values as named tensors. */
+  private unflatten(flat: Float32Array): Weights<Float32Array> {
+    return Object.fromEntries(this.entries.map(({ name, shape, offset, size }) => [name, { shape: [...shape], data: flat.slice(offset, offset + size) }]));
+  }
+
+  /** A pass's order, starting at training step `step`: shuffled from the seed and that step, or the data set's. */
+  private order(count: number, shuffle: boolean, step = this.steps): Uint32Array {
+    return shuffle ? new Random(shuffleSeed(this.plan.seed, step)).permutation(count) : range(count);
   }
 
   private upload(): void {
-    const q = this.device.queue;
-    for (const k of ['params', 'm', 'v'] as const) q.writeBuffer(this.buffers[k], 0, this.host[k]);
-    q.writeBuffer(this.buffers.adamSchedule, 0, this.host.schedule);
+    uploadState(this.device, this.buffers, this.host);
   }
 
   /** The GPU state, read back whole: a failed read leaves the previous one (save() stays consistent). */
   private async download(): Promise<void> {
-    const [params, m, v, schedule] = await Promise.all([
-      readFloats(this.device, this.buffers.params, 0, this.total), readFloats(this.device, this.buffers.m, 0, this.total),
-      readFloats(this.device, this.buffers.v, 0, this.total), readFloats(this.device, this.buffers.adamSchedule, 0, 4),
-    ]);
-    this.host = { params, m, v, schedule };
+    this.host = await downloadState(this.device, this.buffers, this.total);
   }
 
   private checkLive(): void {
@@ -388,42 +377,16 @@ export class Sequential {
     });
   }
 
-  /** Frees the plans built over `data` (predict's own data set, once it is done). */
-  private dropPlans(data: SequenceDataset): void {
-    const id = this.datasetIds.get(data);
-    for (const [key, plan] of [...this.plans]) {
-      if (key.endsWith(`:${id}`)) {
-        this.plans.delete(key);
-        plan.then((p) => p.destroy(), () => undefined);
-      }
-    }
-  }
-
-  private datasetIds = new WeakMap<SequenceDataset, number>();
+  /** The plan for batch size B over `data`, training (with gradients and the optimizer) or not. */
   private batchPlan(data: SequenceDataset, B: number, train: boolean): Promise<BatchPlan> {
-    if (!this.datasetIds.has(data)) this.datasetIds.set(data, nextId++);
-    const key = `${train ? 'train' : 'eval'}:${B}:${this.datasetIds.get(data)}`;
-    let plan = this.plans.get(key);
-    if (!plan) {
-      const slice = (which: 'params' | 'grads', name: string): GPUBufferBinding => {
-        const e = this.entries.find((x) => x.name === name)!;
-        return { buffer: this.buffers[which], offset: e.offset * 4, size: e.size * 4 };
-      };
-      if (this.plans.size >= MAX_PLANS) {
-        const [oldest, evicted] = this.plans.entries().next().value!;
-        this.plans.delete(oldest);
-        evicted.then((p) => p.destroy(), () => undefined);
-      }
-      plan = BatchPlan.create(this.device, this.plan, data, B, train, slice, this.buffers, this.total);
-      this.plans.set(key, plan);
-      plan.catch(() => this.plans.delete(key));
-    }
-    return plan;
+    const slice = (which: 'params' | 'grads', name: string): GPUBufferBinding => {
+      const e = this.entries.find((x) => x.name === name)!;
+      return { buffer: this.buffers[which], offset: e.offset * 4, size: e.size * 4 };
+    };
+    return this.plans.get(`${train ? 'train' : 'eval'}:${B}:${this.plans.id(data)}`,
+      () => BatchPlan.create(this.device, this.plan, data, B, train, slice, this.buffers, this.total));
   }
 }
-
-let nextId = 1;
-const MAX_PLANS = 6; // batch sizes x modes x data sets kept built; the oldest beyond are freed
 
 /** Softmax of one row, in float64. */
 function softmax(row: Float32Array): Float32Array {
