@@ -2,13 +2,22 @@
 // sequences: each of `steps` rows is one time step of `inputs` pixels.
 import { InputError } from '../errors.js';
 import { BufferSet, withErrorScopes } from '../gpu/buffers.js';
+import { checkDemands } from '../gpu/limits.js';
+import type { Program } from '../gpu/shader.js';
+import { gather, gatherDemands, type SequenceBatchShape } from '../kernels/data.js';
+import type { BatchSource } from './source.js';
 import { checkDevice, checkSize, describe } from '../validate.js';
 import { checkPair, parseIdxImages, parseIdxLabels } from './idx.js';
 
-export class ImageDataset {
+export class ImageDataset implements BatchSource {
   private gone = false;
+  /** A BatchSource's facts: every image is a sequence of `steps` rows with one class label. */
+  readonly vector = false;
+  readonly perStep = false;
+  readonly outputs = undefined;
 
   private constructor(
+    private readonly device: GPUDevice,
     readonly name: string,
     readonly count: number,
     readonly steps: number,   // image rows
@@ -54,7 +63,7 @@ export class ImageDataset {
         device.queue.writeBuffer(pixels, whole, tail);
       }
       device.queue.writeBuffer(labelBuffer, 0, Int32Array.from(hostLabels));
-      return new ImageDataset(name, count, images.rows, images.cols, classes, pixels, labelBuffer, hostLabels, owned);
+      return new ImageDataset(device, name, count, images.rows, images.cols, classes, pixels, labelBuffer, hostLabels, owned);
     } catch (error) {
       owned.destroy();
       throw error;
@@ -68,6 +77,30 @@ export class ImageDataset {
     const images = parseIdxImages(imageFile, `${name} images`);
     const labels = parseIdxLabels(labelFile, `${name} labels`, classes);
     return ImageDataset.create(device, name, images, labels, classes, options.limit);
+  }
+
+  /** One batch: x [steps, B, inputs] (pixels / 255), y [B] labels, lengths [B] all `steps`. */
+  batchShape(batchSize: number): SequenceBatchShape {
+    this.checkLive();
+    return { batch: checkSize('batchSize', batchSize), xSteps: this.steps, inputs: this.inputs, ySteps: 1, width: 1 };
+  }
+
+  /** The gather of batches of `batchSize` (shaders/data.wgsl): bytes to floats, time-major. */
+  gather(batchSize: number): Promise<Program> {
+    const shape = this.batchShape(batchSize);
+    checkDemands(this.device, 'batchSize', batchSize, gatherDemands(this.device, this.steps, shape.batch, this.inputs));
+    return gather(this.device, this.steps, shape.batch, this.inputs);
+  }
+
+  /** The gather's bind group; every image is `steps` long, so `lengths` is filled once, here. */
+  bindGather(program: Program, slots: GPUBuffer, order: GPUBuffer, out: { x: GPUBuffer; y: GPUBuffer; lengths: GPUBuffer }): GPUBindGroup {
+    this.checkLive();
+    this.device.queue.writeBuffer(out.lengths, 0, new Int32Array(out.lengths.size / 4).fill(this.steps));
+    return program.bind({ buffer: slots, size: 16 }, order, this.pixels, this.labels, out.x, out.y);
+  }
+
+  checkLive(field = 'data'): void {
+    if (this.gone) throw new InputError(field, 'a live data set (not destroyed)', `data set '${this.name}' after destroy()`);
   }
 
   /** Whether destroy() was called: a destroyed data set is refused wherever it is passed. */

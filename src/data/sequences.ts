@@ -5,6 +5,7 @@ import { InputError } from '../errors.js';
 import { BufferSet, withErrorScopes } from '../gpu/buffers.js';
 import { checkDemands, storage } from '../gpu/limits.js';
 import type { Program } from '../gpu/shader.js';
+import type { BatchSource } from './source.js';
 import { gatherSequences, gatherSequencesDemands, type SequenceBatchShape } from '../kernels/data.js';
 import { checkDevice, checkSize, describe } from '../validate.js';
 
@@ -34,7 +35,7 @@ export interface SequenceArrays {
   name?: string;
 }
 
-export class SequenceDataset {
+export class SequenceDataset implements BatchSource {
   private gone = false;
 
   private constructor(

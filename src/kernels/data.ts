@@ -11,6 +11,11 @@ export function gather(device: GPUDevice, T: number, B: number, I: number): Prom
     ['uniform-dynamic', 'read', 'read', 'read', 'storage', 'storage'], grid1d(T * B * I, 256, device.limits.maxComputeWorkgroupsPerDimension));
 }
 
+/** The storage buffers one image batch fills and its gather's dispatch, for checkDemands. */
+export function gatherDemands(device: GPUDevice, T: number, B: number, I: number): Demand[] {
+  return [storage('x [steps, batch, inputs]', T * B * I), dispatch('data.gather', grid1d(T * B * I, 256, device.limits.maxComputeWorkgroupsPerDimension))];
+}
+
 /**
  * One batch of a sequence data set, time-major: x [xSteps, batch, inputs], y [ySteps, batch, width], lengths [batch].
  * xSteps is 1 for a data set of vectors, ySteps 1 for one target per sequence, width 1 for class targets.

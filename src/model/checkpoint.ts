@@ -1,45 +1,10 @@
 // Checkpoints: the tensors a model's flat state is written as (each parameter, Adam's m and v of it, Adam's schedule),
-// and what they and the classifier's config must hold to be loaded (sizes the device can hold, finite weights,
-// non-negative second moments, a step count float32 can count), checked before anything is allocated.
+// and what they must hold to be loaded (finite weights, non-negative second moments, a step count float32 can count),
+// checked before anything is allocated.
 import { InputError } from '../errors.js';
 import type { Tensor } from '../io/safetensors.js';
-import { checkDemands, dispatch, storage } from '../gpu/limits.js';
-import { grid1d } from '../gpu/shader.js';
-import { checkSeed, checkSize, describe } from '../validate.js';
-import { initialState, parameterTable, type ClassifierConfig, type HostState, type TableEntry } from './parameters.js';
+import { initialState, type HostState, type TableEntry } from './parameters.js';
 
-
-/**
- * The config with its sizes, the seed (default 1), and what the device can hold checked; `prefix` starts each field
- * name ('' for the constructor, "checkpoint config." for load). The tensors of a checkpoint say nothing of `steps`:
- * the hidden states of even one sequence, [steps + 1, 1, units], must fit one storage binding.
- */
-export function checkConfig(device: GPUDevice, config: unknown, prefix: string): Required<ClassifierConfig> {
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
-    throw new InputError(prefix ? prefix.slice(0, -1) : 'config', 'an object { steps, inputs, units, classes, seed? }', describe(config));
-  }
-  const c = config as Partial<Record<keyof ClassifierConfig, unknown>>;
-  const T = checkSize(`${prefix}steps`, c.steps);
-  const I = checkSize(`${prefix}inputs`, c.inputs);
-  const H = checkSize(`${prefix}units`, c.units);
-  const C = checkSize(`${prefix}classes`, c.classes);
-  const seed = checkSeed(`${prefix}seed`, c.seed ?? 1);
-  // Before any allocation, host arrays included (units 100000 would not fit a Float32Array).
-  checkDemands(device, `${prefix}units`, H, [storage('rnn.wh [units, units]', H * H)]);
-  checkDemands(device, `${prefix}inputs`, I, [storage('rnn.wx [inputs, units]', I * H)]);
-  checkDemands(device, `${prefix}classes`, C, [storage('dense.w [units, classes]', H * C)]);
-  const total = parameterTable({ steps: T, inputs: I, units: H, classes: C }).total;
-  checkDemands(device, `${prefix}config`, `inputs ${I}, units ${H}, classes ${C}`, [storage('the parameters [P] (and their gradients, Adam m and v)', total),
-    dispatch('adam.update', grid1d(total, 256, device.limits.maxComputeWorkgroupsPerDimension))]); // clipping's are no larger
-  // A checkpoint's config names steps that its tensors do not carry: even one sequence must fit.
-  checkDemands(device, `${prefix}steps`, T, [storage('hs [steps + 1, batch 1, units] (the hidden states of one sequence)', (T + 1) * H),
-    storage('x [steps, batch 1, inputs] (the inputs of one sequence)', T * I)]);
-  const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
-  if (Math.ceil(T / 32) > maxGroups) {
-    throw new InputError(`${prefix}steps`, `at most ${maxGroups * 32} (the device's workgroup count limit, for batch 1)`, String(T));
-  }
-  return { steps: T, inputs: I, units: H, classes: C, seed };
-}
 
 /** Every value of a checkpoint tensor finite and at least `min` (0 for Adam's second moments). */
 export function checkFinite(field: string, data: Float32Array, min: number): void {

@@ -1,15 +1,6 @@
 // A model's parameters: one table carves the flat buffers (params, grads, Adam's m and v) into named tensors, and the
-// host keeps a copy of the whole state (what save() writes and parameter() / weights() read). The classifier and
-// Sequential share the layout and the moving of the state between host and GPU.
+// host keeps a copy of the whole state (what save() writes and parameter() / weights() read).
 import { readFloats } from '../gpu/buffers.js';
-
-export interface ClassifierConfig {
-  steps: number;   // T: rows of an image
-  inputs: number;  // I: pixels per row
-  units: number;   // H: RNN units
-  classes: number; // C
-  seed?: number;   // initialisation and shuffling: any safe integer, distinct seeds give distinct streams
-}
 
 /** Where each named tensor lives in the flat buffers, in elements. */
 export interface TableEntry {
@@ -30,18 +21,6 @@ export function flatTable(specs: Array<{ name: string; shape: number[] }>): { en
   });
   return { entries, total: offset };
 }
-
-/** The classifier's table, by name. */
-export function parameterTable(c: ClassifierConfig) {
-  const { inputs: I, units: H, classes: C } = c;
-  const { entries, total } = flatTable([
-    { name: 'rnn.wx', shape: [I, H] }, { name: 'rnn.wh', shape: [H, H] }, { name: 'rnn.b', shape: [H] },
-    { name: 'dense.w', shape: [H, C] }, { name: 'dense.b', shape: [C] },
-  ]);
-  const table = Object.fromEntries(entries.map((e) => [e.name, e])) as Record<ParamName, TableEntry>;
-  return { table, entries, total };
-}
-export type ParamName = 'rnn.wx' | 'rnn.wh' | 'rnn.b' | 'dense.w' | 'dense.b';
 
 /** The state the host keeps: replaced only as a whole, by a read-back of the GPU state (or a load). */
 export interface HostState {

@@ -1,42 +1,68 @@
-// One batch size's work for Sequential over one data set: the gather, the stack of layers (stack.ts), the loss and
-// the optimizer (clipping, Adam), built once and encoded as often as needed. A training step is one compute pass.
-import type { SequenceDataset } from '../data/sequences.js';
+// One batch size's work for a model over one data set: the gather, the stack of layers (stack.ts), the loss and Adam,
+// built once and encoded as often as needed. A training step is one compute pass: gather -> layers forward -> loss ->
+// layers backward -> (clipping, the model's: state.ts) -> Adam. Encoding allocates nothing and reads nothing back.
+import type { BatchSource } from '../data/source.js';
 import { InputError } from '../errors.js';
 import { BufferSet, withErrorScopes } from '../gpu/buffers.js';
+import { dispatch, storage, type Demand } from '../gpu/limits.js';
 import type { Program } from '../gpu/shader.js';
 import { adam } from '../kernels/adam.js';
-import { CLIP_CONFIG_BYTES, CLIP_STATE_BYTES, clipByGlobalNorm, clipConfigBytes } from '../kernels/clip.js';
 import { meanSquaredError, meanSquaredErrorPerStep, softmaxCrossEntropy, softmaxCrossEntropyPerStep, type LossPrograms, type MaskedLossPrograms } from '../kernels/loss.js';
+import { colsumDemand, colsumSplitKDemands, matmulDemand, splitKDemands } from '../kernels/matmul.js';
+import { RnnSchedule } from '../scheduler.js';
 import type { SequentialPlan } from './config.js';
-import { SLOT } from './plan.js';
 import { Stack, type Port } from './stack.js';
+import type { ModelState } from './state.js';
 
+export const SLOT = 256; // uniform slot stride for dynamic offsets (WebGPU's largest minUniformBufferOffsetAlignment)
 
-/** The model's flat buffers. */
-export type ModelBuffers = Record<'params' | 'grads' | 'm' | 'v' | 'adamConfig' | 'adamSchedule', GPUBuffer>;
+type Work = Array<[Program, GPUBindGroup]>;
+const encodeAll = (pass: GPUComputePassEncoder, work: Work) => { for (const [p, g] of work) p.encode(pass, g); };
 
 /** One batch size's gather, layers, loss and optimizer over one data set. */
-export class SequentialBatchPlan {
+export class BatchPlan {
   private constructor(
-    readonly order: GPUBuffer,
-    readonly stats: GPUBuffer,
-    readonly clip: GPUBuffer,
+    readonly B: number,
+    readonly perPass: number,       // batches in one pass over the data set's order (slots 0 .. perPass-1)
+    readonly order: GPUBuffer,      // [count] u32: the pass's order of sequences
+    readonly stats: GPUBuffer,      // [4]: sum loss, sum correct, rows (valid elements), unused
+    readonly staging: GPUBuffer[],  // two [4] read-back buffers: fit keeps two chunks in flight
     private readonly gather: [Program, GPUBindGroup],
     private readonly stack: Stack,
-    private readonly loss: Array<[Program, GPUBindGroup]>,
-    private readonly optimizer: Array<[Program, GPUBindGroup]>,
+    private readonly loss: Work,
+    private readonly adam: Work,
     private readonly owned: BufferSet,
   ) {}
 
-  static async create(device: GPUDevice, plan: SequentialPlan, data: SequenceDataset, B: number, train: boolean,
-    slice: (which: 'params' | 'grads', name: string) => GPUBufferBinding, model: ModelBuffers,
-    total: number): Promise<SequentialBatchPlan> {
+  /**
+   * What create() asks of a device for batch B over T steps: the batch's buffers, every layer's, the loss's and their
+   * dispatches (the gather checks its own). Checked (gpu/limits.ts) before anything is built.
+   */
+  static demands(device: GPUDevice, plan: SequentialPlan, T: number, B: number, train: boolean): Demand[] {
+    const list: Demand[] = [];
+    for (const l of plan.layers) {
+      const rows = l.sequenceIn ? T * B : B, outRows = l.sequenceOut ? T * B : B, F = l.inputs, O = l.outputs, name = `layers.${l.index}`;
+      if (l.layer.type === 'rnn') list.push(...RnnSchedule.demands(device, { batch: B, steps: T, inputs: F, units: O }, train));
+      if (l.layer.type === 'repeat') list.push(storage(`${name} [steps, batch, inputs]`, T * B * F));
+      if (l.layer.type !== 'dense') continue;
+      list.push(storage(`${name}.y [${l.sequenceIn ? 'steps, ' : ''}batch, units]`, outRows * O), matmulDemand(`${name}.forward`, { M: rows, N: O, K: F, bias: true }));
+      if (!train) continue;
+      list.push(matmulDemand(`${name}.dx`, { M: rows, N: F, K: O, transB: true }));
+      if (l.sequenceIn) list.push(...splitKDemands(`${name}.dW`, F, O, rows), ...colsumSplitKDemands(`${name}.db`, rows, O));
+      else list.push(matmulDemand(`${name}.dW`, { M: F, N: O, K: rows, transA: true }), colsumDemand(`${name}.db`, O));
+    }
+    const rows = plan.sequenceOutput ? T * B : B;
+    list.push(storage('rowStats [rows, 2]', rows * 2), dispatch('loss', [Math.ceil(rows / 64), 1, 1]));
+    return list;
+  }
+
+  static async create(device: GPUDevice, plan: SequentialPlan, data: BatchSource, B: number, train: boolean, state: ModelState): Promise<BatchPlan> {
     const T = data.steps, shape = data.batchShape(B);
-    const owned = new BufferSet(device, `sequential.${B}`);
+    const owned = new BufferSet(device, `plan.${train ? 'train' : 'eval'}.${B}`);
     let stack: Stack | undefined;
     try {
       const perPass = Math.max(1, Math.floor(data.count / B));
-      const b = await withErrorScopes(device, 'sequential batch', () => ({
+      const b = await withErrorScopes(device, `batch ${B} buffers`, () => ({
         slots: owned.create('slots', perPass * SLOT, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
         order: owned.create('order', data.count * 4),
         x: owned.create('x', shape.xSteps * B * shape.inputs * 4),
@@ -45,45 +71,35 @@ export class SequentialBatchPlan {
         rowStats: owned.create('rowStats', shape.ySteps * B * 2 * 4),
         count: owned.create('count', 4),
         stats: owned.create('stats', 4 * 4),
-        clip: owned.create('clip', CLIP_STATE_BYTES), // [norm before clipping, factor] of the last step
+        staging: train ? [0, 1].map((i) => owned.create(`staging${i}`, 16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST)) : [],
       }));
       const slots = new Uint32Array((perPass * SLOT) / 4);
       for (let s = 0; s < perPass; s++) slots[(s * SLOT) / 4] = s * B;
       device.queue.writeBuffer(b.slots, 0, slots);
-      const gather = await data.gather(B);
+      const gatherProgram = await data.gather(B);
       const x: Port = { buffer: b.x, offset: 0, rows: shape.xSteps * B, features: shape.inputs, sequence: plan.sequenceInput };
-      stack = await Stack.create(device, plan.layers, B, T, x, b.lengths, slice, train);
+      stack = await Stack.create(device, plan.layers, B, T, x, b.lengths, (which, name) => state.slice(which, name), train);
       const top = stack.output;
       if (top.offset !== 0) throw new InputError('layers', 'a dense layer last (the loss reads its output from the start of a buffer)', 'an rnn layer last');
       const dtop = top.grad?.buffer ?? owned.create('dout', top.rows * top.features * 4); // evaluate: the loss's gradient goes nowhere
       const O = top.features;
-      const loss: LossPrograms | MaskedLossPrograms = plan.loss === 'softmax-cross-entropy'
+      const programs: LossPrograms | MaskedLossPrograms = plan.loss === 'softmax-cross-entropy'
         ? (plan.sequenceOutput ? await softmaxCrossEntropyPerStep(device, T, B, O) : await softmaxCrossEntropy(device, B, O))
         : (plan.sequenceOutput ? await meanSquaredErrorPerStep(device, T, B, O) : await meanSquaredError(device, B, O));
-      const count = (loss as Partial<MaskedLossPrograms>).count;
-      const masked = count !== undefined;
-      const lossWork: Array<[Program, GPUBindGroup]> = [];
-      if (count) lossWork.push([count, count.bind(b.lengths, b.count)]);
-      lossWork.push([loss.forwardBackward, masked ? loss.forwardBackward.bind(top.buffer, b.y, dtop, b.rowStats, b.lengths, b.count) : loss.forwardBackward.bind(top.buffer, b.y, dtop, b.rowStats)]);
-      lossWork.push([loss.reduce, masked ? loss.reduce.bind(top.buffer, b.y, dtop, b.rowStats, b.stats, b.count) : loss.reduce.bind(top.buffer, b.y, dtop, b.rowStats, b.stats)]);
-      const optimizer: Array<[Program, GPUBindGroup]> = [];
-      if (train && plan.optimizer.clipNorm !== undefined) {
-        // Clipping by global norm over the flat gradient buffer, before Adam (shaders/clip.wgsl).
-        const k = await clipByGlobalNorm(device, total);
-        const c = await withErrorScopes(device, 'clipping', () => ({
-          config: owned.create('clipConfig', CLIP_CONFIG_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
-          partials: owned.create('clipPartials', k.partials * 4),
-        }));
-        device.queue.writeBuffer(c.config, 0, clipConfigBytes(plan.optimizer.clipNorm));
-        optimizer.push([k.partial, k.partial.bind(model.grads, c.partials)], [k.finish, k.finish.bind(c.config, c.partials, b.clip)],
-          [k.scale, k.scale.bind(b.clip, model.grads)]);
-      }
+      const count = (programs as Partial<MaskedLossPrograms>).count;
+      const loss: Work = [];
+      if (count) loss.push([count, count.bind(b.lengths, b.count)]);
+      const masked = count ? [b.count] : [];
+      loss.push([programs.forwardBackward, programs.forwardBackward.bind(top.buffer, b.y, dtop, b.rowStats, ...(count ? [b.lengths] : []), ...masked)]);
+      loss.push([programs.reduce, programs.reduce.bind(top.buffer, b.y, dtop, b.rowStats, b.stats, ...masked)]);
+      const optimizer: Work = [];
       if (train) {
-        const o = await adam(device, total);
-        optimizer.push([o.begin, o.begin.bind(model.adamConfig, model.adamSchedule)],
-          [o.update, o.update.bind(model.adamConfig, model.adamSchedule, model.grads, model.params, model.m, model.v)]);
+        const { params, grads, m, v, adamConfig, adamSchedule } = state.buffers;
+        const o = await adam(device, state.total);
+        optimizer.push([o.begin, o.begin.bind(adamConfig, adamSchedule)], [o.update, o.update.bind(adamConfig, adamSchedule, grads, params, m, v)]);
       }
-      return new SequentialBatchPlan(b.order, b.stats, b.clip, [gather, data.bindGather(gather, b.slots, b.order, { x: b.x, y: b.y, lengths: b.lengths })], stack, lossWork, optimizer, owned);
+      const gather: [Program, GPUBindGroup] = [gatherProgram, data.bindGather(gatherProgram, b.slots, b.order, { x: b.x, y: b.y, lengths: b.lengths })];
+      return new BatchPlan(B, perPass, b.order, b.stats, b.staging, gather, stack, loss, optimizer, owned);
     } catch (error) {
       stack?.destroy();
       owned.destroy();
@@ -96,6 +112,11 @@ export class SequentialBatchPlan {
     return this.stack.output;
   }
 
+  /** Each recurrent layer's hidden states hs [T+1, B, H] of the last forward pass, by layer index. */
+  get states(): Array<{ layer: number; schedule: RnnSchedule }> {
+    return this.stack.recurrent;
+  }
+
   /** Gathers the batch in slot `slot` of the order and runs the layers forward. */
   encodeForward(pass: GPUComputePassEncoder, slot: number): void {
     const [g, group] = this.gather;
@@ -103,23 +124,23 @@ export class SequentialBatchPlan {
     this.stack.encodeForward(pass);
   }
 
-  private encodeForwardAndLoss(pass: GPUComputePassEncoder, slot: number): void {
-    this.encodeForward(pass, slot);
-    for (const [p, group] of this.loss) p.encode(pass, group);
-  }
-
+  /** Forward and the loss: its sums added into `stats`, its gradient left where the top layer's backward reads it. */
   encodeEvaluate(pass: GPUComputePassEncoder, slot: number): void {
-    this.encodeForwardAndLoss(pass, slot);
+    this.encodeForward(pass, slot);
+    encodeAll(pass, this.loss);
   }
 
+  /** Forward, loss and every layer's backward: the mean loss's gradients in the model's grads. */
   encodeGradients(pass: GPUComputePassEncoder, slot: number): void {
-    this.encodeForwardAndLoss(pass, slot);
+    this.encodeEvaluate(pass, slot);
     this.stack.encodeBackward(pass);
   }
 
-  encodeTrainStep(pass: GPUComputePassEncoder, slot: number): void {
+  /** A whole training step on slot `slot`; `clip` (the model's Clipping) between the gradients and Adam. */
+  encodeTrainStep(pass: GPUComputePassEncoder, slot: number, clip?: (pass: GPUComputePassEncoder) => void): void {
     this.encodeGradients(pass, slot);
-    for (const [p, group] of this.optimizer) p.encode(pass, group);
+    clip?.(pass);
+    encodeAll(pass, this.adam);
   }
 
   destroy(): void {
@@ -127,4 +148,3 @@ export class SequentialBatchPlan {
     this.owned.destroy();
   }
 }
-

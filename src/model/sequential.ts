@@ -1,28 +1,20 @@
 // Sequential: layers (rnn, dense, repeat) + a loss + Adam, on the GPU, for the three shapes of RNN problem (sequence
-// to sequence, sequence to vector, vector to sequence). The config is checked and planned by reference/config.ts;
-// the float64 model in reference/sequential.ts is what this computes, and the tests hold the two together.
-//
-// All parameters, their gradients and Adam's moments are four flat buffers carved by one table; a training step is
-// one compute pass: gather the batch -> layers forward -> loss -> layers backward -> (clip) -> Adam.
-//
-// Not yet (issue 11): SequenceClassifier as a preset of this. The benchmark trains it (src/node/bench-models.ts).
+// to sequence, sequence to vector, vector to sequence). The config is checked and planned by config.ts; the float64
+// model in reference/sequential.ts is what this computes, and the tests hold the two together. This class checks what
+// a caller passes and converts between batch-major arrays and the GPU's time-major layout; the GPU work is core.ts's
+// (plans, state, the training loop). SequenceClassifier (classifier.ts) is a preset of it.
 import { SequenceDataset } from '../data/sequences.js';
+import type { BatchSource } from '../data/source.js';
 import { InputError } from '../errors.js';
-import { BufferSet, readFloats, scoped } from '../gpu/buffers.js';
-import { watchDevice } from '../gpu/device.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
-import { ADAM_CONFIG_BYTES, ADAM_SCHEDULE_BYTES, adamConfigBytes } from '../kernels/adam.js';
-import { Random, range, shuffleSeed } from '../random.js';
-import { Serial } from '../serial.js';
 import { checkDevice, checkSize, describe } from '../validate.js';
 import { checkWeights, type Weights } from './batch.js';
 import { readState, stateTensors } from './checkpoint.js';
 import { planSequential, type SequentialConfig, type SequentialPlan } from './config.js';
+import { ModelCore, type Training } from './core.js';
 import { initialWeights } from './init.js';
-import { downloadState, flatTable, initialState, uploadState, type HostState, type TableEntry } from './parameters.js';
-import { PlanCache } from './plan-cache.js';
-import { SequentialBatchPlan as BatchPlan, type ModelBuffers } from './sequential-plan.js';
-
+import type { CheckpointOptions, TrainingProgress } from './loop.js';
+import { flatTable, initialState, type HostState } from './parameters.js';
 
 export type { SequentialConfig };
 
@@ -33,193 +25,96 @@ export interface SequentialFitOptions {
   progressEvery?: number; // steps between progress reports (default 20): the only read-backs during training
   onProgress?: (p: SequentialProgress) => void;
   signal?: AbortSignal;   // stops after the chunk in flight; the parameters so far are kept
+  /** Steps of the first epoch already taken (a resumed run): it goes on in the order it started with, from there. */
+  epochStep?: number;
+  /** Hands the state out during training, with the host copy behind save() current: for checkpoints. */
+  checkpoint?: CheckpointOptions;
 }
 
-export interface SequentialProgress {
-  epoch: number;        // from 1
-  step: number;         // within the epoch, from 1
-  stepsPerEpoch: number;
-  totalSteps: number;
-  loss: number;         // mean training loss over the steps since the last report
-  accuracy?: number;    // softmax cross-entropy only
-  seqPerSec: number;
-  gradNorm?: number;    // with optimizer.clipNorm: the global gradient norm before clipping, of the chunk's last step
-}
+/** A progress report: accuracy with class targets only; gradNorm with optimizer.clipNorm. */
+export type SequentialProgress = TrainingProgress;
 export { layers } from './config.js';
+/** The GPU side of a Sequential: for its presets (classifier.ts), not part of the public surface. */
+const cores = new WeakMap<Sequential, ModelCore>();
+export function coreOf(model: Sequential): ModelCore {
+  return cores.get(model)!;
+}
 
 export class Sequential {
+  private readonly core: ModelCore;
   private readonly plan: SequentialPlan;
-  private readonly entries: TableEntry[];
-  private readonly total: number;
-  private readonly owned: BufferSet;
-  private readonly buffers: ModelBuffers;
-  /** What weights() and save() give: params, Adam's m and v and schedule, as last uploaded or read back whole. */
-  private host: HostState;
-  private steps = 0;
-  /** Batch plans kept built (batch sizes x modes x data sets): 6, the oldest beyond freed. */
-  private readonly plans = new PlanCache<BatchPlan>(6);
-  private readonly serial = new Serial();
-  private destroyed = false;
 
-  constructor(readonly device: GPUDevice, readonly config: SequentialConfig) {
+  /** `preset` is for load() and presets (classifier.ts): the state to start from, and the name errors give the model. */
+  constructor(readonly device: GPUDevice, readonly config: SequentialConfig, preset: { state?: HostState; kind?: string } = {}) {
     checkDevice(device);
-    this.plan = planSequential(config);
-    ({ entries: this.entries, total: this.total } = flatTable(this.plan.params));
-    watchDevice(device);
-    this.host = initialState(this.flatten(Object.fromEntries(Object.entries(initialWeights(config)).map(([k, t]) => [k, t.data]))));
-    this.owned = new BufferSet(device, 'sequential');
-    const bytes = this.total * 4;
-    this.buffers = {
-      params: this.owned.create('params', bytes), grads: this.owned.create('grads', bytes),
-      m: this.owned.create('m', bytes), v: this.owned.create('v', bytes),
-      adamConfig: this.owned.create('adamConfig', ADAM_CONFIG_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
-      adamSchedule: this.owned.create('adamSchedule', ADAM_SCHEDULE_BYTES),
-    };
-    this.upload();
-    device.queue.writeBuffer(this.buffers.adamConfig, 0, adamConfigBytes(this.plan.optimizer));
+    const plan = planSequential(config);
+    this.plan = plan;
+    this.core = new ModelCore(device, plan, preset.kind ?? 'Sequential', (table) => preset.state ?? initialState(table.flatten(weightData(initialWeights(config)))));
+    cores.set(this, this.core);
   }
 
-  /** Training steps taken so far. */
+  /** Training steps taken so far (Adam's t on the GPU, as far as read back). */
   get step(): number {
-    return this.steps;
+    return this.core.state.stepsRun;
   }
 
-  /** Every parameter by name ('layers.0.wx' [inputs, units], ...), row-major, x·W; as of the last step's read-back. */
+  /** Every parameter by name ('layers.0.wx' [inputs, units], ...), row-major, x·W; as of the last read-back. */
   weights(): Weights<Float32Array> {
-    this.checkLive();
-    return this.unflatten(this.host.params);
+    this.core.checkLive();
+    return this.core.state.unflatten(this.core.state.host.params);
   }
 
   /** Replaces every parameter (Adam's state is kept). Wrong names or shapes are an InputError, nothing uploaded. */
   setWeights(weights: Weights): void {
-    this.checkLive();
-    this.host = { ...this.host, params: this.flatten(checkWeights(this.plan, weights)) };
-    this.device.queue.writeBuffer(this.buffers.params, 0, this.host.params);
+    this.core.checkLive();
+    this.core.state.uploadParams(this.core.state.flatten(checkWeights(this.plan, weights)));
+  }
+
+  /**
+   * Trains for `epochs` passes over `data` (a SequenceDataset, or an ImageDataset whose rows are the steps) in chunks
+   * of `progressEvery` steps, reporting each chunk's means; two chunks are kept in flight.
+   */
+  async fit(data: BatchSource, options: SequentialFitOptions = {}): Promise<void> {
+    const epochs = checkSize('epochs', options.epochs ?? 1);
+    const every = checkSize('progressEvery', options.progressEvery ?? 20);
+    const t = this.training(data, options.batchSize ?? Math.min(32, data?.count), options.shuffle ?? true);
+    const perEpoch = Math.floor(data.count / t.batchSize);
+    const skip = options.epochStep ?? 0;
+    if (!Number.isInteger(skip) || skip < 0 || skip >= perEpoch || skip > this.step) {
+      throw new InputError('epochStep', `an integer in [0, ${Math.min(perEpoch - 1, this.step)}] (steps per epoch ${perEpoch}, steps taken ${this.step})`, String(skip));
+    }
+    const checkpointEvery = options.checkpoint?.everySteps === undefined ? Infinity : checkSize('checkpoint.everySteps', options.checkpoint.everySteps);
+    await this.core.fit(data, t, { epochs, every, skip, checkpoint: options.checkpoint, checkpointEvery, signal: options.signal, onProgress: options.onProgress });
   }
 
   /**
    * Exactly `steps` training steps on batches of `batchSize` (the last partial batch of a pass is dropped), in the data
-   * set's order unless `shuffle` (an order per pass, from the seed and the step count). Awaited until the GPU is done.
+   * set's order unless `shuffle` (an order per pass, from the seed and the step count); successive calls go on through
+   * one pass. Awaited until the GPU is done; with `readBack: false` the host copy (weights(), save()) is left behind.
    */
-  async trainSteps(data: SequenceDataset, options: { steps: number; batchSize: number; shuffle?: boolean }): Promise<void> {
+  async trainSteps(data: BatchSource, options: { steps: number; batchSize: number; shuffle?: boolean; readBack?: boolean }): Promise<void> {
     const steps = checkSize('steps', options?.steps);
-    const B = this.checkBatch(data, options.batchSize);
-    await this.exclusive(async () => {
-      const perPass = Math.floor(data.count / B);
-      const p = await this.batchPlan(data, B, true);
-      const checks: Array<Promise<void>> = [];
-      for (let done = 0; done < steps;) {
-        const n = Math.min(steps - done, perPass);
-        this.device.queue.writeBuffer(p.order, 0, this.order(data.count, options.shuffle ?? false, this.steps + done));
-        checks.push(scoped(this.device, `training steps ${this.steps + done + 1}..${this.steps + done + n}`, () => {
-          const encoder = this.device.createCommandEncoder({ label: 'sequential.train' });
-          const pass = encoder.beginComputePass();
-          for (let s = 0; s < n; s++) p.encodeTrainStep(pass, s);
-          pass.end();
-          encoder.clearBuffer(p.stats);
-          this.device.queue.submit([encoder.finish()]);
-        }).errors);
-        done += n;
-      }
-      await Promise.all([...checks, this.device.queue.onSubmittedWorkDone()]);
-      this.steps += steps;
-      await this.download();
-    });
+    const t = this.training(data, options.batchSize, options.shuffle ?? false);
+    await this.core.trainSteps(data, t, steps, options.readBack ?? true);
+  }
+
+  /** Builds what training on `data` in batches of `batchSize` needs (buffers, pipelines, the tuner's timings). */
+  async prepare(data: BatchSource, options: { batchSize: number }): Promise<void> {
+    const t = this.training(data, options?.batchSize, false);
+    await this.core.prepare(data, t.batchSize);
   }
 
   /** Mean loss (and accuracy, for classes) over all of `data`, in batches of `batchSize` (default all, at most 1000). */
-  async evaluate(data: SequenceDataset, options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy?: number }> {
-    const B = this.checkBatch(data, options.batchSize ?? Math.min(1000, data.count));
-    return this.exclusive(async () => {
-      const full = Math.floor(data.count / B), rest = data.count - full * B;
-      const plans = [await this.batchPlan(data, B, false)];
-      if (rest > 0) plans.push(await this.batchPlan(data, rest, false));
-      const order = range(data.count);
-      const { errors } = scoped(this.device, 'evaluate', () => {
-        const encoder = this.device.createCommandEncoder({ label: 'sequential.evaluate' });
-        plans.forEach((p, k) => {
-          this.device.queue.writeBuffer(p.order, 0, order, k === 0 ? 0 : full * B);
-          encoder.clearBuffer(p.stats);
-          const pass = encoder.beginComputePass();
-          const batches = k === 0 ? full : 1;
-          for (let s = 0; s < batches; s++) p.encodeEvaluate(pass, s);
-          pass.end();
-        });
-        this.device.queue.submit([encoder.finish()]);
-      });
-      let loss = 0, correct = 0, count = 0;
-      for (const p of plans) {
-        const [l, c, n] = await readFloats(this.device, p.stats, 0, 3);
-        loss += l!; correct += c!; count += n!;
-      }
-      await errors;
-      return this.plan.loss === 'mse' ? { loss: loss / count } : { loss: loss / count, accuracy: correct / count };
-    });
+  async evaluate(data: BatchSource, options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy?: number }> {
+    const B = this.checkBatch(data, options.batchSize ?? Math.min(1000, data?.count), false);
+    const { loss, correct, rows } = await this.core.evaluate(data, B);
+    return this.plan.loss === 'mse' ? { loss: loss / rows } : { loss: loss / rows, accuracy: correct / rows };
   }
 
   /** Gradients of the mean loss over the first `batchSize` sequences of `data`, in its order; nothing is updated. */
-  async gradients(data: SequenceDataset, options: { batchSize: number }): Promise<Weights<Float32Array>> {
-    const B = this.checkBatch(data, options?.batchSize);
-    return this.exclusive(async () => {
-      const p = await this.batchPlan(data, B, true);
-      this.device.queue.writeBuffer(p.order, 0, range(data.count));
-      const { errors } = scoped(this.device, 'gradients', () => {
-        const encoder = this.device.createCommandEncoder({ label: 'sequential.gradients' });
-        const pass = encoder.beginComputePass();
-        p.encodeGradients(pass, 0);
-        pass.end();
-        encoder.clearBuffer(p.stats);
-        this.device.queue.submit([encoder.finish()]);
-      });
-      const [grads] = await Promise.all([readFloats(this.device, this.buffers.grads, 0, this.total), errors]);
-      return this.unflatten(grads);
-    });
-  }
-
-  /** Trains for `epochs` passes over `data` in chunks of `progressEvery` steps, reporting each chunk's means. */
-  async fit(data: SequenceDataset, options: SequentialFitOptions = {}): Promise<void> {
-    const epochs = checkSize('epochs', options.epochs ?? 1);
-    const every = checkSize('progressEvery', options.progressEvery ?? 20);
-    const B = this.checkBatch(data, options.batchSize ?? Math.min(32, data.count));
-    await this.exclusive(async () => {
-      const device = this.device;
-      const perEpoch = Math.floor(data.count / B);
-      const p = await this.batchPlan(data, B, true);
-      const staging = device.createBuffer({ label: 'sequential.progress', size: 32, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      try {
-        for (let epoch = 1; epoch <= epochs && !options.signal?.aborted; epoch++) {
-          device.queue.writeBuffer(p.order, 0, this.order(data.count, options.shuffle ?? true));
-          for (let s = 0; s < perEpoch && !options.signal?.aborted;) {
-            const n = Math.min(every, perEpoch - s);
-            const started = performance.now();
-            const { errors } = scoped(device, `training steps ${this.steps + 1}..${this.steps + n}`, () => {
-              const encoder = device.createCommandEncoder({ label: 'sequential.fit' });
-              const pass = encoder.beginComputePass();
-              for (let k = 0; k < n; k++) p.encodeTrainStep(pass, s + k);
-              pass.end();
-              encoder.copyBufferToBuffer(p.stats, 0, staging, 0, 12);
-              encoder.copyBufferToBuffer(p.clip, 0, staging, 16, 8);
-              encoder.clearBuffer(p.stats);
-              device.queue.submit([encoder.finish()]);
-            });
-            await Promise.all([errors, staging.mapAsync(GPUMapMode.READ)]);
-            const [loss, correct, count, , norm] = new Float32Array(staging.getMappedRange().slice(0));
-            staging.unmap();
-            s += n;
-            this.steps += n;
-            const seconds = Math.max(1e-9, (performance.now() - started) / 1000);
-            options.onProgress?.({
-              epoch, step: s, stepsPerEpoch: perEpoch, totalSteps: this.steps, loss: loss! / count!,
-              ...(this.plan.loss === 'mse' ? {} : { accuracy: correct! / count! }), seqPerSec: (n * B) / seconds,
-              ...(this.plan.optimizer.clipNorm !== undefined ? { gradNorm: norm! } : {}),
-            });
-          }
-        }
-      } finally {
-        staging.destroy();
-        await this.download();
-      }
-    });
+  async gradients(data: BatchSource, options: { batchSize: number }): Promise<Weights<Float32Array>> {
+    const B = this.checkBatch(data, options?.batchSize, true);
+    return this.core.state.unflatten(await this.core.gradients(data, B));
   }
 
   /**
@@ -227,67 +122,23 @@ export class Sequential {
    * [n, outputs] or [n, steps, outputs] (zero past each length): class probabilities for cross-entropy, values for MSE.
    */
   async predict(x: Float32Array, options: { steps?: number; lengths?: Int32Array; batchSize?: number } = {}): Promise<Float32Array> {
-    this.checkLive();
-    const p = this.plan;
-    const steps = p.repeatSteps ?? options.steps ?? (x instanceof Float32Array && options.lengths ? x.length / (options.lengths.length * p.inputs) : undefined);
-    if (steps === undefined || !Number.isInteger(steps) || steps <= 0) throw new InputError('steps', 'a positive integer: the steps of each sequence in x (or lengths, from which it follows)', String(steps));
-    const per = p.sequenceInput ? steps * p.inputs : p.inputs;
-    if (!(x instanceof Float32Array) || x.length === 0 || x.length % per !== 0) {
-      throw new InputError('x', `a Float32Array [n, ${p.sequenceInput ? `${steps}, ` : ''}${p.inputs}]`, x instanceof Float32Array ? `length ${x.length}` : describe(x));
-    }
-    const n = x.length / per;
-    const rows = p.sequenceOutput ? n * steps : n;
-    // A data set of the inputs with placeholder targets: predict runs what evaluate runs and reads the outputs.
-    const data = await SequenceDataset.fromArrays(this.device, {
-      name: 'predict', x, steps, inputs: p.inputs, vector: !p.sequenceInput, ...(options.lengths ? { lengths: options.lengths } : {}),
-      ...(p.loss === 'mse' ? { y: new Float32Array(rows * p.outputs), outputs: p.outputs } : { y: new Int32Array(rows), classes: p.outputs }),
-    });
-    try {
-      const B = this.checkBatch(data, Math.min(options.batchSize ?? 500, n));
-      const lengths = options.lengths ?? new Int32Array(n).fill(steps);
-      return await this.exclusive(async () => {
-        const out = new Float32Array(rows * p.outputs);
-        const O = p.outputs;
-        for (let start = 0; start < n; start += B) {
-          const b = Math.min(B, n - start);
-          const plan = await this.batchPlan(data, b, false);
-          this.device.queue.writeBuffer(plan.order, 0, range(b, start));
-          const { errors } = scoped(this.device, 'predict', () => {
-            const encoder = this.device.createCommandEncoder({ label: 'sequential.predict' });
-            const pass = encoder.beginComputePass();
-            plan.encodeForward(pass, 0);
-            pass.end();
-            this.device.queue.submit([encoder.finish()]);
-          });
-          const top = plan.output;
-          const [values] = await Promise.all([readFloats(this.device, top.buffer, top.offset * 4, top.rows * O), errors]);
-          // time-major [T, b, O] (or [b, O]) -> batch-major rows of `out`, softmax for classes, zero past each length.
-          const T = p.sequenceOutput ? steps : 1;
-          for (let t = 0; t < T; t++) {
-            for (let i = 0; i < b; i++) {
-              const live = !p.sequenceOutput || t < lengths[start + i]!;
-              const from = (t * b + i) * O, to = (((start + i) * T) + t) * O;
-              if (!live) continue;
-              const row = values.subarray(from, from + O);
-              if (p.loss === 'mse') out.set(row, to);
-              else out.set(softmax(row), to);
-            }
-          }
-        }
-        return out;
-      });
-    } finally {
-      const id = this.plans.id(data); // predict's own data set: its plans go with it
-      this.plans.drop((key) => key.endsWith(`:${id}`));
-      data.destroy();
-    }
+    return (await this.run(x, options, false)).outputs;
+  }
+
+  /**
+   * One sequence through the model, with what each recurrent layer saw: its outputs as predict gives them, and every
+   * rnn layer's hidden state after each step, [steps, units] (the lecture's "visualizing the neurons").
+   */
+  async inspect(x: Float32Array, options: { steps?: number; length?: number } = {}): Promise<{ outputs: Float32Array; states: Float32Array[] }> {
+    const lengths = options.length === undefined ? undefined : Int32Array.of(options.length);
+    return this.run(x, { steps: options.steps, lengths, batchSize: 1, single: true }, true);
   }
 
   /** A safetensors checkpoint: every parameter and Adam's state by name, the config and the step in its metadata. */
   save(): Uint8Array {
-    this.checkLive();
-    const tensors = stateTensors(this.entries, this.host);
-    return encodeSafetensors(tensors, { format: 'webgpu-rnn/sequential', version: '1', config: JSON.stringify(this.config), step: String(this.host.schedule[0]) });
+    this.core.checkLive();
+    const { entries, host } = this.core.state;
+    return encodeSafetensors(stateTensors(entries, host), { format: 'webgpu-rnn/sequential', version: '1', config: JSON.stringify(this.config), step: String(host.schedule[0]) });
   }
 
   /** A model from save()'s bytes; a checkpoint of another kind, shape or impossible contents is an InputError. */
@@ -301,90 +152,77 @@ export class Sequential {
     } catch {
       throw new InputError(`${name} metadata.config`, 'the JSON of a Sequential config', JSON.stringify(metadata.config));
     }
-    const model = new Sequential(device, config);
-    try {
-      const state = readState(tensors, model.entries, model.total, name, metadata.config ?? '');
-      model.host = state;
-      model.steps = state.schedule[0]!;
-      model.upload();
-      return model;
-    } catch (error) {
-      model.destroy();
-      throw error;
-    }
+    const { entries, total } = flatTable(planSequential(config).params);
+    return new Sequential(device, config, { state: readState(tensors, entries, total, name, metadata.config ?? '') });
   }
 
+  /** Frees every GPU buffer the model holds. */
   destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.plans.drop();
-    this.owned.destroy();
+    this.core.destroy();
   }
 
   // ---- internals ----
 
-  private flatten(weights: Record<string, ArrayLike<number>>): Float32Array {
-    const flat = new Float32Array(this.total);
-    for (const { name, offset } of this.entries) flat.set(weights[name]!, offset);
-    return flat;
+  /** The batch size and the optimizer of a training call, checked. */
+  private training(data: BatchSource, batchSize: unknown, shuffle: boolean): Training {
+    const B = this.checkBatch(data, batchSize, true);
+    if (typeof shuffle !== 'boolean') throw new InputError('shuffle', 'true or false', describe(shuffle));
+    const { clipNorm, ...adam } = this.plan.optimizer;
+    return { batchSize: B, adam, clipNorm, shuffle };
   }
 
-  /** The flat [total] values as named tensors. */
-  private unflatten(flat: Float32Array): Weights<Float32Array> {
-    return Object.fromEntries(this.entries.map(({ name, shape, offset, size }) => [name, { shape: [...shape], data: flat.slice(offset, offset + size) }]));
-  }
-
-  /** A pass's order, starting at training step `step`: shuffled from the seed and that step, or the data set's. */
-  private order(count: number, shuffle: boolean, step = this.steps): Uint32Array {
-    return shuffle ? new Random(shuffleSeed(this.plan.seed, step)).permutation(count) : range(count);
-  }
-
-  private upload(): void {
-    uploadState(this.device, this.buffers, this.host);
-  }
-
-  /** The GPU state, read back whole: a failed read leaves the previous one (save() stays consistent). */
-  private async download(): Promise<void> {
-    this.host = await downloadState(this.device, this.buffers, this.total);
-  }
-
-  private checkLive(): void {
-    if (this.destroyed) throw new InputError('model', 'a live Sequential (not destroyed)', 'a model after destroy()');
-  }
-
-  /** The data set fits this model (inputs, steps, target kind) and the batch size fits the data set. */
-  private checkBatch(data: SequenceDataset, batchSize: unknown): number {
-    this.checkLive();
-    data.checkLive();
-    const p = this.plan;
-    if (data.inputs !== p.inputs) throw new InputError('data', `sequences of ${p.inputs} inputs (the model's config.inputs)`, `${data.inputs} inputs`);
-    if (data.vector === p.sequenceInput) throw new InputError('data', p.sequenceInput ? 'x [n, steps, inputs] (sequences)' : 'x [n, inputs] (vectors, vector: true, for the first repeat layer)', data.vector ? 'vectors' : 'sequences');
-    if (p.repeatSteps !== undefined && data.steps !== p.repeatSteps) throw new InputError('data', `${p.repeatSteps} steps (the repeat layer's)`, `${data.steps} steps`);
-    if (data.perStep !== p.sequenceOutput) throw new InputError('data', p.sequenceOutput ? 'a target per step ([n, steps])' : 'a target per sequence ([n])', data.perStep ? 'a target per step' : 'a target per sequence');
-    if (p.loss === 'mse' ? data.outputs !== p.outputs : data.classes !== p.outputs) {
-      throw new InputError('data', p.loss === 'mse' ? `value targets of ${p.outputs} outputs` : `class targets of ${p.outputs} classes`, data.outputs !== undefined ? `value targets of ${data.outputs} outputs` : `class targets of ${data.classes} classes`);
+  private checkBatch(data: BatchSource, batchSize: unknown, train: boolean): number {
+    this.core.checkLive();
+    if (!(data instanceof Object) || typeof (data as BatchSource).bindGather !== 'function') {
+      throw new InputError('data', 'a SequenceDataset (SequenceDataset.fromArrays) or an ImageDataset', describe(data));
     }
     const B = checkSize('batchSize', batchSize);
-    if (B > data.count) throw new InputError('batchSize', `at most the number of sequences (${data.count})`, String(B));
+    this.core.checkData(data, B, train);
     return B;
   }
 
-  /** Calls run one after another in call order (serial.ts); one destroyed meanwhile is refused when its turn comes. */
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    return this.serial.run(async () => {
-      this.checkLive();
-      return work();
+  /** predict and inspect: x uploaded as a data set of its own, run forward in batches, converted to batch-major. */
+  private async run(x: Float32Array, options: { steps?: number; lengths?: Int32Array; batchSize?: number; single?: boolean }, states: boolean): Promise<{ outputs: Float32Array; states: Float32Array[] }> {
+    this.core.checkLive();
+    const p = this.plan;
+    const steps = p.repeatSteps ?? options.steps ?? (x instanceof Float32Array && options.lengths ? x.length / (options.lengths.length * p.inputs) : undefined);
+    if (steps === undefined || !Number.isInteger(steps) || steps <= 0) throw new InputError('steps', 'a positive integer: the steps of each sequence in x (or lengths, from which it follows)', String(steps));
+    const per = p.sequenceInput ? steps * p.inputs : p.inputs;
+    if (!(x instanceof Float32Array) || x.length === 0 || x.length % per !== 0 || (options.single && x.length !== per)) {
+      const shape = `${options.single ? '1 sequence' : 'n'}, ${p.sequenceInput ? `${steps}, ` : ''}${p.inputs}`;
+      throw new InputError('x', `a Float32Array [${shape}]`, x instanceof Float32Array ? `length ${x.length}` : describe(x));
+    }
+    const n = x.length / per, O = p.outputs, T = p.sequenceOutput ? steps : 1;
+    // A data set of the inputs with placeholder targets: this runs what evaluate runs and reads the outputs.
+    const data = await SequenceDataset.fromArrays(this.device, {
+      name: 'predict', x, steps, inputs: p.inputs, vector: !p.sequenceInput, ...(options.lengths ? { lengths: options.lengths } : {}),
+      ...(p.loss === 'mse' ? { y: new Float32Array(n * T * O), outputs: O } : { y: new Int32Array(n * T), classes: O }),
     });
-  }
-
-  /** The plan for batch size B over `data`, training (with gradients and the optimizer) or not. */
-  private batchPlan(data: SequenceDataset, B: number, train: boolean): Promise<BatchPlan> {
-    const slice = (which: 'params' | 'grads', name: string): GPUBufferBinding => {
-      const e = this.entries.find((x) => x.name === name)!;
-      return { buffer: this.buffers[which], offset: e.offset * 4, size: e.size * 4 };
-    };
-    return this.plans.get(`${train ? 'train' : 'eval'}:${B}:${this.plans.id(data)}`,
-      () => BatchPlan.create(this.device, this.plan, data, B, train, slice, this.buffers, this.total));
+    try {
+      const B = this.checkBatch(data, Math.min(options.batchSize ?? 500, n), false);
+      const lengths = options.lengths ?? new Int32Array(n).fill(steps);
+      return await this.core.exclusive(async () => {
+        const outputs = new Float32Array(n * T * O);
+        let seen: Float32Array[] = [];
+        for (let start = 0; start < n; start += B) {
+          const b = Math.min(B, n - start);
+          const got = await this.core.forward(data, start, b, states);
+          seen = got.states.map((s) => batchMajor(s, steps, b, s.length / (steps * b)));
+          // time-major [T, b, O] -> batch-major rows, softmax for classes, zero past each length.
+          for (let t = 0; t < T; t++) {
+            for (let i = 0; i < b; i++) {
+              if (p.sequenceOutput && t >= lengths[start + i]!) continue;
+              const row = got.output.subarray((t * b + i) * O, (t * b + i + 1) * O);
+              outputs.set(p.loss === 'mse' ? row : softmax(row), ((start + i) * T + t) * O);
+            }
+          }
+        }
+        return { outputs, states: seen };
+      });
+    } finally {
+      this.core.forget(data); // predict's own data set: its plans go with it
+      data.destroy();
+    }
   }
 }
 
@@ -395,4 +233,16 @@ function softmax(row: Float32Array): Float32Array {
   const e = Array.from(row, (v) => Math.exp(v - max));
   const sum = e.reduce((a, b) => a + b, 0);
   return Float32Array.from(e, (v) => v / sum);
+}
+
+/** [T, b, F] time-major -> [b, T, F]. */
+function batchMajor(v: Float32Array, T: number, b: number, F: number): Float32Array {
+  const out = new Float32Array(v.length);
+  for (let t = 0; t < T; t++) for (let i = 0; i < b; i++) out.set(v.subarray((t * b + i) * F, (t * b + i + 1) * F), (i * T + t) * F);
+  return out;
+}
+
+/** Named tensors -> their data by name. */
+function weightData(w: Weights<Float32Array>): Record<string, Float32Array> {
+  return Object.fromEntries(Object.entries(w).map(([k, t]) => [k, t.data]));
 }

@@ -40,7 +40,8 @@ export class Stack {
     readonly output: Port,
     private readonly forwards: Encode[][],
     private readonly backwards: Encode[][],
-    private readonly schedules: RnnSchedule[],
+    /** Each recurrent layer's schedule, by layer index (its hidden states, for inspection). */
+    readonly recurrent: Array<{ layer: number; schedule: RnnSchedule }>,
     private readonly owned: BufferSet,
   ) {}
 
@@ -51,7 +52,7 @@ export class Stack {
    */
   static async create(device: GPUDevice, layers: LayerPlan[], B: number, T: number, x: Port, lengths: GPUBuffer, slice: Slice, train: boolean): Promise<Stack> {
     const owned = new BufferSet(device, `stack.${B}`);
-    const schedules: RnnSchedule[] = [];
+    const schedules: Array<{ layer: number; schedule: RnnSchedule }> = [];
     try {
       const forwards: Encode[][] = [], backwards: Encode[][] = [];
       let below = x;
@@ -60,14 +61,14 @@ export class Stack {
         const built = layer.layer.type === 'repeat' ? await repeatLayer(device, owned, below, B, T, lengths)
           : layer.layer.type === 'rnn' ? await rnnLayer(device, owned, below, B, T, layer.layer.units, layer.layer.returnSequences, lengths, slice, name, train)
           : await denseLayer(device, owned, below, B, T, layer.layer.units, lengths, slice, name, train);
-        if (built.schedule) schedules.push(built.schedule);
+        if (built.schedule) schedules.push({ layer: layer.index, schedule: built.schedule });
         forwards.push(built.forward);
         backwards.push(built.backward);
         below = built.out;
       }
       return new Stack(below, forwards, backwards, schedules, owned);
     } catch (error) {
-      for (const s of schedules) s.destroy();
+      for (const s of schedules) s.schedule.destroy();
       owned.destroy();
       throw error;
     }
@@ -83,7 +84,7 @@ export class Stack {
   }
 
   destroy(): void {
-    for (const s of this.schedules) s.destroy();
+    for (const s of this.recurrent) s.schedule.destroy();
     this.owned.destroy();
   }
 }
