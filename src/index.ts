@@ -8,8 +8,9 @@ export { rnnForward, rnnBackward, releaseRnnCache, type RnnParams, type RnnForwa
 export { RnnSchedule, type RnnShape, type RnnBindings } from './scheduler.js';
 export { liveBufferCount, BufferSet, readFloats } from './gpu/buffers.js';
 export { InputError, GpuError } from './errors.js';
-export { Sequential, layers, type SequentialConfig } from './model/sequential.js';
-export { SequenceClassifier, type ClassifierConfig, type FitOptions, type Progress } from './model/classifier.js';
+export { Sequential, layers, type SequentialConfig, type SequentialFitOptions, type SequentialProgress } from './model/sequential.js';
+export { SequenceClassifier, type ClassifierConfig, type FitOptions, type Progress, type CheckpointOptions } from './model/classifier.js';
+export type { BatchSource } from './data/source.js';
 export { ImageDataset, loadMnist, mnistFromFiles, MNIST_FILES, type Mnist, type MnistOptions } from './data/dataset.js';
 export { SequenceDataset, type SequenceArrays } from './data/sequences.js';
 export { type SequenceBatchShape } from './kernels/data.js';
