@@ -1,4 +1,7 @@
-// The masked tanh recurrence, one time step per dispatch, forward and backward side by side.
+// The masked recurrence of a cell, one time step per dispatch, forward and backward side by side. The cell's step
+// epilogue (shaders/cells/<name>.wgsl: cellForward, cellBackward) is spliced in at the CELL placeholder below, so this
+// file knows no cell. For now the cell has one gate block and one state (src/cells/cell.ts): z is [T, B, H] wide and
+// the carried state is h alone.
 //
 // Time-major layouts (T = steps, B = batch, H = units):
 //   xw      [T, B, H]    x_t·Wx + b for every step, computed beforehand by one matmul
@@ -7,8 +10,8 @@
 //   dz      [T, B, H]    gradient of the pre-activation, 0 where masked
 //   dh      [2, B, H]    ping-pong: dh[t % 2] = dL/dh_t on entry to step t, dh[(t+1) % 2] = dL/dh_{t-1} on exit
 //
-// forward:   m = t < len[b];  h_t = m ? tanh(xw_t + h_{t-1}·Wh) : h_{t-1};  out_t = m ? h_t : 0
-// backward:  g = dh_t + dOut_t;  dz_t = m ? g * (1 - h_t^2) : 0;  dh_{t-1} = m ? dz_t·Wh^T : dh_t
+// forward:   m = t < len[b];  h_t = m ? cellForward(xw_t + h_{t-1}·Wh) : h_{t-1};  out_t = m ? h_t : 0
+// backward:  g = dh_t + dOut_t;  dz_t = m ? cellBackward(h_t, g) : 0;  dh_{t-1} = m ? dz_t·Wh^T : dh_t
 //            (backwardSeed computes dz_{T-1}; each backward step t then reads dz_t and writes dh_{t-1} and dz_{t-1})
 //
 // Each invocation owns TB batch rows (4 or 8, unrolled by hand) x 4 units (a vec4), strided across lanes like
@@ -33,23 +36,13 @@ struct Step { t: u32 }
 @group(0) @binding(2) var<storage, read> lengths: array<i32>;  // [B]
 
 // `n`, as a value the compiler cannot see through (no bound buffer is empty): a loop over a constant count is
-// unrolled, and the unrolled per-row epilogue (masks, tanh, bounds checks for every row and unit) took LLVM on
+// unrolled, and the unrolled per-row epilogue (masks, the cell, bounds checks for every row and unit) took LLVM on
 // lavapipe 3 to 8 times as long to compile as the rest of the kernel (about 0.5 s a kernel instead of 2 to 6 s).
 fn opaque(n: u32) -> u32 {
   return select(n, 0u, arrayLength(&lengths) == 0u);
 }
 
-// Overflow-safe tanh: WGSL's built-in may return NaN for large |x|. A short Taylor series near 0 avoids the
-// cancellation in 1 - exp(-2|x|).
-fn safeTanh(x: f32) -> f32 {
-  let ax = abs(x);
-  if (ax < 0.125) {
-    let x2 = x * x;
-    return x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0))));
-  }
-  let e = exp(-2.0 * ax);
-  return sign(x) * (1.0 - e) / (1.0 + e);
-}
+${CELL}
 
 #if ${FORWARD}
 @group(0) @binding(3) var<storage, read> xw: array<f32>;            // [T, B, H]
@@ -64,7 +57,7 @@ fn emitForward(t: u32, b: u32, u0: u32, acc: vec4<f32>) {
   for (var j = 0u; j < TU; j++) {
     let u = u0 + j * WG_X;
     if (u >= H) { return; }
-    let h = select(hs[prev + b * H + u], safeTanh(xw[(t * B + b) * H + u] + acc[j]), live);
+    let h = select(hs[prev + b * H + u], cellForward(xw[(t * B + b) * H + u] + acc[j]), live);
     hs[prev + B * H + b * H + u] = h;
     outputs[(t * B + b) * H + u] = select(0.0, h, live);
   }
@@ -137,7 +130,7 @@ fn isLive(t: u32, b: u32) -> bool {
   return i32(t) < lengths[min(b, B - 1u)];
 }
 
-// dz_t[b, u] = live ? (dh_t + dOut_t)[b, u] * (1 - h_t^2) : 0, from dh_t already known.
+// dz_t[b, u] = live ? cellBackward(h_t, dh_t + dOut_t) : 0 at [b, u], from dh_t already known.
 fn dzFrom(t: u32, b: u32, u: u32, dhT: f32) -> f32 {
   let h = hs[((t + 1u) * B + b) * H + u];
 #if ${D_OUT}
@@ -145,7 +138,7 @@ fn dzFrom(t: u32, b: u32, u: u32, dhT: f32) -> f32 {
 #else
   let g = dhT;  // only the final state has a gradient (a classifier on top)
 #endif
-  return select(0.0, g * (1.0 - h * h), isLive(t, b));
+  return select(0.0, cellBackward(h, g), isLive(t, b));
 }
 
 // Before the first backward step: dz_{T-1} from dState = dh[(T-1) % 2]. One invocation per (b, u), folded into y

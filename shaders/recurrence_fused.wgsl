@@ -1,7 +1,9 @@
-// The masked tanh recurrence with every time step in one dispatch (the idea of Baidu's Persistent RNNs): a workgroup
+// The masked recurrence of a cell with every time step in one dispatch (the idea of Baidu's Persistent RNNs): a workgroup
 // owns RB sequences for all T steps and keeps their hidden state (forward) or its gradient (backward) in workgroup
 // memory, so no step waits for a dispatch boundary. Same layouts and results as recurrence.wgsl (one step per
-// dispatch); which is faster depends on the shape and the adapter, and the tuner measures both.
+// dispatch); which is faster depends on the shape and the adapter, and the tuner measures both. The cell's epilogue
+// (shaders/cells/<name>.wgsl: cellForward4, cellBackward4 on four sequences at once) is spliced in at the CELL
+// placeholder below; for now the cell has one gate block and one state (src/cells/cell.ts).
 //
 //   xw [T, B, H]   hs [T+1, B, H]   outputs [T, B, H]   dz [T, B, H]   dh [2, B, H]: dState in dh[(T-1) % 2] on
 //   entry; dh0 left in dh[1] on exit, as the per-step kernels leave them.
@@ -23,14 +25,7 @@ var<workgroup> state: array<f32, ${RB_H}>;  // [RB, H]: h_{t-1} forward, dL/dh_t
 var<workgroup> dzShared: array<f32, ${RB_H}>;  // [RB, H]: dz_t
 #endif
 
-// recurrence.wgsl's safeTanh on four values at once.
-fn safeTanh4(x: vec4<f32>) -> vec4<f32> {
-  let ax = abs(x);
-  let x2 = x * x;
-  let series = x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0))));
-  let e = exp(-2.0 * ax);
-  return select(sign(x) * (1.0 - e) / (1.0 + e), series, ax < vec4<f32>(0.125));
-}
+${CELL}
 
 // The four sequences' values of unit u in a [RB, H] workgroup tile.
 fn column(tile: ptr<workgroup, array<f32, ${RB_H}>>, u: u32) -> vec4<f32> {
@@ -65,7 +60,7 @@ fn forwardFused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
       for (var j = 0u; j < H; j++) { acc = fma(column(&state, j), vec4<f32>(wh[j * H + u]), acc); }
       let row = (vec4<u32>(t * B) + rows) * H + u;
       let xwv = vec4<f32>(xw[row.x], xw[row.y], xw[row.z], xw[row.w]);
-      next[k] = select(column(&state, u), safeTanh4(xwv + acc), live);
+      next[k] = select(column(&state, u), cellForward4(xwv + acc), live);
     }
     workgroupBarrier();  // everyone has read h_{t-1}
     for (var k = 0u; k < UPT; k++) {
@@ -111,7 +106,7 @@ fn backwardFused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   for (var step = 0u; step < T; step++) {
     let t = T - 1u - step;
     let live = vec4<i32>(i32(t)) < len;
-    // dz_t = live ? (dh_t + dOut_t) * (1 - h_t^2) : 0
+    // dz_t = live ? cellBackward(h_t, dh_t + dOut_t) : 0
     for (var k = 0u; k < UPT; k++) {
       let u = lid.x + k * WG;
       if (u >= H) { break; }
@@ -123,7 +118,7 @@ fn backwardFused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
 #else
       let g = column(&state, u);
 #endif
-      let d = select(vec4<f32>(0.0), g * (1.0 - h * h), live);
+      let d = select(vec4<f32>(0.0), cellBackward4(h, g), live);
       for (var r = 0u; r < RB; r++) {
         dzShared[r * H + u] = d[r];
         if (valid[r]) { dz[(t * B + rows[r]) * H + u] = d[r]; }

@@ -1,11 +1,12 @@
 // webgpu-rnn: train recurrent neural networks on the GPU through WebGPU compute shaders.
 // This is the public surface; nothing here imports a Node module, so it ships to browsers as is.
 //
-// Reading order for newcomers: rnn.ts (the functional API) -> scheduler.ts (the unrolled RNN in command buffers)
-// -> kernels/*.ts (one per shader family in shaders/) -> gpu/ (devices, pipelines, buffers).
+// Reading order for newcomers: rnn.ts (the functional API) -> scheduler.ts (the unrolled RNN in command buffers,
+// for a cell from cells/) -> kernels/*.ts (one per shader family in shaders/) -> gpu/ (devices, pipelines, buffers).
 export { getDevice, openDevice, adapterName, adapterClass, describeAdapter, type AdapterClass, type DeviceOptions } from './gpu/device.js';
 export { rnnForward, rnnBackward, releaseRnnCache, type RnnParams, type RnnForwardResult, type RnnGradients, type RnnBackwardResult } from './rnn.js';
 export { RnnSchedule, type RnnShape, type RnnBindings } from './scheduler.js';
+export { cells, cellOf, tanh, type Cell, type CellParam, type CellReference } from './cells/index.js';
 export { liveBufferCount, BufferSet, readFloats } from './gpu/buffers.js';
 export { InputError, GpuError } from './errors.js';
 export { Sequential, layers, type SequentialConfig, type SequentialFitOptions, type SequentialProgress } from './model/sequential.js';

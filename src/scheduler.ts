@@ -1,11 +1,14 @@
-// Records the unrolled RNN into command buffers: the input projection for all steps as one matmul, the T forward
-// steps (one dispatch each, or all in one fused dispatch), the T backward steps in reverse, then the weight and
-// bias gradients as reductions over all T*B rows, each cut into K-slices whose partial sums are then added (split-K,
-// kernels/matmul.ts). Everything is built once per shape; encoding allocates nothing and reads nothing back.
+// Records the unrolled recurrence of a cell (cells/: tanh by default) into command buffers: the input projection for
+// all steps as one matmul, the T forward steps (one dispatch each, or all in one fused dispatch), the T backward steps
+// in reverse, then the weight and bias gradients as reductions over all T*B rows, each cut into K-slices whose partial
+// sums are then added (split-K, kernels/matmul.ts). Everything is built once per shape and cell; encoding allocates
+// nothing and reads nothing back. The schedule knows the cell only as data (its gate and state counts, its WGSL).
 //
-// Layouts (T steps, B batch, I inputs, H units), time-major inside:
-//   x [T, B, I]   xw [T, B, H]   hs [T+1, B, H] (hs[0] = h0, hs[T] = final state)   outputs [T, B, H]
-//   dz [T, B, H]  dh [2, B, H] (ping-pong)   dx [T, B, I]
+// Layouts (T steps, B batch, I inputs, H units, G gate blocks of the cell; G = 1 for now), time-major inside:
+//   x [T, B, I]   xw [T, B, G·H]   hs [T+1, B, H] (hs[0] = h0, hs[T] = final state)   outputs [T, B, H]
+//   dz [T, B, G·H]  dh [2, B, H] (ping-pong)   dx [T, B, I]
+import type { Cell } from './cells/cell.js';
+import { tanh } from './cells/tanh.js';
 import { BufferSet } from './gpu/buffers.js';
 import type { Program } from './gpu/shader.js';
 import { dispatch, storage, type Demand } from './gpu/limits.js';
@@ -27,15 +30,15 @@ export interface RnnShape {
 /** Buffers the schedule reads or writes but does not own (so a model can carve them from one flat buffer). */
 export interface RnnBindings {
   x: GPUBufferBinding;       // [T, B, I] time-major
-  wx: GPUBufferBinding;      // [I, H]
-  wh: GPUBufferBinding;      // [H, H]
-  b: GPUBufferBinding;       // [H]
+  wx: GPUBufferBinding;      // [I, G·H] (cell.params)
+  wh: GPUBufferBinding;      // [H, G·H]
+  b: GPUBufferBinding;       // [G·H]
   lengths: GPUBufferBinding; // [B] i32, each in [0, T]
   /** Where backward writes the weight gradients; without them the schedule is forward-only. */
   grads?: {
-    dwx: GPUBufferBinding;   // [I, H]
-    dwh: GPUBufferBinding;   // [H, H]
-    db: GPUBufferBinding;    // [H]
+    dwx: GPUBufferBinding;   // [I, G·H]
+    dwh: GPUBufferBinding;   // [H, G·H]
+    db: GPUBufferBinding;    // [G·H]
   };
   /** Gradient of the outputs [T, B, H] (time-major); without it only the final state carries a gradient. */
   dOut?: GPUBufferBinding;
@@ -59,9 +62,23 @@ interface Recurrence {
   backward?: Encode;
 }
 
+/**
+ * The kernels run one gate block and one state (z [B, H] -> h [B, H]): a cell with more (LSTM's 4 gates and c, GRU's 3
+ * gates) needs kernels whose product is G·H wide and that carry S states, which come with those cells (the next issue).
+ * Until then such a cell is refused here, before anything is allocated, rather than run wrongly.
+ */
+function checkCell(cell: Cell): void {
+  if (cell.gates !== 1 || cell.states !== 1) {
+    throw new Error(`RnnSchedule: cell '${cell.name}' has ${cell.gates} gate blocks and ${cell.states} state vectors; ` +
+      'the recurrence kernels run only cells with 1 of each for now (multi-gate cells such as LSTM and GRU need kernels that do not exist yet)');
+  }
+}
+
 export class RnnSchedule {
   private constructor(
     readonly shape: RnnShape,
+    /** The cell every step runs (cells/). */
+    readonly cell: Cell,
     private readonly owned: BufferSet,
     readonly hs: GPUBuffer,      // [T+1, B, H]
     readonly outputs: GPUBuffer, // [T, B, H], zero where t >= length
@@ -74,23 +91,26 @@ export class RnnSchedule {
     private readonly gradients: Phase[],
   ) {}
 
-  static async create(device: GPUDevice, shape: RnnShape, io: RnnBindings): Promise<RnnSchedule> {
+  /** Builds every pipeline and buffer for `shape` and `cell`: tanh when omitted. */
+  static async create(device: GPUDevice, shape: RnnShape, io: RnnBindings, cell: Cell = tanh): Promise<RnnSchedule> {
+    checkCell(cell);
     const { batch: B, steps: T, inputs: I, units: H } = shape;
+    const N = cell.gates * H; // the width of the recurrent product z and of xw, dz, Wx, Wh and b
     const grads = io.grads;
     const owned = new BufferSet(device, 'rnn');
     try {
-      const xw = owned.create('xw', T * B * H * 4);
+      const xw = owned.create('xw', T * B * N * 4);
       const hs = owned.create('hs', (T + 1) * B * H * 4);
       const outputs = owned.create('outputs', B * T * H * 4);
-      const dz = owned.create('dz', T * B * H * 4);
+      const dz = owned.create('dz', T * B * N * 4);
       const dh = owned.create('dh', 2 * B * H * 4);
       const [projection, transpose, dWx, dWh, dB, dX] = await Promise.all([
-        matmul(device, { M: T * B, N: H, K: I, bias: true }, 'rnn.inputProjection'),
-        grads && swap01(device, H, H, 1),
-        grads && matmulSplitK(device, { M: I, N: H, K: T * B }, 'rnn.dWx'),
-        grads && matmulSplitK(device, { M: H, N: H, K: T * B }, 'rnn.dWh'),
-        grads && colsumSplitK(device, T * B, H, 'rnn.db'),
-        grads && io.dx ? matmul(device, { M: T * B, N: I, K: H, transB: true }, 'rnn.dx') : undefined,
+        matmul(device, { M: T * B, N, K: I, bias: true }, 'rnn.inputProjection'),
+        grads && swap01(device, H, N, 1),
+        grads && matmulSplitK(device, { M: I, N, K: T * B }, 'rnn.dWx'),
+        grads && matmulSplitK(device, { M: H, N, K: T * B }, 'rnn.dWh'),
+        grads && colsumSplitK(device, T * B, N, 'rnn.db'),
+        grads && io.dx ? matmul(device, { M: T * B, N: I, K: N, transB: true }, 'rnn.dx') : undefined,
       ]);
       const gradients: Phase[] = [];
       if (grads && dWx && dWh && dB) {
@@ -98,13 +118,13 @@ export class RnnSchedule {
         const bytes = Math.max(dWx.scratchBytes, dWh.scratchBytes, dB.scratchBytes);
         const scratch = bytes > 0 ? owned.create('partials', bytes) : undefined;
         gradients.push(
-          { name: 'dWx', flops: 2 * T * B * I * H, encode: dWx.bind([io.x, { buffer: dz }], grads.dwx, scratch) },
-          { name: 'dWh', flops: 2 * T * B * H * H, encode: dWh.bind([{ buffer: hs }, { buffer: dz }], grads.dwh, scratch) },
-          { name: 'db', flops: T * B * H, encode: dB.bind([{ buffer: dz }], grads.db, scratch) });
+          { name: 'dWx', flops: 2 * T * B * I * N, encode: dWx.bind([io.x, { buffer: dz }], grads.dwx, scratch) },
+          { name: 'dWh', flops: 2 * T * B * H * N, encode: dWh.bind([{ buffer: hs }, { buffer: dz }], grads.dwh, scratch) },
+          { name: 'db', flops: T * B * N, encode: dB.bind([{ buffer: dz }], grads.db, scratch) });
       }
       if (dX && io.dx) {
         const group = dX.bind({ buffer: dz }, io.wx, io.dx);
-        gradients.push({ name: 'dx', flops: 2 * T * B * H * I, encode: (pass) => dX.encode(pass, group) });
+        gradients.push({ name: 'dx', flops: 2 * T * B * N * I, encode: (pass) => dX.encode(pass, group) });
       }
 
       // Both variants of the recurrence read and write the same buffers; Without dOut the backward kernels ignore
@@ -112,7 +132,7 @@ export class RnnSchedule {
       // that neighbouring lanes read neighbouring weights.
       const s = { steps: T, batch: B, units: H };
       const dOut = io.dOut ?? { buffer: hs };
-      const whT = grads && owned.create('whT', H * H * 4); // Wh transposed, for the backward kernels
+      const whT = grads && owned.create('whT', H * N * 4); // Wh transposed [G·H, H], for the backward kernels
       const perStep = async (): Promise<Recurrence> => {
         // One uniform slot per step, selected by a dynamic offset, so the unrolled loop creates no objects.
         const stride = Math.max(256, device.limits.minUniformBufferOffsetAlignment);
@@ -121,7 +141,8 @@ export class RnnSchedule {
         for (let t = 0; t < T; t++) values[(t * stride) / 4] = t;
         device.queue.writeBuffer(slots, 0, values);
         const step = { buffer: slots, size: 16 };
-        const [fwd, bwd, seed] = await Promise.all([forwardStep(device, s), grads && backwardStep(device, s, !!io.dOut), grads && backwardSeed(device, s, !!io.dOut)]);
+        const [fwd, bwd, seed] = await Promise.all([forwardStep(device, s, cell), grads && backwardStep(device, s, cell, !!io.dOut),
+          grads && backwardSeed(device, s, cell, !!io.dOut)]);
         const fwdGroup = fwd.bind(step, io.wh, io.lengths, { buffer: xw }, { buffer: hs }, { buffer: outputs });
         const bwdBuffers = whT && [step, { buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: dh }, { buffer: dz }];
         const bwdGroup = bwd && bwdBuffers && bwd.bind(...bwdBuffers);
@@ -135,7 +156,7 @@ export class RnnSchedule {
         };
       };
       const fused = async (): Promise<Recurrence> => {
-        const [fwd, bwd] = await Promise.all([forwardFused(device, s), grads && backwardFused(device, s, !!io.dOut)]);
+        const [fwd, bwd] = await Promise.all([forwardFused(device, s, cell), grads && backwardFused(device, s, cell, !!io.dOut)]);
         const fwdGroup = fwd.bind(io.wh, io.lengths, { buffer: xw }, { buffer: hs }, { buffer: outputs });
         const bwdGroup = bwd && whT && bwd.bind({ buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: dh }, { buffer: dz });
         return { forward: (pass) => fwd.encode(pass, fwdGroup), backward: bwd && bwdGroup && ((pass) => bwd.encode(pass, bwdGroup)) };
@@ -145,11 +166,11 @@ export class RnnSchedule {
       const variants: Record<RecurrenceKind, Promise<Recurrence> | undefined> = { 'per-step': perStep(), fused: undefined };
       await variants['per-step'];
       const build = (kind: RecurrenceKind) => (variants[kind] ??= fused());
-      const kind = await chooseRecurrence(device, `rnn.recurrence ${B}x${H}x${T}${grads ? ' +backward' : ''}`, async (k) => {
+      const kind = await chooseRecurrence(device, `rnn.recurrence ${cell.name} ${B}x${H}x${T}${grads ? ' +backward' : ''}`, async (k) => {
         const r = await build(k);
         return timeKernel(device, (pass) => { r.forward(pass); r.backward?.(pass); });
       }, fusedFits(device, s));
-      return new RnnSchedule(shape, owned, hs, outputs, dh, kind,
+      return new RnnSchedule(shape, cell, owned, hs, outputs, dh, kind,
         [projection, projection.bind(io.x, io.wx, { buffer: xw }, io.b)],
         await build(kind),
         transpose && whT && [transpose, transpose.bind(io.wh, { buffer: whT })],
@@ -162,22 +183,25 @@ export class RnnSchedule {
 
   /**
    * What create() asks of a device for `shape`, with (`training`) or without the backward pass: every storage buffer
-   * it binds and every dispatch, in the variants with the most workgroups. Checked (gpu/limits.ts) before create().
+   * it binds and every dispatch, in the variants with the most workgroups, for `cell` (tanh when omitted: its gate
+   * blocks widen the product). Checked (gpu/limits.ts) before create().
    */
-  static demands(device: GPUDevice, shape: RnnShape, training: boolean): Demand[] {
+  static demands(device: GPUDevice, shape: RnnShape, training: boolean, cell: Cell = tanh): Demand[] {
     const { batch: B, steps: T, inputs: I, units: H } = shape;
+    const N = cell.gates * H;
     const s = { steps: T, batch: B, units: H };
     const list: Demand[] = [
-      storage('hs [steps + 1, batch, units]', (T + 1) * B * H), // xw, outputs and dz are [T, B, H]: smaller
+      storage('hs [steps + 1, batch, units]', (T + 1) * B * H), // outputs [T, B, H]: smaller; xw and dz too when G = 1
       storage('dh [2, batch, units]', 2 * B * H),
-      matmulDemand('rnn.inputProjection', { M: T * B, N: H, K: I, bias: true }),
+      matmulDemand('rnn.inputProjection', { M: T * B, N, K: I, bias: true }),
       stepDemand('rnn.forwardStep', s),
     ];
+    if (cell.gates > 1) list.push(storage('xw, dz [steps, batch, gates * units]', T * B * N));
     if (training) {
-      list.push(storage('whT [units, units]', H * H),
-        dispatch('swap01 (Wh transposed)', grid1d(H * H, 256, device.limits.maxComputeWorkgroupsPerDimension)),
+      list.push(storage('whT [gates * units, units]', H * N),
+        dispatch('swap01 (Wh transposed)', grid1d(H * N, 256, device.limits.maxComputeWorkgroupsPerDimension)),
         dispatch('rnn.backwardSeed', seedWorkgroups(device, s)),
-        ...splitKDemands('rnn.dWx', I, H, T * B), ...splitKDemands('rnn.dWh', H, H, T * B), ...colsumSplitKDemands('rnn.db', T * B, H));
+        ...splitKDemands('rnn.dWx', I, N, T * B), ...splitKDemands('rnn.dWh', H, N, T * B), ...colsumSplitKDemands('rnn.db', T * B, N));
     }
     return list;
   }
@@ -253,9 +277,10 @@ export class RnnSchedule {
    */
   phases(): Phase[] {
     const { batch: B, steps: T, inputs: I, units: H } = this.shape;
-    const steps = 2 * T * B * H * H;
+    const N = this.cell.gates * H;
+    const steps = 2 * T * B * H * N;
     const list: Phase[] = [
-      { name: 'input projection', flops: 2 * T * B * I * H, encode: (pass) => this.projection[0].encode(pass, this.projection[1]) },
+      { name: 'input projection', flops: 2 * T * B * I * N, encode: (pass) => this.projection[0].encode(pass, this.projection[1]) },
       { name: `forward steps (${this.recurrence})`, flops: steps, encode: this.steps.forward },
     ];
     if (this.steps.backward && this.transposeWh) {

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { BufferSet, ImageDataset, readFloats, SequenceClassifier } from '../src/index.js';
 import { overLimit } from '../src/gpu/limits.js';
+import { tanh } from '../src/cells/tanh.js';
 import { backwardSeed, fusedFits } from '../src/kernels/recurrence.js';
 import { RnnSchedule } from '../src/scheduler.js';
 import { rejectedInput, testDevice } from './helpers.js';
@@ -75,13 +76,13 @@ describe.skipIf(!device)("sizes over the device's limits", () => {
   });
 
   it('backwardSeed past 65535 x 64 invocations (folded into y) seeds every dz', async () => {
-    // T = 1: dz[0] = dh[0] * (1 - hs[1]^2) = dh[0] with hs zero and every sequence live.
+    // T = 1, the tanh cell: dz[0] = dh[0] * (1 - hs[1]^2) = dh[0] with hs zero and every sequence live.
     const s = { steps: 1, batch: 65_537, units: 64 };
     const n = s.batch * s.units;
     expect(n).toBeGreaterThan(64 * d.limits.maxComputeWorkgroupsPerDimension);
     const set = new BufferSet(d, 'seed test');
     try {
-      const seed = await backwardSeed(d, s, false);
+      const seed = await backwardSeed(d, s, tanh, false);
       const step = set.create('step', 256, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
       const lengths = set.create('lengths', s.batch * 4);
       d.queue.writeBuffer(lengths, 0, new Int32Array(s.batch).fill(1));

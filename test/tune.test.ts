@@ -186,7 +186,7 @@ describe.skipIf(!device)('the autotuner', () => {
       const taken = restoreTuning(d, [
         { kernel: 'matmul 33x65x17', variant: TILES[2], ms: 1.5, candidates: [{ variant: TILES[2], ms: 1.5 }] },
         { kernel: 'test.dW 5x7x2400 transA', variant: 8, ms: 2 },
-        { kernel: 'rnn.recurrence 9x65x5 +backward', variant: 'fused', ms: 3 },
+        { kernel: 'rnn.recurrence tanh 9x65x5 +backward', variant: 'fused', ms: 3 },
         { kernel: 'bad tile', variant: { rows: 3, cols: 4, wgX: 8, wgY: 8 }, ms: 1 },
         { kernel: 'bad recurrence', variant: 'warp', ms: 1 },
         { kernel: 'bad split', variant: 0, ms: 1 },
@@ -199,7 +199,7 @@ describe.skipIf(!device)('the autotuner', () => {
       const p = await matmul(d, { M: 33, N: 65, K: 17 });
       expect(p.workgroups[0]).toBe(Math.ceil(65 / (TILES[2]!.cols * TILES[2]!.wgX)));
       const report = tuningReport(d);
-      expect(report.map((c) => c.kernel).sort()).toEqual(['matmul 33x65x17', 'rnn.recurrence 9x65x5 +backward', 'test.dW 5x7x2400 transA']);
+      expect(report.map((c) => c.kernel).sort()).toEqual(['matmul 33x65x17', 'rnn.recurrence tanh 9x65x5 +backward', 'test.dW 5x7x2400 transA']);
       expect(report.find((c) => c.kernel === 'matmul 33x65x17')!.ms).toBe(1.5); // taken, not measured again
       // What the train command prints about them, candidates or not.
       expect(describeTuning(d)).toEqual(expect.arrayContaining([

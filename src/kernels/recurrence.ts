@@ -1,4 +1,8 @@
-// The masked tanh recurrence, one dispatch per time step: shaders/recurrence.wgsl.
+// The masked recurrence of a cell: one dispatch per time step (shaders/recurrence.wgsl) or all steps in one
+// (shaders/recurrence_fused.wgsl). The cell's WGSL epilogue (cells/*.ts, shaders/cells/) is spliced into either
+// through the CELL define, so each cell compiles to its own pipelines, cached on their generated source; labels and
+// tuning keys name the cell. The kernels take one-gate, one-state cells (RnnSchedule refuses others for now).
+import type { Cell } from '../cells/cell.js';
 import source from '../../shaders/recurrence.wgsl?raw';
 import fusedSource from '../../shaders/recurrence_fused.wgsl?raw';
 import { BufferSet } from '../gpu/buffers.js';
@@ -12,8 +16,8 @@ export interface RecurrenceShape {
   units: number;
 }
 
-function defines(s: RecurrenceShape, tile: Tile, forward: boolean, dOut = false) {
-  return { T: s.steps, B: s.batch, H: s.units, TB: tile.rows, TB8: tile.rows === 8, WG_X: tile.wgX, WG_Y: tile.wgY, FORWARD: forward, BACKWARD: !forward, D_OUT: dOut };
+function defines(s: RecurrenceShape, cell: Cell, tile: Tile, forward: boolean, dOut = false) {
+  return { CELL: cell.wgsl, T: s.steps, B: s.batch, H: s.units, TB: tile.rows, TB8: tile.rows === 8, WG_X: tile.wgX, WG_Y: tile.wgY, FORWARD: forward, BACKWARD: !forward, D_OUT: dOut };
 }
 
 function workgroups(s: RecurrenceShape, tile: Tile): [number, number, number] {
@@ -29,27 +33,34 @@ export function stepDemand(what: string, s: RecurrenceShape): Demand {
 const FORWARD_KINDS = ['uniform-dynamic', 'read', 'read', 'read', 'storage', 'storage'] as const;
 const BACKWARD_KINDS = ['uniform-dynamic', 'read', 'read', 'read', 'read', 'storage', 'storage'] as const;
 
+/** `rnn.forwardStep tanh`: what labels a kernel of `cell`, and (with the shape after it) its tuning key. */
+function label(kernel: string, cell: Cell): string {
+  return `rnn.${kernel} ${cell.name}`;
+}
+
 /** Bind (step uniform, wh, lengths, xw, hs, outputs); encode with the dynamic offset of step t. */
-export async function forwardStep(device: GPUDevice, s: RecurrenceShape, tile?: Tile): Promise<Program> {
-  const chosen = tile ?? await chooseTile(device, `rnn.forwardStep ${s.batch}x${s.units}`, (t) => measure(device, s, t, true, false), s.batch * s.units * s.units);
-  return program(device, 'rnn.forwardStep', source, defines(s, chosen, true), 'forwardStep', [...FORWARD_KINDS], workgroups(s, chosen));
+export async function forwardStep(device: GPUDevice, s: RecurrenceShape, cell: Cell, tile?: Tile): Promise<Program> {
+  const name = label('forwardStep', cell);
+  const chosen = tile ?? await chooseTile(device, `${name} ${s.batch}x${s.units}`, (t) => measure(device, s, cell, t, true, false), s.batch * s.units * s.units);
+  return program(device, name, source, defines(s, cell, chosen, true), 'forwardStep', [...FORWARD_KINDS], workgroups(s, chosen));
 }
 
 /**
  * Bind (step uniform, Wh transposed, lengths, hs, dOut, dh, dz); encode with the dynamic offset of step t. Without
  * `dOut` (only the final state has a gradient) the shader does not read binding 4: bind any read-only buffer there.
  */
-export async function backwardStep(device: GPUDevice, s: RecurrenceShape, dOut: boolean, tile?: Tile): Promise<Program> {
-  const chosen = tile ?? await chooseTile(device, `rnn.backwardStep ${s.batch}x${s.units}${dOut ? ' dOut' : ''}`, (t) => measure(device, s, t, false, dOut), s.batch * s.units * s.units);
-  return program(device, 'rnn.backwardStep', source, defines(s, chosen, false, dOut), 'backwardStep', [...BACKWARD_KINDS], workgroups(s, chosen));
+export async function backwardStep(device: GPUDevice, s: RecurrenceShape, cell: Cell, dOut: boolean, tile?: Tile): Promise<Program> {
+  const name = label('backwardStep', cell);
+  const chosen = tile ?? await chooseTile(device, `${name} ${s.batch}x${s.units}${dOut ? ' dOut' : ''}`, (t) => measure(device, s, cell, t, false, dOut), s.batch * s.units * s.units);
+  return program(device, name, source, defines(s, cell, chosen, false, dOut), 'backwardStep', [...BACKWARD_KINDS], workgroups(s, chosen));
 }
 
 /**
  * dz_{T-1} from dState (in dh[(T-1) % 2]), before the first backward step: each step then finds its dz ready-made
  * and leaves the next one's. Bind as backwardStep; encode with any step's dynamic offset.
  */
-export function backwardSeed(device: GPUDevice, s: RecurrenceShape, dOut: boolean): Promise<Program> {
-  return program(device, 'rnn.backwardSeed', source, defines(s, TILES[0]!, false, dOut), 'backwardSeed', [...BACKWARD_KINDS], seedWorkgroups(device, s));
+export function backwardSeed(device: GPUDevice, s: RecurrenceShape, cell: Cell, dOut: boolean): Promise<Program> {
+  return program(device, label('backwardSeed', cell), source, defines(s, cell, TILES[0]!, false, dOut), 'backwardSeed', [...BACKWARD_KINDS], seedWorkgroups(device, s));
 }
 
 /** One invocation per (b, u), folded into y past the per-dimension limit (the shader unfolds it). */
@@ -58,8 +69,8 @@ export function seedWorkgroups(device: GPUDevice, s: RecurrenceShape): [number, 
 }
 
 /** One step (t = 0) in variant `tile`, on scratch buffers. */
-async function measure(device: GPUDevice, s: RecurrenceShape, tile: Tile, forward: boolean, dOut: boolean): Promise<number> {
-  const p = forward ? await forwardStep(device, s, tile) : await backwardStep(device, s, dOut, tile);
+async function measure(device: GPUDevice, s: RecurrenceShape, cell: Cell, tile: Tile, forward: boolean, dOut: boolean): Promise<number> {
+  const p = forward ? await forwardStep(device, s, cell, tile) : await backwardStep(device, s, cell, dOut, tile);
   const scratch = new BufferSet(device, 'autotune');
   try {
     const { steps: T, batch: B, units: H } = s;
@@ -88,16 +99,16 @@ export function fusedFits(device: GPUDevice, s: RecurrenceShape): boolean {
     Math.ceil(s.batch / FUSED_ROWS) <= device.limits.maxComputeWorkgroupsPerDimension;
 }
 
-function fusedDefines(s: RecurrenceShape, forward: boolean, dOut = false) {
+function fusedDefines(s: RecurrenceShape, cell: Cell, forward: boolean, dOut = false) {
   return {
-    T: s.steps, B: s.batch, H: s.units, WG: FUSED_WG, UPT: Math.ceil(s.units / FUSED_WG), RB_H: FUSED_ROWS * s.units,
+    CELL: cell.wgsl, T: s.steps, B: s.batch, H: s.units, WG: FUSED_WG, UPT: Math.ceil(s.units / FUSED_WG), RB_H: FUSED_ROWS * s.units,
     FORWARD: forward, BACKWARD: !forward, D_OUT: dOut,
   };
 }
 
 /** All forward steps in one dispatch. Bind (wh, lengths, xw, hs, outputs); hs[0] must hold h0. */
-export function forwardFused(device: GPUDevice, s: RecurrenceShape): Promise<Program> {
-  return program(device, 'rnn.forwardFused', fusedSource, fusedDefines(s, true), 'forwardFused',
+export function forwardFused(device: GPUDevice, s: RecurrenceShape, cell: Cell): Promise<Program> {
+  return program(device, label('forwardFused', cell), fusedSource, fusedDefines(s, cell, true), 'forwardFused',
     ['read', 'read', 'read', 'storage', 'storage'], [Math.ceil(s.batch / FUSED_ROWS), 1, 1]);
 }
 
@@ -105,7 +116,7 @@ export function forwardFused(device: GPUDevice, s: RecurrenceShape): Promise<Pro
  * All backward steps in one dispatch. Bind (Wh transposed, lengths, hs, dOut, dh, dz); without `dOut` binding 3 is not
  * read. dState in dh[(T-1) % 2] on entry, dh0 in dh[1] on exit.
  */
-export function backwardFused(device: GPUDevice, s: RecurrenceShape, dOut: boolean): Promise<Program> {
-  return program(device, 'rnn.backwardFused', fusedSource, fusedDefines(s, false, dOut), 'backwardFused',
+export function backwardFused(device: GPUDevice, s: RecurrenceShape, cell: Cell, dOut: boolean): Promise<Program> {
+  return program(device, label('backwardFused', cell), fusedSource, fusedDefines(s, cell, false, dOut), 'backwardFused',
     ['read', 'read', 'read', 'read', 'storage', 'storage'], [Math.ceil(s.batch / FUSED_ROWS), 1, 1]);
 }

@@ -1,5 +1,7 @@
 // Float64 CPU references of every kernel, in plain loops. Used by the tests, never by the runtime.
-// Arrays are row-major; shapes are in the comments.
+// Arrays are row-major; shapes are in the comments. The recurrence runs through a cell's reference step (cells/).
+import type { Cell } from '../cells/cell.js';
+import { tanh } from '../cells/tanh.js';
 
 export type Arr = ArrayLike<number>;
 
@@ -32,10 +34,10 @@ export function swap01Ref(input: Arr, A: number, B: number, C: number): Float64A
 
 export interface RnnRefParams {
   x: Arr;        // [B, T, I]
-  wx: Arr;       // [I, H]
-  wh: Arr;       // [H, H]
-  b: Arr;        // [H]
-  h0?: Arr;      // [B, H]
+  wx: Arr;       // [I, G·H] (G: the cell's gate blocks)
+  wh: Arr;       // [H, G·H]
+  b: Arr;        // [G·H]
+  h0?: Arr;      // [B, H]; a cell's other states (LSTM's c) start at zero
   lengths?: Arr; // [B]
   batch: number;
   steps: number;
@@ -43,64 +45,109 @@ export interface RnnRefParams {
   units: number;
 }
 
-/** h_t = t < len ? tanh(x_t·Wx + h_{t-1}·Wh + b) : h_{t-1}; outputs zero past the length. */
-export function rnnForwardRef(p: RnnRefParams): { outputs: Float64Array; state: Float64Array; hs: Float64Array[] } {
-  const { batch: B, steps: T, inputs: I, units: H } = p;
-  const outputs = new Float64Array(B * T * H); // [B, T, H]
-  const hs: Float64Array[] = [];              // hs[t] [B, H] = h before step t; hs[T] = final state
-  let h = Float64Array.from({ length: B * H }, (_, i) => (p.h0 ? p.h0[i]! : 0));
-  hs.push(h);
-  for (let t = 0; t < T; t++) {
-    const next = new Float64Array(B * H);
-    for (let bi = 0; bi < B; bi++) {
-      const active = t < (p.lengths ? p.lengths[bi]! : T);
-      for (let j = 0; j < H; j++) {
-        if (!active) { next[bi * H + j] = h[bi * H + j]!; continue; }
-        let z = p.b[j]!;
-        for (let k = 0; k < I; k++) z += p.x[(bi * T + t) * I + k]! * p.wx[k * H + j]!;
-        for (let k = 0; k < H; k++) z += h[bi * H + k]! * p.wh[k * H + j]!;
-        next[bi * H + j] = Math.tanh(z);
-        outputs[(bi * T + t) * H + j] = next[bi * H + j]!;
-      }
-    }
-    h = next;
-    hs.push(h);
+/** z [G·H] = b + x_t·Wx + h_{t-1}·Wh for batch row bi, in that order. */
+function preActivation(p: RnnRefParams, h: Float64Array, t: number, bi: number, z: Float64Array): void {
+  const { steps: T, inputs: I, units: H } = p, N = z.length;
+  for (let j = 0; j < N; j++) {
+    let sum = p.b[j]!;
+    for (let k = 0; k < I; k++) sum += p.x[(bi * T + t) * I + k]! * p.wx[k * N + j]!;
+    for (let k = 0; k < H; k++) sum += h[bi * H + k]! * p.wh[k * N + j]!;
+    z[j] = sum;
   }
-  return { outputs, state: h, hs };
 }
 
-/** Gradients of sum(dOut*outputs) + sum(dState*state), by backpropagation through time in float64. */
-export function rnnBackwardRef(p: RnnRefParams, dOut?: Arr, dState?: Arr) {
-  const { batch: B, steps: T, inputs: I, units: H } = p;
-  const { hs } = rnnForwardRef(p);
-  const dx = new Float64Array(B * T * I), dwx = new Float64Array(I * H), dwh = new Float64Array(H * H), db = new Float64Array(H);
-  let dh = Float64Array.from({ length: B * H }, (_, i) => (dState ? dState[i]! : 0)); // dL/dh_t
-  for (let t = T - 1; t >= 0; t--) {
-    const prev = new Float64Array(B * H); // dL/dh_{t-1}
-    for (let bi = 0; bi < B; bi++) {
-      const active = t < (p.lengths ? p.lengths[bi]! : T);
-      if (!active) {
-        for (let j = 0; j < H; j++) prev[bi * H + j] = dh[bi * H + j]!;
-        continue;
-      }
-      for (let j = 0; j < H; j++) {
-        const h = hs[t + 1]![bi * H + j]!;
-        const g = dh[bi * H + j]! + (dOut ? dOut[(bi * T + t) * H + j]! : 0);
-        const dz = g * (1 - h * h);
-        db[j] += dz;
-        for (let k = 0; k < I; k++) {
-          dwx[k * H + j] += p.x[(bi * T + t) * I + k]! * dz;
-          dx[(bi * T + t) * I + k] += dz * p.wx[k * H + j]!;
-        }
-        for (let k = 0; k < H; k++) {
-          dwh[k * H + j] += hs[t]![bi * H + k]! * dz;
-          prev[bi * H + k] += dz * p.wh[k * H + j]!;
-        }
-      }
+/**
+ * preActivation's backward for batch row bi: dz [G·H] into db, dWx, dx_t, dWh and dh [H] (dL/dh_{t-1}, added to),
+ * each summed over j in order.
+ */
+function backpropagate(p: RnnRefParams, h: Float64Array, t: number, bi: number, dz: Float64Array, dh: Float64Array,
+  g: { dx: Float64Array; dwx: Float64Array; dwh: Float64Array; db: Float64Array }): void {
+  const { steps: T, inputs: I, units: H } = p, N = dz.length;
+  for (let j = 0; j < N; j++) {
+    const d = dz[j]!;
+    g.db[j] += d;
+    for (let k = 0; k < I; k++) {
+      g.dwx[k * N + j] += p.x[(bi * T + t) * I + k]! * d;
+      g.dx[(bi * T + t) * I + k] += d * p.wx[k * N + j]!;
     }
-    dh = prev;
+    for (let k = 0; k < H; k++) {
+      g.dwh[k * N + j] += h[bi * H + k]! * d;
+      dh[k] += d * p.wh[k * N + j]!;
+    }
   }
-  return { dx, dwx, dwh, db, dh0: dh };
+}
+
+/**
+ * The recurrence of `cell` through its reference step (cells/cell.ts): z = b + x_t·Wx + h_{t-1}·Wh [B, G·H], then
+ * states_t = t < len ? cell.forward(z, states_{t-1}) : states_{t-1}; h = states[0]. zs[t] [B, G·H] is z at step t
+ * (zero where masked), states[t][s] [B, H] state s before step t (states[T]: the final ones).
+ */
+function rnnSteps(p: RnnRefParams, cell: Cell) {
+  const { batch: B, steps: T, units: H } = p;
+  const G = cell.gates, S = cell.states, N = G * H;
+  const zs: Float64Array[] = [];
+  const states: Float64Array[][] = [Array.from({ length: S }, (_, s) => Float64Array.from({ length: B * H }, (_, i) => (s === 0 && p.h0 ? p.h0[i]! : 0)))];
+  for (let t = 0; t < T; t++) {
+    const prev = states[t]!, h = prev[0]!;
+    const next = prev.map((v) => v.slice()); // carried unchanged where masked
+    const zt = new Float64Array(B * N);
+    for (let bi = 0; bi < B; bi++) {
+      if (!(t < (p.lengths ? p.lengths[bi]! : T))) continue;
+      const z = zt.subarray(bi * N, (bi + 1) * N);
+      preActivation(p, h, t, bi, z);
+      const after = cell.reference.forward(z, prev.map((v) => v.subarray(bi * H, (bi + 1) * H)));
+      after.forEach((v, s) => next[s]!.set(v, bi * H));
+    }
+    zs.push(zt);
+    states.push(next);
+  }
+  return { zs, states };
+}
+
+/**
+ * h_t = t < len ? cell(x_t·Wx + h_{t-1}·Wh + b, states_{t-1}) : h_{t-1} (tanh(...) for the tanh cell, the default);
+ * outputs zero past the length. hs[t] [B, H] is h before step t, hs[T] the final state.
+ */
+export function rnnForwardRef(p: RnnRefParams, cell: Cell = tanh): { outputs: Float64Array; state: Float64Array; hs: Float64Array[] } {
+  const { batch: B, steps: T, units: H } = p;
+  const { states } = rnnSteps(p, cell);
+  const outputs = new Float64Array(B * T * H); // [B, T, H]
+  for (let t = 0; t < T; t++) {
+    for (let bi = 0; bi < B; bi++) {
+      if (t < (p.lengths ? p.lengths[bi]! : T)) outputs.set(states[t + 1]![0]!.subarray(bi * H, (bi + 1) * H), (bi * T + t) * H);
+    }
+  }
+  const hs = states.map((s) => s[0]!);
+  return { outputs, state: hs[T]!, hs };
+}
+
+/**
+ * Gradients of sum(dOut*outputs) + sum(dState*state) by backpropagation through time in float64, through the cell's
+ * reference backward: dz, dStates_{t-1} = cell.backward(z, states_{t-1}, states_t, dStates_t with dOut_t added to
+ * dh); dh_{t-1} = dz·Wh^T + dStates_{t-1}[0].
+ */
+export function rnnBackwardRef(p: RnnRefParams, dOut?: Arr, dState?: Arr, cell: Cell = tanh) {
+  const { batch: B, steps: T, inputs: I, units: H } = p;
+  const N = cell.gates * H;
+  const { zs, states } = rnnSteps(p, cell);
+  const g = { dx: new Float64Array(B * T * I), dwx: new Float64Array(I * N), dwh: new Float64Array(H * N), db: new Float64Array(N) };
+  // dL/d(states_t), S vectors of [B, H]: dState on h, zero on the others
+  let dStates = Array.from({ length: cell.states }, (_, s) => Float64Array.from({ length: B * H }, (_, i) => (s === 0 && dState ? dState[i]! : 0)));
+  for (let t = T - 1; t >= 0; t--) {
+    const prev = dStates.map((v) => v.slice()); // dL/d(states_{t-1}); carried unchanged where masked
+    for (let bi = 0; bi < B; bi++) {
+      if (!(t < (p.lengths ? p.lengths[bi]! : T))) continue;
+      const row = (v: Float64Array) => v.subarray(bi * H, (bi + 1) * H);
+      const dAfter = dStates.map((v) => row(v).slice());
+      if (dOut) for (let j = 0; j < H; j++) dAfter[0]![j] += dOut[(bi * T + t) * H + j]!; // the output is h
+      const { dz, dBefore } = cell.reference.backward(zs[t]!.subarray(bi * N, (bi + 1) * N), states[t]!.map(row), states[t + 1]!.map(row), dAfter);
+      for (const v of prev) row(v).fill(0); // the cell's backward says all that reaches states_{t-1}: dz and dBefore
+      backpropagate(p, states[t]![0]!, t, bi, dz, row(prev[0]!), g);
+      dBefore.forEach((d, s) => { const v = row(prev[s]!); for (let k = 0; k < H; k++) v[k] += d[k]!; });
+    }
+    dStates = prev;
+  }
+  return { ...g, dh0: dStates[0]! };
 }
 
 /** Sparse softmax cross-entropy per row, its gradient times `scale`, and in_top_k(k = 1) with ties as hits. */

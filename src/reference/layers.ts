@@ -1,6 +1,8 @@
 // Each layer's float64 forward and backward side by side, batch-major: a sequence is [n, steps, F], a vector [n, F].
 // Every sequence a layer gives is zero past each sequence's length (TensorFlow's semantics for the rnn, and the same
 // rule for a time-distributed dense and a repeat), so the layer above sees zeros there and gets no gradient from them.
+// An rnn layer runs its config's cell (cells/) through rnnForwardRef / rnnBackwardRef.
+import { cellOf } from '../cells/index.js';
 import type { LayerPlan } from '../model/config.js';
 import { colsumRef, matmulRef, rnnBackwardRef, rnnForwardRef, type Arr, type RnnRefParams } from './index.js';
 
@@ -19,7 +21,7 @@ export interface LayerGrads {
 export function layerForward(p: LayerPlan, w: Record<string, Arr>, x: Arr, e: Extent): Float64Array {
   const l = p.layer;
   if (l.type === 'rnn') {
-    const { outputs, state } = rnnForwardRef(rnnParams(p, w, x, e));
+    const { outputs, state } = rnnForwardRef(rnnParams(p, w, x, e), cellOf(l.cell, `layers.${p.index}.cell`));
     return l.returnSequences ? outputs : state;
   }
   if (l.type === 'dense') {
@@ -38,7 +40,7 @@ export function layerBackward(p: LayerPlan, w: Record<string, Arr>, x: Arr, dy: 
   const l = p.layer, name = (s: string) => `layers.${p.index}.${s}`;
   if (l.type === 'rnn') {
     // rnnBackwardRef ignores dOut past a sequence's length, where the outputs are the constant 0.
-    const g = rnnBackwardRef(rnnParams(p, w, x, e), l.returnSequences ? dy : undefined, l.returnSequences ? undefined : dy);
+    const g = rnnBackwardRef(rnnParams(p, w, x, e), l.returnSequences ? dy : undefined, l.returnSequences ? undefined : dy, cellOf(l.cell, `layers.${p.index}.cell`));
     return { dx: g.dx, grads: { [name('wx')]: g.dwx, [name('wh')]: g.dwh, [name('b')]: g.db } };
   }
   if (l.type === 'dense') {

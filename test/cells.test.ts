@@ -1,0 +1,257 @@
+// The cell seam (src/cells/): each cell's WGSL epilogue against its float64 reference step, value by value (|z| near
+// 0, 20 and 300 included); the recurrence through RnnSchedule with the cell passed explicitly, per-step and fused,
+// against rnnForwardRef / rnnBackwardRef through the same cell; a second one-gate cell (softsign, defined here) to
+// show that the scheduler, the kernels and the reference run whatever cell they are given; the registry; and the
+// refusal of cells whose kernels do not exist yet.
+import { describe, expect, it } from 'vitest';
+import recurrenceSource from '../shaders/recurrence.wgsl?raw';
+import fusedSource from '../shaders/recurrence_fused.wgsl?raw';
+import { gateParams, type Cell } from '../src/cells/cell.js';
+import { cellOf, cells, tanh } from '../src/cells/index.js';
+import { BufferSet, InputError, liveBufferCount, readFloats, RnnSchedule, setAutotune, type RnnBindings } from '../src/index.js';
+import { program } from '../src/gpu/shader.js';
+import { rnnBackwardRef, rnnForwardRef, swap01Ref, type RnnRefParams } from '../src/reference/index.js';
+import { expectClose, rng, run, testDevice, upload } from './helpers.js';
+
+const device = await testDevice();
+
+/** softsign: h = z / (1 + |z|), dh/dz = (1 - |h|)^2. One gate, one state, like tanh: the kernels run it as they are. */
+const softsign: Cell = {
+  name: 'softsign',
+  gates: 1,
+  states: 1,
+  wgsl: `
+fn cellForward(z: f32) -> f32 { return z / (1.0 + abs(z)); }
+fn cellForward4(z: vec4<f32>) -> vec4<f32> { return z / (1.0 + abs(z)); }
+fn cellBackward(h: f32, dh: f32) -> f32 { let a = 1.0 - abs(h); return dh * a * a; }
+fn cellBackward4(h: vec4<f32>, dh: vec4<f32>) -> vec4<f32> { let a = 1.0 - abs(h); return dh * a * a; }
+`,
+  params: gateParams(1),
+  initialiser: 'glorot',
+  reference: {
+    forward: (z) => [Float64Array.from(z, (v) => v / (1 + Math.abs(v)))],
+    backward: (_z, before, after, dAfter) => ({
+      dz: Float64Array.from(dAfter[0]!, (g, j) => g * (1 - Math.abs(after[0]![j]!)) ** 2),
+      dBefore: [new Float64Array(before[0]!.length)],
+    }),
+  },
+};
+
+describe('the cell registry', () => {
+  it('names the tanh cell: one gate block, one state, parameters [I, H], [H, H], [H]', () => {
+    expect(cellOf('tanh')).toBe(tanh);
+    expect(Object.keys(cells)).toEqual(['tanh']);
+    expect(tanh.params(3, 5)).toEqual({ wx: [3, 5], wh: [5, 5], b: [5] });
+    expect(gateParams(4)(3, 5)).toEqual({ wx: [3, 20], wh: [5, 20], b: [20] });
+  });
+
+  it('refuses an unknown cell with an InputError naming the field', () => {
+    for (const [name, field] of [['nope', 'cell'], [undefined, 'layers.1.cell'], ['toString', 'cell']] as const) {
+      let error: unknown;
+      try { cellOf(name, field); } catch (e) { error = e; }
+      expect(error).toBeInstanceOf(InputError);
+      expect((error as InputError).field).toBe(field);
+      expect((error as InputError).message).toMatch(/'tanh'/);
+    }
+  });
+
+  it('the recurrence shaders know no cell: its epilogue comes in through the CELL define', () => {
+    for (const source of [recurrenceSource, fusedSource]) {
+      expect(source).not.toMatch(/tanh/i);
+      expect(source).toContain('${CELL}');
+    }
+  });
+});
+
+// ---- the WGSL epilogue alone, value by value ----
+
+const EPILOGUE = `
+\${CELL}
+@group(0) @binding(0) var<storage, read> z: array<vec4<f32>>;        // [N / 4]
+@group(0) @binding(1) var<storage, read> hd: array<vec4<f32>>;       // [2, N / 4]: h, then dh
+@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>; // [4, N / 4]: forward, forward4, backward, backward4
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  if (i >= \${N4}u) { return; }
+  let zv = z[i];
+  let h = hd[i];
+  let dh = hd[\${N4}u + i];
+  out[i] = vec4<f32>(cellForward(zv.x), cellForward(zv.y), cellForward(zv.z), cellForward(zv.w));
+  out[\${N4}u + i] = cellForward4(zv);
+  out[2u * \${N4}u + i] = vec4<f32>(cellBackward(h.x, dh.x), cellBackward(h.y, dh.y), cellBackward(h.z, dh.z), cellBackward(h.w, dh.w));
+  out[3u * \${N4}u + i] = cellBackward4(h, dh);
+}
+`;
+
+/** The cell's four WGSL functions on z, and on (h, dh): forward (scalar, vec4) and dz (scalar, vec4). */
+async function epilogue(cell: Cell, z: Float32Array, h: Float32Array, dh: Float32Array) {
+  const d = device!;
+  const n = z.length, n4 = n / 4;
+  const set = new BufferSet(d, 'cell test');
+  try {
+    const p = await program(d, `cell ${cell.name}`, EPILOGUE, { CELL: cell.wgsl, N4: n4 }, 'main', ['read', 'read', 'storage'], [Math.ceil(n4 / 64), 1, 1]);
+    const hdData = new Float32Array(2 * n);
+    hdData.set(h);
+    hdData.set(dh, n);
+    const out = set.create('out', 4 * n * 4);
+    run(d, [p, p.bind(upload(set, z, 'z'), upload(set, hdData, 'hd'), out)]);
+    const all = await readFloats(d, out, 0, 4 * n);
+    return { forward: all.subarray(0, n), forward4: all.subarray(n, 2 * n), backward: all.subarray(2 * n, 3 * n), backward4: all.subarray(3 * n) };
+  } finally {
+    set.destroy();
+  }
+}
+
+// Near 0 (both sides of the series' 0.125 edge), in the sensitive range, near 20 (float32 tanh is 1 from about 9) and
+// near 300 (exp(2·300) overflows: the built-in tanh may give NaN there).
+const Z_EDGES = [0, 1e-8, 1e-4, 0.01, 0.1, 0.124, 0.125, 0.126, 0.3, 0.5, 0.9, 1, 2, 5, 9, 19.5, 20, 20.5, 88, 89, 299, 300, 301, 1e4];
+
+describe.skipIf(!device)('the tanh cell\'s WGSL epilogue matches its float64 reference', () => {
+  it(`forward and backward at |z| from 0 to 1e4 (${2 * Z_EDGES.length} values, both signs, plus random ones)`, async () => {
+    const r = rng(17);
+    const values = [...Z_EDGES, ...Z_EDGES.map((v) => -v), ...Array.from(r.floats(32, -4, 4))];
+    while (values.length % 4) values.push(0.25);
+    const z = Float32Array.from(values);
+    const h = Float32Array.from(z, Math.tanh); // the output the kernels keep (float32)
+    const dh = r.floats(z.length, -2, 2);
+    const got = await epilogue(tanh, z, h, dh);
+    const n = z.length;
+    // The reference step on all n values at once: one "row" of n units.
+    const z64 = Float64Array.from(z), before = [new Float64Array(n)];
+    const wantForward = tanh.reference.forward(z64, before)[0]!;
+    const wantBackward = tanh.reference.backward(z64, before, [Float64Array.from(h)], [Float64Array.from(dh)]).dz;
+    expectClose('cellForward', got.forward, wantForward, [n], 1e-7, 2e-6);
+    expectClose('cellForward4', got.forward4, wantForward, [n], 1e-7, 2e-6);
+    expectClose('cellBackward', got.backward, wantBackward, [n], 1e-7, 2e-6);
+    expectClose('cellBackward4', got.backward4, wantBackward, [n], 1e-7, 2e-6);
+    for (let i = 0; i < n; i++) {
+      const az = Math.abs(z[i]!);
+      // Near 0 the series keeps full relative precision (1 - exp(-2|z|) would cancel); far out tanh is exactly ±1.
+      if (az > 0 && az < 0.125) {
+        for (const v of [got.forward[i]!, got.forward4[i]!]) expect(Math.abs(v / wantForward[i]! - 1), `tanh(${z[i]}) relative error`).toBeLessThan(1e-6);
+      }
+      if (az >= 20) {
+        expect([got.forward[i], got.forward4[i]], `tanh(${z[i]})`).toEqual([Math.sign(z[i]!), Math.sign(z[i]!)]);
+        expect([Math.abs(got.backward[i]!), Math.abs(got.backward4[i]!)], `dz at h = ±1`).toEqual([0, 0]);
+      }
+    }
+  });
+});
+
+// ---- the whole recurrence through RnnSchedule, per-step and fused ----
+
+// 17 units, not 9: lavapipe's LLVM unrolls a 9-step product loop whole, and the step kernels then take 3 s to compile
+// instead of 0.5 s.
+const [B, T, I, H] = [5, 4, 3, 17];
+const LENGTHS = Int32Array.from([0, 1, 4, 2, 4]);
+
+function params(seed: number, scale: number): RnnRefParams & { x: Float32Array; wx: Float32Array; wh: Float32Array; b: Float32Array; h0: Float32Array } {
+  const r = rng(seed);
+  const w = scale * Math.sqrt(3 / (I + H));
+  return {
+    batch: B, steps: T, inputs: I, units: H, lengths: LENGTHS,
+    x: r.floats(B * T * I, 0, 1), wx: r.floats(I * H, -w, w), wh: r.floats(H * H, -w, w), b: r.floats(H, -0.1 * scale, 0.1 * scale),
+    h0: r.floats(B * H, -0.5, 0.5),
+  };
+}
+
+/** Forward and backward of `cell` through RnnSchedule.create(..., cell), read back batch-major like the reference. */
+async function scheduled(cell: Cell, p: ReturnType<typeof params>, dOut: Float32Array, dState: Float32Array) {
+  const d = device!;
+  const set = new BufferSet(d, 'cell recurrence');
+  const bind = (buffer: GPUBuffer) => ({ buffer });
+  let schedule: RnnSchedule | undefined;
+  try {
+    const io: RnnBindings = {
+      x: bind(upload(set, Float32Array.from(swap01Ref(p.x, B, T, I)), 'x')),
+      wx: bind(upload(set, p.wx, 'wx')), wh: bind(upload(set, p.wh, 'wh')), b: bind(upload(set, p.b, 'b')),
+      lengths: bind(upload(set, LENGTHS, 'lengths')),
+      grads: { dwx: bind(set.create('dwx', I * H * 4)), dwh: bind(set.create('dwh', H * H * 4)), db: bind(set.create('db', H * 4)) },
+      dOut: bind(upload(set, Float32Array.from(swap01Ref(dOut, B, T, H)), 'dOut')),
+      dx: bind(set.create('dx', T * B * I * 4)),
+    };
+    schedule = await RnnSchedule.create(d, { batch: B, steps: T, inputs: I, units: H }, io, cell);
+    const encoder = d.createCommandEncoder();
+    schedule.encodeForward(encoder, bind(upload(set, p.h0, 'h0')));
+    schedule.encodeBackward(encoder, bind(upload(set, dState, 'dState')));
+    d.queue.submit([encoder.finish()]);
+    const view = (name: Parameters<RnnSchedule['view']>[0]) => { const v = schedule!.view(name); return readFloats(d, v.buffer, v.offset * 4, v.length); };
+    const [outputs, state, dh0, dwx, dwh, db, dx] = await Promise.all([
+      view('outputs'), view('lastState'), view('dInitialState'),
+      readFloats(d, io.grads!.dwx.buffer, 0, I * H), readFloats(d, io.grads!.dwh.buffer, 0, H * H), readFloats(d, io.grads!.db.buffer, 0, H),
+      readFloats(d, io.dx!.buffer, 0, T * B * I),
+    ]);
+    return { recurrence: schedule.recurrence, outputs: swap01Ref(outputs, T, B, H), state, dh0, dwx, dwh, db, dx: swap01Ref(dx, T, B, I) };
+  } finally {
+    schedule?.destroy();
+    set.destroy();
+  }
+}
+
+async function checkRecurrence(cell: Cell, recurrence: 'per-step' | 'fused', scale: number) {
+  const p = params(7 + scale, scale);
+  const r = rng(11);
+  const dOut = r.floats(B * T * H), dState = r.floats(B * H);
+  setAutotune(device!, { recurrence });
+  try {
+    const got = await scheduled(cell, p, dOut, dState);
+    expect(got.recurrence).toBe(recurrence);
+    const want = rnnForwardRef(p, cell);
+    const wantG = rnnBackwardRef(p, dOut, dState, cell);
+    expectClose('outputs', got.outputs, want.outputs, [B, T, H], 2e-5, 1e-4);
+    expectClose('state', got.state, want.state, [B, H], 2e-5, 1e-4);
+    expectClose('dx', got.dx, wantG.dx, [B, T, I], 1e-4, 1e-3);
+    expectClose('dwx', got.dwx, wantG.dwx, [I, H], 1e-4, 1e-3);
+    expectClose('dwh', got.dwh, wantG.dwh, [H, H], 1e-4, 1e-3);
+    expectClose('db', got.db, wantG.db, [H], 1e-4, 1e-3);
+    expectClose('dh0', got.dh0, wantG.dh0, [B, H], 1e-4, 1e-3);
+  } finally {
+    setAutotune(device!, 'off');
+  }
+}
+
+describe.skipIf(!device)('RnnSchedule runs the cell it is given, against the reference through the same cell', () => {
+  // batch 5, 4 steps, 3 inputs, 17 units, lengths 0, 1, 4, 2, 4; scale 400 drives |z| past 100.
+  it('tanh, per-step', () => checkRecurrence(tanh, 'per-step', 1));
+  it('tanh, fused', () => checkRecurrence(tanh, 'fused', 1));
+  it('tanh, per-step and fused, saturated (|z| past 100)', async () => {
+    const p = params(7 + 400, 400);
+    let largest = 0; // the first step's x_0·Wx + b
+    for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {
+      let z = p.b[j]!;
+      for (let k = 0; k < I; k++) z += p.x[(b * T) * I + k]! * p.wx[k * H + j]!;
+      largest = Math.max(largest, Math.abs(z));
+    }
+    expect(largest).toBeGreaterThan(100);
+    await checkRecurrence(tanh, 'per-step', 400);
+    await checkRecurrence(tanh, 'fused', 400);
+  });
+  it('a second one-gate cell (softsign, defined in this test), per-step: nothing in the schedule is tanh', () => checkRecurrence(softsign, 'per-step', 1));
+  it('the default cell is tanh', async () => {
+    const set = new BufferSet(device!, 'default cell');
+    const bind = (n: number) => ({ buffer: set.create('b', n * 4) });
+    try {
+      const s = await RnnSchedule.create(device!, { batch: B, steps: T, inputs: I, units: H },
+        { x: bind(T * B * I), wx: bind(I * H), wh: bind(H * H), b: bind(H), lengths: bind(B) });
+      expect(s.cell).toBe(tanh);
+      s.destroy();
+    } finally {
+      set.destroy();
+    }
+  });
+});
+
+describe('RnnSchedule refuses a cell its kernels cannot run yet', () => {
+  // The refusal comes before any GPU work, so no device is needed: the device and bindings are never touched.
+  const never = new Proxy({}, { get: () => { throw new Error('touched'); } });
+  for (const cell of [{ ...tanh, name: 'four-gates', gates: 4 }, { ...tanh, name: 'two-states', states: 2 }, { ...tanh, name: 'gru-like', gates: 3 }]) {
+    it(`${cell.name}: gates ${cell.gates}, states ${cell.states}`, async () => {
+      const before = liveBufferCount();
+      await expect(RnnSchedule.create(never as GPUDevice, { batch: 1, steps: 1, inputs: 1, units: 1 }, never as RnnBindings, cell))
+        .rejects.toThrow(new RegExp(`cell '${cell.name}' has ${cell.gates} gate blocks and ${cell.states} state vectors`));
+      expect(liveBufferCount()).toBe(before);
+    });
+  }
+});
