@@ -2,6 +2,7 @@
 // planSequential turns a config into the shapes every layer sees and the parameters it owns, or throws an InputError
 // naming the field, what was expected and what was given. The GPU model (sequential.ts here) and the float64 reference
 // (reference/sequential.ts) read the same plan.
+import { cellOf } from '../cells/index.js';
 import { InputError } from '../errors.js';
 import { ADAM_DEFAULTS } from '../kernels/adam.js';
 import { checkSeed, checkSize, describe } from '../validate.js';
@@ -21,7 +22,7 @@ export type DenseInitialiser = 'glorot' | 'pytorch';
 export interface RnnLayerConfig {
   type: 'rnn';
   units: number;
-  cell?: 'tanh';               // LSTM and GRU: the next issue
+  cell?: string;               // a cell of cells/index.ts: 'tanh' (the default); LSTM and GRU: the next issue
   returnSequences?: boolean;   // false: only the state at each sequence's last valid step goes on
   initialiser?: RnnInitialiser; // 'glorot' by default, as today
 }
@@ -69,7 +70,7 @@ export interface ParameterSpec {
 }
 
 export type ResolvedLayer =
-  | { type: 'rnn'; units: number; cell: 'tanh'; returnSequences: boolean; initialiser: RnnInitialiser }
+  | { type: 'rnn'; units: number; cell: string; returnSequences: boolean; initialiser: RnnInitialiser }
   | { type: 'dense'; units: number; initialiser: DenseInitialiser }
   | { type: 'repeat'; steps: number };
 
@@ -119,7 +120,7 @@ export function planSequential(config: unknown): SequentialPlan {
       const H = layer.units;
       outputs = H;
       sequenceOut = layer.returnSequences;
-      params = [{ name: name('wx'), shape: [features, H] }, { name: name('wh'), shape: [H, H] }, { name: name('b'), shape: [H] }];
+      params = Object.entries(cellOf(layer.cell).params(features, H)).map(([p, shape]) => ({ name: name(p), shape }));
     } else if (layer.type === 'dense') {
       outputs = layer.units;
       params = [{ name: name('w'), shape: [features, layer.units] }, { name: name('b'), shape: [layer.units] }];
@@ -161,7 +162,7 @@ function checkLayer(field: string, raw: unknown, index: number, sequence: boolea
       `rnn after ${describeLayer(prev)}, which gives a vector [n, ${prev.outputs}]`);
   }
   const units = checkSize(`${field}.units`, o.units);
-  const cell = checkChoice(`${field}.cell`, o.cell, ['tanh'] as const);
+  const cell = cellOf(o.cell ?? 'tanh', `${field}.cell`).name;
   if (o.returnSequences !== undefined && typeof o.returnSequences !== 'boolean') {
     throw new InputError(`${field}.returnSequences`, 'true or false', describe(o.returnSequences));
   }

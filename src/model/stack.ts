@@ -9,6 +9,7 @@ import { colsum, colsumSplitK, matmul, matmulSplitK } from '../kernels/matmul.js
 import { maskSteps, repeatForward } from '../kernels/sequence.js';
 import type { LayerPlan } from './config.js';
 import { RnnSchedule } from '../scheduler.js';
+import { cellOf } from '../cells/index.js';
 
 type Encode = (pass: GPUComputePassEncoder) => void;
 
@@ -59,7 +60,7 @@ export class Stack {
       for (const layer of layers) {
         const name = (p: string) => `layers.${layer.index}.${p}`;
         const built = layer.layer.type === 'repeat' ? await repeatLayer(device, owned, below, B, T, lengths)
-          : layer.layer.type === 'rnn' ? await rnnLayer(device, owned, below, B, T, layer.layer.units, layer.layer.returnSequences, lengths, slice, name, train)
+          : layer.layer.type === 'rnn' ? await rnnLayer(device, owned, below, B, T, layer.layer, lengths, slice, name, train)
           : await denseLayer(device, owned, below, B, T, layer.layer.units, lengths, slice, name, train);
         if (built.schedule) schedules.push({ layer: layer.index, schedule: built.schedule });
         forwards.push(built.forward);
@@ -98,10 +99,10 @@ async function repeatLayer(device: GPUDevice, owned: BufferSet, below: Port, B: 
   return { out, forward: [run(p, p.bind(lengths, { buffer: below.buffer }, y))], backward: [] };
 }
 
-/** A tanh recurrence over the sequence below (RnnSchedule), its outputs at every step or its last state going on. */
-async function rnnLayer(device: GPUDevice, owned: BufferSet, below: Port, B: number, T: number, H: number, returnSequences: boolean,
+/** A recurrence of the layer's cell over the sequence below (RnnSchedule), its outputs at every step or its last state going on. */
+async function rnnLayer(device: GPUDevice, owned: BufferSet, below: Port, B: number, T: number, layer: { units: number; cell: string; returnSequences: boolean },
   lengths: GPUBuffer, slice: Slice, name: (p: string) => string, train: boolean): Promise<Built> {
-  const I = below.features;
+  const I = below.features, H = layer.units, returnSequences = layer.returnSequences;
   if (below.offset !== 0 || (below.grad && below.grad.offset !== 0)) throw new Error(`${name('')}: a recurrent layer reads its input from the start of a buffer`);
   const dOut = train && returnSequences ? await withErrorScopes(device, 'rnn', () => owned.create(name('dOut'), T * B * H * 4)) : undefined;
   const shape = { batch: B, steps: T, inputs: I, units: H };
@@ -110,7 +111,7 @@ async function rnnLayer(device: GPUDevice, owned: BufferSet, below: Port, B: num
     grads: train ? { dwx: slice('grads', name('wx')), dwh: slice('grads', name('wh')), db: slice('grads', name('b')) } : undefined,
     dOut: dOut && { buffer: dOut },
     dx: train && below.grad ? { buffer: below.grad.buffer } : undefined,
-  });
+  }, cellOf(layer.cell));
   const views = RnnSchedule.views(shape);
   const out: Port = returnSequences
     ? { buffer: schedule.outputs, offset: 0, rows: T * B, features: H, sequence: true, grad: dOut && { buffer: dOut, offset: 0 } }
