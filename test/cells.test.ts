@@ -29,11 +29,11 @@ fn cellBackward4(h: vec4<f32>, dh: vec4<f32>) -> vec4<f32> { let a = 1.0 - abs(h
   params: gateParams(1),
   initialiser: 'glorot',
   reference: {
-    forward: (z) => [Float64Array.from(z, (v) => v / (1 + Math.abs(v)))],
-    backward: (_z, before, after, dAfter) => ({
-      dz: Float64Array.from(dAfter[0]!, (g, j) => g * (1 - Math.abs(after[0]![j]!)) ** 2),
-      dBefore: [new Float64Array(before[0]!.length)],
-    }),
+    forward: (zx, zh) => [Float64Array.from(zx, (v, j) => (v + zh[j]!) / (1 + Math.abs(v + zh[j]!)))],
+    backward: (_zx, _zh, before, after, dAfter) => {
+      const dz = Float64Array.from(dAfter[0]!, (g, j) => g * (1 - Math.abs(after[0]![j]!)) ** 2);
+      return { dzx: dz, dzh: dz.slice(), dBefore: [new Float64Array(before[0]!.length)] };
+    },
   },
 };
 
@@ -119,9 +119,9 @@ describe.skipIf(!device)('the tanh cell\'s WGSL epilogue matches its float64 ref
     const got = await epilogue(tanh, z, h, dh);
     const n = z.length;
     // The reference step on all n values at once: one "row" of n units.
-    const z64 = Float64Array.from(z), before = [new Float64Array(n)];
-    const wantForward = tanh.reference.forward(z64, before)[0]!;
-    const wantBackward = tanh.reference.backward(z64, before, [Float64Array.from(h)], [Float64Array.from(dh)]).dz;
+    const z64 = Float64Array.from(z), zh = new Float64Array(n), before = [new Float64Array(n)]; // z = zx + 0
+    const wantForward = tanh.reference.forward(z64, zh, before)[0]!;
+    const wantBackward = tanh.reference.backward(z64, zh, before, [Float64Array.from(h)], [Float64Array.from(dh)]).dzx;
     expectClose('cellForward', got.forward, wantForward, [n], 1e-7, 2e-6);
     expectClose('cellForward4', got.forward4, wantForward, [n], 1e-7, 2e-6);
     expectClose('cellBackward', got.backward, wantBackward, [n], 1e-7, 2e-6);

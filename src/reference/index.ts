@@ -37,78 +37,113 @@ export interface RnnRefParams {
   wx: Arr;       // [I, G·H] (G: the cell's gate blocks)
   wh: Arr;       // [H, G·H]
   b: Arr;        // [G·H]
+  bh?: Arr;      // [G·H], the recurrent side's bias: for a cell that has one (GRU with resetAfter)
   h0?: Arr;      // [B, H]; a cell's other states (LSTM's c) start at zero
-  lengths?: Arr; // [B]
+  lengths?: Arr; // [B], each in [0, T]
   batch: number;
   steps: number;
   inputs: number;
   units: number;
 }
 
-/** z [G·H] = b + x_t·Wx + h_{t-1}·Wh for batch row bi, in that order. */
-function preActivation(p: RnnRefParams, h: Float64Array, t: number, bi: number, z: Float64Array): void {
-  const { steps: T, inputs: I, units: H } = p, N = z.length;
+/** zx [G·H] = b + x_t·Wx for batch row bi, summed in that order. */
+function inputPart(p: RnnRefParams, t: number, bi: number, zx: Float64Array): void {
+  const { steps: T, inputs: I } = p, N = zx.length, x0 = (bi * T + t) * I;
   for (let j = 0; j < N; j++) {
     let sum = p.b[j]!;
-    for (let k = 0; k < I; k++) sum += p.x[(bi * T + t) * I + k]! * p.wx[k * N + j]!;
-    for (let k = 0; k < H; k++) sum += h[bi * H + k]! * p.wh[k * N + j]!;
-    z[j] = sum;
+    for (let k = 0; k < I; k++) sum += p.x[x0 + k]! * p.wx[k * N + j]!;
+    zx[j] = sum;
   }
 }
 
-/**
- * preActivation's backward for batch row bi: dz [G·H] into db, dWx, dx_t, dWh and dh [H] (dL/dh_{t-1}, added to),
- * each summed over j in order.
- */
-function backpropagate(p: RnnRefParams, h: Float64Array, t: number, bi: number, dz: Float64Array, dh: Float64Array,
-  g: { dx: Float64Array; dwx: Float64Array; dwh: Float64Array; db: Float64Array }): void {
-  const { steps: T, inputs: I, units: H } = p, N = dz.length;
+/** zh[j] = bh[j] + left·Wh[:, j] for the columns j in [from, to); left [H] (h_{t-1}, or a gated cell's u). */
+function recurrentPart(left: Float64Array, wh: Arr, bh: Arr | undefined, from: number, to: number, zh: Float64Array): void {
+  const H = left.length, N = zh.length;
+  for (let j = from; j < to; j++) {
+    let sum = bh ? bh[j]! : 0;
+    for (let k = 0; k < H; k++) sum += left[k]! * wh[k * N + j]!;
+    zh[j] = sum;
+  }
+}
+
+/** inputPart's backward for batch row bi: dzx [G·H] into db, dWx and dx_t, each summed over j in order. */
+function inputPartBackward(p: RnnRefParams, t: number, bi: number, dzx: Float64Array, g: RnnRefGrads): void {
+  const { steps: T, inputs: I } = p, N = dzx.length, x0 = (bi * T + t) * I;
   for (let j = 0; j < N; j++) {
-    const d = dz[j]!;
+    const d = dzx[j]!;
     g.db[j] += d;
     for (let k = 0; k < I; k++) {
-      g.dwx[k * N + j] += p.x[(bi * T + t) * I + k]! * d;
-      g.dx[(bi * T + t) * I + k] += d * p.wx[k * N + j]!;
-    }
-    for (let k = 0; k < H; k++) {
-      g.dwh[k * N + j] += h[bi * H + k]! * d;
-      dh[k] += d * p.wh[k * N + j]!;
+      g.dwx[k * N + j] += p.x[x0 + k]! * d;
+      g.dx[x0 + k] += d * p.wx[k * N + j]!;
     }
   }
 }
 
+/** recurrentPart's backward over the columns [from, to): dzh into dWh, dbh and dLeft [H] (added to), summed over j in order. */
+function recurrentPartBackward(left: Float64Array, wh: Arr, from: number, to: number, dzh: Float64Array, dLeft: Float64Array,
+  dwh: Float64Array, dbh: Float64Array | undefined): void {
+  const H = left.length, N = dzh.length;
+  for (let j = from; j < to; j++) {
+    const d = dzh[j]!;
+    if (dbh) dbh[j] += d;
+    for (let k = 0; k < H; k++) {
+      dwh[k * N + j] += left[k]! * d;
+      dLeft[k] += d * wh[k * N + j]!;
+    }
+  }
+}
+
+interface RnnRefGrads {
+  dx: Float64Array;  // [B, T, I]
+  dwx: Float64Array; // [I, G·H]
+  dwh: Float64Array; // [H, G·H]
+  db: Float64Array;  // [G·H]
+  dbh?: Float64Array; // [G·H], when p.bh is given
+}
+
 /**
- * The recurrence of `cell` through its reference step (cells/cell.ts): z = b + x_t·Wx + h_{t-1}·Wh [B, G·H], then
- * states_t = t < len ? cell.forward(z, states_{t-1}) : states_{t-1}; h = states[0]. zs[t] [B, G·H] is z at step t
+ * The recurrence of `cell` through its reference step (cells/cell.ts): zx = b + x_t·Wx and zh = bh + h_{t-1}·Wh
+ * [B, G·H] (a gated cell's late blocks: u·Wh, u = cell.gatedInput(...) [B, H] kept in us[t]), then
+ * states_t = t < len ? cell.forward(zx, zh, states_{t-1}) : states_{t-1}; h = states[0]. zxs[t], zhs[t] are step t's
  * (zero where masked), states[t][s] [B, H] state s before step t (states[T]: the final ones).
  */
 function rnnSteps(p: RnnRefParams, cell: Cell) {
   const { batch: B, steps: T, units: H } = p;
-  const G = cell.gates, S = cell.states, N = G * H;
-  const zs: Float64Array[] = [];
+  const G = cell.gates, S = cell.states, N = G * H, late = (cell.gatedFrom ?? G) * H; // columns [late, N) multiply u
+  const zxs: Float64Array[] = [], zhs: Float64Array[] = [], us: (Float64Array | undefined)[] = [];
   const states: Float64Array[][] = [Array.from({ length: S }, (_, s) => Float64Array.from({ length: B * H }, (_, i) => (s === 0 && p.h0 ? p.h0[i]! : 0)))];
   for (let t = 0; t < T; t++) {
-    const prev = states[t]!, h = prev[0]!;
+    const prev = states[t]!;
     const next = prev.map((v) => v.slice()); // carried unchanged where masked
-    const zt = new Float64Array(B * N);
+    const zxt = new Float64Array(B * N), zht = new Float64Array(B * N), ut = late < N ? new Float64Array(B * H) : undefined;
     for (let bi = 0; bi < B; bi++) {
       if (!(t < (p.lengths ? p.lengths[bi]! : T))) continue;
-      const z = zt.subarray(bi * N, (bi + 1) * N);
-      preActivation(p, h, t, bi, z);
-      const after = cell.reference.forward(z, prev.map((v) => v.subarray(bi * H, (bi + 1) * H)));
+      const zx = zxt.subarray(bi * N, (bi + 1) * N), zh = zht.subarray(bi * N, (bi + 1) * N);
+      const before = prev.map((v) => v.subarray(bi * H, (bi + 1) * H));
+      inputPart(p, t, bi, zx);
+      recurrentPart(before[0]!, p.wh, p.bh, 0, late, zh);
+      if (ut) {
+        const u = cell.reference.gatedInput!(zx, zh, before);
+        ut.set(u, bi * H);
+        recurrentPart(u, p.wh, p.bh, late, N, zh);
+      }
+      const after = cell.reference.forward(zx, zh, before);
       after.forEach((v, s) => next[s]!.set(v, bi * H));
     }
-    zs.push(zt);
+    zxs.push(zxt);
+    zhs.push(zht);
+    us.push(ut);
     states.push(next);
   }
-  return { zs, states };
+  return { zxs, zhs, us, states, late };
 }
 
 /**
- * h_t = t < len ? cell(x_t·Wx + h_{t-1}·Wh + b, states_{t-1}) : h_{t-1} (tanh(...) for the tanh cell, the default);
- * outputs zero past the length. hs[t] [B, H] is h before step t, hs[T] the final state.
+ * h_t = t < len ? cell(x_t·Wx + b, h_{t-1}·Wh (+ bh), states_{t-1}) : h_{t-1} (tanh(zx + zh) for the tanh cell, the
+ * default); outputs zero past the length. hs[t] [B, H] is h before step t, hs[T] the final state; cellStates[T] all S
+ * final states (LSTM's c is cellStates[T][1]).
  */
-export function rnnForwardRef(p: RnnRefParams, cell: Cell = tanh): { outputs: Float64Array; state: Float64Array; hs: Float64Array[] } {
+export function rnnForwardRef(p: RnnRefParams, cell: Cell = tanh): { outputs: Float64Array; state: Float64Array; hs: Float64Array[]; cellStates: Float64Array[][] } {
   const { batch: B, steps: T, units: H } = p;
   const { states } = rnnSteps(p, cell);
   const outputs = new Float64Array(B * T * H); // [B, T, H]
@@ -118,19 +153,24 @@ export function rnnForwardRef(p: RnnRefParams, cell: Cell = tanh): { outputs: Fl
     }
   }
   const hs = states.map((s) => s[0]!);
-  return { outputs, state: hs[T]!, hs };
+  return { outputs, state: hs[T]!, hs, cellStates: states };
 }
 
 /**
  * Gradients of sum(dOut*outputs) + sum(dState*state) by backpropagation through time in float64, through the cell's
- * reference backward: dz, dStates_{t-1} = cell.backward(z, states_{t-1}, states_t, dStates_t with dOut_t added to
- * dh); dh_{t-1} = dz·Wh^T + dStates_{t-1}[0].
+ * reference backward: dzx, dzh, dStates_{t-1} = cell.backward(zx, zh, states_{t-1}, states_t, dStates_t with dOut_t
+ * added to dh); dWx = Σ x^T·dzx, db = Σ dzx, dWh = Σ h^T·dzh, dbh = Σ dzh, dh_{t-1} = dzh·Wh^T + dStates_{t-1}[0]
+ * (a gated cell's late blocks: through u, cells/cell.ts). Past a sequence's length the states are carried, so their
+ * gradients are too.
  */
 export function rnnBackwardRef(p: RnnRefParams, dOut?: Arr, dState?: Arr, cell: Cell = tanh) {
   const { batch: B, steps: T, inputs: I, units: H } = p;
   const N = cell.gates * H;
-  const { zs, states } = rnnSteps(p, cell);
-  const g = { dx: new Float64Array(B * T * I), dwx: new Float64Array(I * N), dwh: new Float64Array(H * N), db: new Float64Array(N) };
+  const { zxs, zhs, us, states, late } = rnnSteps(p, cell);
+  const g: RnnRefGrads = {
+    dx: new Float64Array(B * T * I), dwx: new Float64Array(I * N), dwh: new Float64Array(H * N), db: new Float64Array(N),
+    ...(p.bh ? { dbh: new Float64Array(N) } : {}),
+  };
   // dL/d(states_t), S vectors of [B, H]: dState on h, zero on the others
   let dStates = Array.from({ length: cell.states }, (_, s) => Float64Array.from({ length: B * H }, (_, i) => (s === 0 && dState ? dState[i]! : 0)));
   for (let t = T - 1; t >= 0; t--) {
@@ -140,10 +180,18 @@ export function rnnBackwardRef(p: RnnRefParams, dOut?: Arr, dState?: Arr, cell: 
       const row = (v: Float64Array) => v.subarray(bi * H, (bi + 1) * H);
       const dAfter = dStates.map((v) => row(v).slice());
       if (dOut) for (let j = 0; j < H; j++) dAfter[0]![j] += dOut[(bi * T + t) * H + j]!; // the output is h
-      const { dz, dBefore } = cell.reference.backward(zs[t]!.subarray(bi * N, (bi + 1) * N), states[t]!.map(row), states[t + 1]!.map(row), dAfter);
-      for (const v of prev) row(v).fill(0); // the cell's backward says all that reaches states_{t-1}: dz and dBefore
-      backpropagate(p, states[t]![0]!, t, bi, dz, row(prev[0]!), g);
-      dBefore.forEach((d, s) => { const v = row(prev[s]!); for (let k = 0; k < H; k++) v[k] += d[k]!; });
+      const zx = zxs[t]!.subarray(bi * N, (bi + 1) * N), zh = zhs[t]!.subarray(bi * N, (bi + 1) * N);
+      const before = states[t]!.map(row);
+      const d = cell.reference.backward(zx, zh, before, states[t + 1]!.map(row), dAfter);
+      for (const v of prev) row(v).fill(0); // the cell's backward says all that reaches states_{t-1}: dzh and dBefore
+      if (late < N) {
+        const du = new Float64Array(H);
+        recurrentPartBackward(us[t]!.subarray(bi * H, (bi + 1) * H), p.wh, late, N, d.dzh, du, g.dwh, g.dbh);
+        cell.reference.gatedInputBackward!(zx, zh, before, du, d);
+      }
+      recurrentPartBackward(before[0]!, p.wh, 0, late, d.dzh, row(prev[0]!), g.dwh, g.dbh);
+      inputPartBackward(p, t, bi, d.dzx, g);
+      d.dBefore.forEach((v, s) => { const r = row(prev[s]!); for (let k = 0; k < H; k++) r[k] += v[k]!; });
     }
     dStates = prev;
   }

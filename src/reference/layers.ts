@@ -41,7 +41,7 @@ export function layerBackward(p: LayerPlan, w: Record<string, Arr>, x: Arr, dy: 
   if (l.type === 'rnn') {
     // rnnBackwardRef ignores dOut past a sequence's length, where the outputs are the constant 0.
     const g = rnnBackwardRef(rnnParams(p, w, x, e), l.returnSequences ? dy : undefined, l.returnSequences ? undefined : dy, cellOf(l.cell, `layers.${p.index}.cell`));
-    return { dx: g.dx, grads: { [name('wx')]: g.dwx, [name('wh')]: g.dwh, [name('b')]: g.db } };
+    return { dx: g.dx, grads: { [name('wx')]: g.dwx, [name('wh')]: g.dwh, [name('b')]: g.db, ...(g.dbh ? { [name('bh')]: g.dbh } : {}) } };
   }
   if (l.type === 'dense') {
     const F = p.inputs, O = p.outputs, rows = p.sequenceIn ? e.n * e.steps : e.n;
@@ -58,7 +58,11 @@ export function layerBackward(p: LayerPlan, w: Record<string, Arr>, x: Arr, dy: 
 
 function rnnParams(p: LayerPlan, w: Record<string, Arr>, x: Arr, e: Extent): RnnRefParams {
   const name = (s: string) => `layers.${p.index}.${s}`;
-  return { x, wx: w[name('wx')]!, wh: w[name('wh')]!, b: w[name('b')]!, lengths: e.lengths, batch: e.n, steps: e.steps, inputs: p.inputs, units: p.outputs };
+  const bh = w[name('bh')]; // a cell with a recurrent bias (GRU with resetAfter): the plan has layers.k.bh
+  return {
+    x, wx: w[name('wx')]!, wh: w[name('wh')]!, b: w[name('b')]!, ...(bh ? { bh } : {}),
+    lengths: e.lengths, batch: e.n, steps: e.steps, inputs: p.inputs, units: p.outputs,
+  };
 }
 
 /** Zeroes y [n, steps, F] at every step t >= lengths[i], in place. */
