@@ -6,7 +6,7 @@
 export { getDevice, openDevice, adapterName, adapterClass, describeAdapter, type AdapterClass, type DeviceOptions } from './gpu/device.js';
 export { rnnForward, rnnBackward, releaseRnnCache, type RnnParams, type RnnForwardResult, type RnnGradients, type RnnBackwardResult } from './rnn.js';
 export { RnnSchedule, type RnnShape, type RnnBindings } from './scheduler.js';
-export { cells, cellOf, tanh, type Cell, type CellParam, type CellReference } from './cells/index.js';
+export { cells, cellOf, gru, gruResetBefore, lstm, tanh, type Cell, type CellOptions, type CellParam, type CellParams, type CellReference } from './cells/index.js';
 export { liveBufferCount, BufferSet, readFloats } from './gpu/buffers.js';
 export { InputError, GpuError } from './errors.js';
 export { Sequential, layers, type SequentialConfig, type SequentialFitOptions, type SequentialProgress } from './model/sequential.js';

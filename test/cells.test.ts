@@ -40,7 +40,7 @@ fn cellBackward4(h: vec4<f32>, dh: vec4<f32>) -> vec4<f32> { let a = 1.0 - abs(h
 describe('the cell registry', () => {
   it('names the tanh cell: one gate block, one state, parameters [I, H], [H, H], [H]', () => {
     expect(cellOf('tanh')).toBe(tanh);
-    expect(Object.keys(cells)).toEqual(['tanh']);
+    expect(Object.keys(cells)).toEqual(['tanh', 'lstm', 'gru']); // lstm and gru: test/cells-reference.test.ts
     expect(tanh.params(3, 5)).toEqual({ wx: [3, 5], wh: [5, 5], b: [5] });
     expect(gateParams(4)(3, 5)).toEqual({ wx: [3, 20], wh: [5, 20], b: [20] });
   });

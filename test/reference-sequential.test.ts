@@ -124,6 +124,10 @@ describe('variable lengths: each sequence as if cut to its length; zeros past it
     ['2 layers, a class per sequence', { inputs: 3, layers: [rnn({ units: 4, returnSequences: true }), rnn({ units: 3, initialiser: 'pytorch' }), dense({ units: 3 })], loss: xent, seed: 2 }, 'sequences'],
     ['mse at every step through two dense layers', { inputs: 2, layers: [rnn({ units: 4, returnSequences: true, initialiser: 'pytorch' }), dense({ units: 3, initialiser: 'pytorch' }), dense({ units: 2, initialiser: 'pytorch' })], loss: 'mse', seed: 3 }, 'values'],
     ['vector to sequence, mse at every step', { inputs: 2, layers: [layers.repeat({ steps: T }), rnn({ units: 4, returnSequences: true, initialiser: 'pytorch' }), dense({ units: 2, initialiser: 'pytorch' })], loss: 'mse', seed: 4 }, 'values'],
+    // LSTM (h and c carried past the length) and both GRU forms
+    ['lstm then gru, a class per step', { inputs: 3, layers: [rnn({ cell: 'lstm', units: 4, returnSequences: true, initialiser: 'pytorch' }), rnn({ cell: 'gru', units: 3, returnSequences: true, initialiser: 'pytorch' }), dense({ units: 3 })], loss: xent, seed: 5 }, 'steps'],
+    ['gru (reset before) then lstm, a class per sequence', { inputs: 3, layers: [rnn({ cell: 'gru', resetAfter: false, units: 4, returnSequences: true }), rnn({ cell: 'lstm', units: 3 }), dense({ units: 3 })], loss: xent, seed: 6 }, 'sequences'],
+    ['vector to sequence through an lstm, mse at every step', { inputs: 2, layers: [layers.repeat({ steps: T }), rnn({ cell: 'lstm', units: 4, returnSequences: true }), dense({ units: 2 })], loss: 'mse', seed: 7 }, 'values'],
   ];
   for (const [name, config, weighting] of cases) {
     it(name, () => {
@@ -220,7 +224,7 @@ describe('bad configs and batches are InputErrors naming the field, the expected
     expect(caught(() => planSequential({ ...base, layers: [rnn({ units: 4 }), layers.repeat({ steps: 3 })] })).field).toBe('layers.1');
     expect(caught(() => planSequential({ ...base, layers: [{ type: 'lstm', units: 3 }] as never })).field).toBe('layers.0');
     expect(caught(() => planSequential({ ...base, layers: [{ type: 'rnn', units: 3, returnSequence: true }] as never })).field).toBe('layers.0.returnSequence');
-    expect(caught(() => planSequential({ ...base, layers: [rnn({ units: 3, cell: 'lstm' as never })] })).field).toBe('layers.0.cell');
+    expect(caught(() => planSequential({ ...base, layers: [rnn({ units: 3, cell: 'peephole-lstm' as never })] })).field).toBe('layers.0.cell');
     expect(caught(() => planSequential({ ...base, layers: [rnn({ units: 3, initialiser: 'he' as never })] })).field).toBe('layers.0.initialiser');
     expect(caught(() => planSequential({ ...base, layers: [dense({ units: 0 })] })).field).toBe('layers.0.units');
     expect(caught(() => planSequential({ ...base, layers: [] })).field).toBe('layers');

@@ -2,18 +2,22 @@
 // planSequential turns a config into the shapes every layer sees and the parameters it owns, or throws an InputError
 // naming the field, what was expected and what was given. The GPU model (sequential.ts here) and the float64 reference
 // (reference/sequential.ts) read the same plan.
-import { cellOf } from '../cells/index.js';
+import { cellOf, type Cell } from '../cells/index.js';
 import { InputError } from '../errors.js';
 import { ADAM_DEFAULTS } from '../kernels/adam.js';
 import { checkSeed, checkSize, describe } from '../validate.js';
 
 /**
- * 'glorot': TensorFlow 1's BasicRNNCell, one Glorot-uniform limit sqrt(6 / (I + H + H)) for the [I + H, H] kernel
- *   [Wx; Wh], zero bias (today's SequenceClassifier).
- * 'orthogonal': Keras SimpleRNN, Glorot-uniform Wx (limit sqrt(6 / (I + H))), orthogonal Wh (QR of a Gaussian
- *   matrix, R's diagonal made positive), zero bias.
- * 'pytorch': torch.nn.RNN, uniform(±1/sqrt(units)) for Wx, Wh and b. PyTorch keeps two biases, b_ih and b_hh; this
- *   runtime keeps one, so a PyTorch checkpoint's b is b_ih + b_hh (and its weight_ih_l0 [H, I] is wx transposed).
+ * For a cell of G gate blocks (tanh 1, GRU 3, LSTM 4; N = G·H columns), model/init.ts:
+ * 'glorot': TensorFlow 1's BasicRNNCell / LSTMCell, one Glorot-uniform limit sqrt(6 / (I + H + N)) for the
+ *   [I + H, N] kernel [Wx; Wh], zero biases (today's SequenceClassifier; tanh's default).
+ * 'orthogonal': Keras SimpleRNN / LSTM / GRU, Glorot-uniform Wx (limit sqrt(6 / (I + N))), Wh [H, N] from Keras's
+ *   Orthogonal (QR of a Gaussian [N, H] matrix, R's diagonal made positive, transposed: orthonormal rows, not one
+ *   orthogonal matrix per gate block), zero biases (LSTM's and GRU's default).
+ * 'pytorch': torch.nn.RNN / LSTM / GRU, uniform(±1/sqrt(units)) for Wx, Wh, b (and GRU's bh). PyTorch keeps two
+ *   biases, b_ih and b_hh; the tanh and LSTM cells keep one, so a PyTorch checkpoint's b is b_ih + b_hh (and its
+ *   weight_ih_l0 [N, I] is wx transposed); GRU keeps both (b, bh).
+ * An LSTM layer's forgetBias (on by default, Keras's unit_forget_bias) then adds 1 to b's f block, whichever initialiser.
  */
 export type RnnInitialiser = 'glorot' | 'orthogonal' | 'pytorch';
 /** 'glorot': Glorot-uniform w, zero b (TensorFlow and Keras). 'pytorch': uniform(±1/sqrt(inputs)) for w and b (nn.Linear). */
@@ -22,9 +26,11 @@ export type DenseInitialiser = 'glorot' | 'pytorch';
 export interface RnnLayerConfig {
   type: 'rnn';
   units: number;
-  cell?: string;               // a cell of cells/index.ts: 'tanh' (the default); LSTM and GRU: the next issue
+  cell?: string;               // a cell of cells/index.ts: 'tanh' (the default), 'lstm' or 'gru'
   returnSequences?: boolean;   // false: only the state at each sequence's last valid step goes on
-  initialiser?: RnnInitialiser; // 'glorot' by default, as today
+  initialiser?: RnnInitialiser; // the cell's default: 'glorot' for tanh (as today), 'orthogonal' for lstm and gru (Keras)
+  forgetBias?: boolean;        // lstm only: 1 added to b's f block at initialisation (Keras unit_forget_bias); true by default
+  resetAfter?: boolean;        // gru only: true (PyTorch, cuDNN, Keras's default; bh [3H]) by default, false the original form
 }
 export interface DenseLayerConfig {
   type: 'dense';
@@ -69,8 +75,12 @@ export interface ParameterSpec {
   shape: number[]; // row-major
 }
 
+/** An rnn layer as planned: forgetBias only for lstm, resetAfter only for gru (present, with its default). */
+export interface ResolvedRnnLayer {
+  type: 'rnn'; units: number; cell: string; returnSequences: boolean; initialiser: RnnInitialiser; forgetBias?: boolean; resetAfter?: boolean;
+}
 export type ResolvedLayer =
-  | { type: 'rnn'; units: number; cell: string; returnSequences: boolean; initialiser: RnnInitialiser }
+  | ResolvedRnnLayer
   | { type: 'dense'; units: number; initialiser: DenseInitialiser }
   | { type: 'repeat'; steps: number };
 
@@ -120,7 +130,7 @@ export function planSequential(config: unknown): SequentialPlan {
       const H = layer.units;
       outputs = H;
       sequenceOut = layer.returnSequences;
-      params = Object.entries(cellOf(layer.cell).params(features, H)).map(([p, shape]) => ({ name: name(p), shape }));
+      params = Object.entries(layerCell(layer).params(features, H)).map(([p, shape]) => ({ name: name(p), shape }));
     } else if (layer.type === 'dense') {
       outputs = layer.units;
       params = [{ name: name('w'), shape: [features, layer.units] }, { name: name('b'), shape: [layer.units] }];
@@ -140,6 +150,11 @@ export function planSequential(config: unknown): SequentialPlan {
   };
 }
 
+/** The cell an rnn layer runs: its config name with the options that change it (gru's resetAfter). */
+export function layerCell(layer: ResolvedRnnLayer): Cell {
+  return cellOf(layer.cell, 'cell', layer);
+}
+
 function checkLayer(field: string, raw: unknown, index: number, sequence: boolean, below: LayerPlan[]): ResolvedLayer {
   if (!isObject(raw) || !['rnn', 'dense', 'repeat'].includes(raw.type as string)) {
     throw new InputError(field, "a layer: layers.rnn({ units }), layers.dense({ units }) or layers.repeat({ steps })", isObject(raw) ? `type ${describe(raw.type)}` : describe(raw));
@@ -155,19 +170,31 @@ function checkLayer(field: string, raw: unknown, index: number, sequence: boolea
     const o = checkObject(field, raw, ['type', 'units', 'initialiser']);
     return { type: 'dense', units: checkSize(`${field}.units`, o.units), initialiser: checkChoice(`${field}.initialiser`, o.initialiser, ['glorot', 'pytorch']) };
   }
-  const o = checkObject(field, raw, ['type', 'units', 'cell', 'returnSequences', 'initialiser']);
+  const o = checkObject(field, raw, ['type', 'units', 'cell', 'returnSequences', 'initialiser', 'forgetBias', 'resetAfter']);
   if (!sequence) {
     const prev = below[index - 1]!;
     throw new InputError(field, `a layer that takes a vector (dense): an rnn needs a sequence, so set returnSequences: true on layers.${prev.index}`,
       `rnn after ${describeLayer(prev)}, which gives a vector [n, ${prev.outputs}]`);
   }
   const units = checkSize(`${field}.units`, o.units);
-  const cell = cellOf(o.cell ?? 'tanh', `${field}.cell`).name;
+  const cell = cellOf(o.cell ?? 'tanh', `${field}.cell`);
   if (o.returnSequences !== undefined && typeof o.returnSequences !== 'boolean') {
     throw new InputError(`${field}.returnSequences`, 'true or false', describe(o.returnSequences));
   }
-  const initialiser = checkChoice(`${field}.initialiser`, o.initialiser, ['glorot', 'orthogonal', 'pytorch']);
-  return { type: 'rnn', units, cell, returnSequences: o.returnSequences === true, initialiser };
+  const initialiser = o.initialiser === undefined ? cell.initialiser : checkChoice(`${field}.initialiser`, o.initialiser, ['glorot', 'orthogonal', 'pytorch']);
+  // A cell's own options: present in the resolved layer (with their defaults) for that cell only.
+  const option = (key: 'forgetBias' | 'resetAfter', only: string): { [k: string]: boolean } => {
+    const v = o[key];
+    if (v !== undefined && cell.name !== only) {
+      throw new InputError(`${field}.${key}`, `no ${key} for cell '${cell.name}' (an option of cell '${only}' only)`, describe(v));
+    }
+    if (v !== undefined && typeof v !== 'boolean') throw new InputError(`${field}.${key}`, 'true or false', describe(v));
+    return cell.name === only ? { [key]: v !== false } : {};
+  };
+  return {
+    type: 'rnn', units, cell: cell.name, returnSequences: o.returnSequences === true, initialiser,
+    ...option('forgetBias', 'lstm'), ...option('resetAfter', 'gru'),
+  };
 }
 
 function checkOptimizer(raw: unknown): SequentialPlan['optimizer'] {

@@ -100,7 +100,7 @@ async function repeatLayer(device: GPUDevice, owned: BufferSet, below: Port, B: 
 }
 
 /** A recurrence of the layer's cell over the sequence below (RnnSchedule), its outputs at every step or its last state going on. */
-async function rnnLayer(device: GPUDevice, owned: BufferSet, below: Port, B: number, T: number, layer: { units: number; cell: string; returnSequences: boolean },
+async function rnnLayer(device: GPUDevice, owned: BufferSet, below: Port, B: number, T: number, layer: { units: number; cell: string; returnSequences: boolean; resetAfter?: boolean },
   lengths: GPUBuffer, slice: Slice, name: (p: string) => string, train: boolean): Promise<Built> {
   const I = below.features, H = layer.units, returnSequences = layer.returnSequences;
   if (below.offset !== 0 || (below.grad && below.grad.offset !== 0)) throw new Error(`${name('')}: a recurrent layer reads its input from the start of a buffer`);
@@ -111,7 +111,7 @@ async function rnnLayer(device: GPUDevice, owned: BufferSet, below: Port, B: num
     grads: train ? { dwx: slice('grads', name('wx')), dwh: slice('grads', name('wh')), db: slice('grads', name('b')) } : undefined,
     dOut: dOut && { buffer: dOut },
     dx: train && below.grad ? { buffer: below.grad.buffer } : undefined,
-  }, cellOf(layer.cell));
+  }, cellOf(layer.cell, 'cell', layer));
   const views = RnnSchedule.views(shape);
   const out: Port = returnSequences
     ? { buffer: schedule.outputs, offset: 0, rows: T * B, features: H, sequence: true, grad: dOut && { buffer: dOut, offset: 0 } }

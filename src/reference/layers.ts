@@ -3,7 +3,7 @@
 // rule for a time-distributed dense and a repeat), so the layer above sees zeros there and gets no gradient from them.
 // An rnn layer runs its config's cell (cells/) through rnnForwardRef / rnnBackwardRef.
 import { cellOf } from '../cells/index.js';
-import type { LayerPlan } from '../model/config.js';
+import type { LayerPlan, ResolvedRnnLayer } from '../model/config.js';
 import { colsumRef, matmulRef, rnnBackwardRef, rnnForwardRef, type Arr, type RnnRefParams } from './index.js';
 
 export interface Extent {
@@ -21,7 +21,7 @@ export interface LayerGrads {
 export function layerForward(p: LayerPlan, w: Record<string, Arr>, x: Arr, e: Extent): Float64Array {
   const l = p.layer;
   if (l.type === 'rnn') {
-    const { outputs, state } = rnnForwardRef(rnnParams(p, w, x, e), cellOf(l.cell, `layers.${p.index}.cell`));
+    const { outputs, state } = rnnForwardRef(rnnParams(p, w, x, e), cellOfLayer(p, l));
     return l.returnSequences ? outputs : state;
   }
   if (l.type === 'dense') {
@@ -40,7 +40,7 @@ export function layerBackward(p: LayerPlan, w: Record<string, Arr>, x: Arr, dy: 
   const l = p.layer, name = (s: string) => `layers.${p.index}.${s}`;
   if (l.type === 'rnn') {
     // rnnBackwardRef ignores dOut past a sequence's length, where the outputs are the constant 0.
-    const g = rnnBackwardRef(rnnParams(p, w, x, e), l.returnSequences ? dy : undefined, l.returnSequences ? undefined : dy, cellOf(l.cell, `layers.${p.index}.cell`));
+    const g = rnnBackwardRef(rnnParams(p, w, x, e), l.returnSequences ? dy : undefined, l.returnSequences ? undefined : dy, cellOfLayer(p, l));
     return { dx: g.dx, grads: { [name('wx')]: g.dwx, [name('wh')]: g.dwh, [name('b')]: g.db, ...(g.dbh ? { [name('bh')]: g.dbh } : {}) } };
   }
   if (l.type === 'dense') {
@@ -54,6 +54,10 @@ export function layerBackward(p: LayerPlan, w: Record<string, Arr>, x: Arr, dy: 
   const F = p.inputs, dx = new Float64Array(e.n * F);
   for (let i = 0; i < e.n; i++) for (let t = 0; t < e.lengths[i]!; t++) for (let f = 0; f < F; f++) dx[i * F + f] += dy[(i * e.steps + t) * F + f]!;
   return { dx, grads: {} };
+}
+
+function cellOfLayer(p: LayerPlan, l: ResolvedRnnLayer) {
+  return cellOf(l.cell, `layers.${p.index}.cell`, l);
 }
 
 function rnnParams(p: LayerPlan, w: Record<string, Arr>, x: Arr, e: Extent): RnnRefParams {
