@@ -62,9 +62,9 @@ function cellOfLayer(p: LayerPlan, l: ResolvedRnnLayer) {
 
 function rnnParams(p: LayerPlan, w: Record<string, Arr>, x: Arr, e: Extent): RnnRefParams {
   const name = (s: string) => `layers.${p.index}.${s}`;
-  const bh = w[name('bh')]; // a cell with a recurrent bias (GRU with resetAfter): the plan has layers.k.bh
   return {
-    x, wx: w[name('wx')]!, wh: w[name('wh')]!, b: w[name('b')]!, ...(bh ? { bh } : {}),
+    x, wx: w[name('wx')]!, wh: w[name('wh')]!, b: w[name('b')]!,
+    bh: w[name('bh')], // a cell with a recurrent bias (GRU with resetAfter): the plan has layers.k.bh; undefined for the others
     lengths: e.lengths, batch: e.n, steps: e.steps, inputs: p.inputs, units: p.outputs,
   };
 }
