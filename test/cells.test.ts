@@ -1,13 +1,14 @@
 // The cell seam (src/cells/): each cell's WGSL epilogue against its float64 reference step, value by value (|z| near
 // 0, 20 and 300 included); the recurrence through RnnSchedule with the cell passed explicitly, per-step and fused,
 // against rnnForwardRef / rnnBackwardRef through the same cell; a second one-gate cell (softsign, defined here) to
-// show that the scheduler, the kernels and the reference run whatever cell they are given; the registry; and the
+// show that the scheduler, the kernels and the reference run whatever cell they are given; the LSTM and GRU step math
+// in WGSL, one unit per invocation, against their reference steps (no kernel runs them yet); the registry; and the
 // refusal of cells whose kernels do not exist yet.
 import { describe, expect, it } from 'vitest';
 import recurrenceSource from '../shaders/recurrence.wgsl?raw';
 import fusedSource from '../shaders/recurrence_fused.wgsl?raw';
 import { gateParams, type Cell } from '../src/cells/cell.js';
-import { cellOf, cells, tanh } from '../src/cells/index.js';
+import { cellOf, cells, gru, gruResetBefore, lstm, tanh } from '../src/cells/index.js';
 import { BufferSet, InputError, liveBufferCount, readFloats, RnnSchedule, setAutotune, type RnnBindings } from '../src/index.js';
 import { program } from '../src/gpu/shader.js';
 import { rnnBackwardRef, rnnForwardRef, swap01Ref, type RnnRefParams } from '../src/reference/index.js';
@@ -137,6 +138,148 @@ describe.skipIf(!device)('the tanh cell\'s WGSL epilogue matches its float64 ref
         expect([Math.abs(got.backward[i]!), Math.abs(got.backward4[i]!)], `dz at h = ±1`).toEqual([0, 0]);
       }
     }
+  });
+});
+
+// ---- the LSTM and GRU step math in WGSL (shaders/cells/lstm.wgsl, gru.wgsl, gru_reset_before.wgsl), one unit per
+// invocation, against the float64 reference step. No recurrence kernel runs these cells yet (RnnSchedule refuses
+// them); this checks the math the multi-gate kernels will splice in. ----
+
+/** Per unit: IN floats read, OUT floats written, by BODY (a, o: the unit's offsets into inp and out). */
+const UNIT_STEP = `
+\${CELL}
+@group(0) @binding(0) var<storage, read> inp: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let u = gid.x;
+  if (u >= \${N}u) { return; }
+  let a = u * \${IN}u;
+  let o = u * \${OUT}u;
+  \${BODY}
+}
+`;
+
+const UNIT_BODIES = {
+  // in: z (i, f, g, o), c, c', dh', dc'   out: h', c', dz (4), dc
+  lstm: [8, 7, `
+  let z = vec4<f32>(inp[a], inp[a + 1u], inp[a + 2u], inp[a + 3u]);
+  let f = cellForward(z, inp[a + 4u]);
+  let g = cellBackward(z, inp[a + 4u], inp[a + 5u], inp[a + 6u], inp[a + 7u]);
+  out[o] = f.x; out[o + 1u] = f.y;
+  out[o + 2u] = g.dz.x; out[o + 3u] = g.dz.y; out[o + 4u] = g.dz.z; out[o + 5u] = g.dz.w; out[o + 6u] = g.dc;`],
+  // in: zx (3), zh (3), h, dh', du   out: h', dzx (3), dzh (3), dh (the gated cell: u first, and du's part added)
+  gru: [9, 8, `
+  let zx = vec3<f32>(inp[a], inp[a + 1u], inp[a + 2u]);
+  let zh = vec3<f32>(inp[a + 3u], inp[a + 4u], inp[a + 5u]);
+  let g = cellBackward(zx, zh, inp[a + 6u], inp[a + 7u]);
+  out[o] = cellForward(zx, zh, inp[a + 6u]);
+  out[o + 1u] = g.dzx.x; out[o + 2u] = g.dzx.y; out[o + 3u] = g.dzx.z;
+  out[o + 4u] = g.dzh.x; out[o + 5u] = g.dzh.y; out[o + 6u] = g.dzh.z; out[o + 7u] = g.dh;`],
+  'gru-reset-before': [9, 9, `
+  let zx = vec3<f32>(inp[a], inp[a + 1u], inp[a + 2u]);
+  let zh = vec3<f32>(inp[a + 3u], inp[a + 4u], inp[a + 5u]);
+  let g = cellBackward(zx, zh, inp[a + 6u], inp[a + 7u]);
+  let gu = cellGatedInputBackward(zx, zh, inp[a + 6u], inp[a + 8u]);
+  out[o] = cellForward(zx, zh, inp[a + 6u]);
+  out[o + 1u] = g.dzx.x + gu.x; out[o + 2u] = g.dzx.y; out[o + 3u] = g.dzx.z;
+  out[o + 4u] = g.dzh.x + gu.x; out[o + 5u] = g.dzh.y; out[o + 6u] = g.dzh.z; out[o + 7u] = g.dh + gu.y;
+  out[o + 8u] = cellGatedInput(zx, zh, inp[a + 6u]);`],
+} as const;
+
+async function unitStep(cell: Cell, n: number, inp: Float32Array): Promise<Float32Array> {
+  const d = device!;
+  const [IN, OUT, BODY] = UNIT_BODIES[cell.name as keyof typeof UNIT_BODIES];
+  const set = new BufferSet(d, 'unit step test');
+  try {
+    const p = await program(d, `unit step ${cell.name}`, UNIT_STEP, { CELL: cell.wgsl, N: n, IN, OUT, BODY }, 'main', ['read', 'storage'], [Math.ceil(n / 64), 1, 1]);
+    const out = set.create('out', n * OUT * 4);
+    run(d, [p, p.bind(upload(set, inp, 'inp'), out)]);
+    return await readFloats(d, out, 0, n * OUT);
+  } finally {
+    set.destroy();
+  }
+}
+
+/** Pre-activations for n units: the edges (both signs, up to 1e4) on the first units, then random in [-4, 4]. */
+function preActivations(n: number, seed: number): Float32Array {
+  const r = rng(seed), edges = [...Z_EDGES, ...Z_EDGES.map((v) => -v)];
+  return Float32Array.from({ length: n }, (_, i) => (i < edges.length ? edges[i]! : -4 + 8 * r.next()));
+}
+
+/** Column g of rows [n, k] as a block: the reference's layout of gate blocks, from the kernels' unit-major records. */
+const block = (rows: ArrayLike<number>, k: number, g: number, n: number) => Float64Array.from({ length: n }, (_, u) => rows[u * k + g]!);
+
+describe.skipIf(!device)('the LSTM and GRU step math in WGSL matches the float64 reference step, |z| from 0 to 1e4', () => {
+  const n = 150; // not a multiple of 64
+  it('lstm: (h\', c\') and dz, dc for 150 units', async () => {
+    const r = rng(23);
+    const gates = [0, 1, 2, 3].map((g) => preActivations(n, 30 + g)); // each gate its own permutation of edges and randoms
+    for (let g = 1; g < 4; g++) gates[g]!.reverse();
+    const c = r.floats(n, -2, 2), dh1 = r.floats(n, -2, 2), dc1 = r.floats(n, -2, 2);
+    const zx = new Float64Array(4 * n);
+    gates.forEach((v, g) => zx.set(v, g * n));
+    const zh = new Float64Array(4 * n), before = [new Float64Array(n), Float64Array.from(c)];
+    const [h1, c1] = lstm.reference.forward(zx, zh, before);
+    const c1f = Float32Array.from(c1!); // what a kernel keeps
+    const want = lstm.reference.backward(zx, zh, before, [h1!, Float64Array.from(c1f)], [Float64Array.from(dh1), Float64Array.from(dc1)]);
+    const inp = new Float32Array(8 * n);
+    for (let u = 0; u < n; u++) inp.set([gates[0]![u]!, gates[1]![u]!, gates[2]![u]!, gates[3]![u]!, c[u]!, c1f[u]!, dh1[u]!, dc1[u]!], 8 * u);
+    const got = await unitStep(lstm, n, inp);
+    expect(got.every(Number.isFinite)).toBe(true);
+    expectClose('h\'', block(got, 7, 0, n), h1!, [n], 1e-6, 1e-5);
+    expectClose('c\'', block(got, 7, 1, n), c1!, [n], 1e-6, 1e-5);
+    for (let g = 0; g < 4; g++) expectClose(`dz, block ${'ifgo'[g]}`, block(got, 7, 2 + g, n), want.dzx.subarray(g * n, (g + 1) * n), [n], 1e-6, 1e-5);
+    expectClose('dc', block(got, 7, 6, n), want.dBefore[1]!, [n], 1e-6, 1e-5);
+  });
+
+  for (const cell of [gru, gruResetBefore]) {
+    it(`${cell.name}: h', dzx, dzh, dh for 150 units`, async () => {
+      const r = rng(29);
+      const zxs = [0, 1, 2].map((g) => preActivations(n, 40 + g)), zhs = [0, 1, 2].map(() => r.floats(n, -3, 3));
+      zxs[1]!.reverse();
+      const h = r.floats(n, -1, 1), dh1 = r.floats(n, -2, 2), du = r.floats(n, -2, 2);
+      const zx = new Float64Array(3 * n), zh = new Float64Array(3 * n);
+      for (let g = 0; g < 3; g++) { zx.set(zxs[g]!, g * n); zh.set(zhs[g]!, g * n); }
+      const before = [Float64Array.from(h)];
+      const h1 = cell.reference.forward(zx, zh, before)[0]!;
+      const want = cell.reference.backward(zx, zh, before, [h1], [Float64Array.from(dh1)]);
+      if (cell === gruResetBefore) cell.reference.gatedInputBackward!(zx, zh, before, Float64Array.from(du), want);
+      const inp = new Float32Array(9 * n);
+      for (let u = 0; u < n; u++) inp.set([zxs[0]![u]!, zxs[1]![u]!, zxs[2]![u]!, zhs[0]![u]!, zhs[1]![u]!, zhs[2]![u]!, h[u]!, dh1[u]!, du[u]!], 9 * u);
+      const got = await unitStep(cell, n, inp);
+      const k = UNIT_BODIES[cell.name as keyof typeof UNIT_BODIES][1];
+      expect(got.every(Number.isFinite)).toBe(true);
+      expectClose('h\'', block(got, k, 0, n), h1, [n], 1e-6, 1e-5);
+      for (let g = 0; g < 3; g++) {
+        expectClose(`dzx, block ${'rzn'[g]}`, block(got, k, 1 + g, n), want.dzx.subarray(g * n, (g + 1) * n), [n], 1e-6, 1e-5);
+        expectClose(`dzh, block ${'rzn'[g]}`, block(got, k, 4 + g, n), want.dzh.subarray(g * n, (g + 1) * n), [n], 1e-6, 1e-5);
+      }
+      expectClose('dh', block(got, k, 7, n), want.dBefore[0]!, [n], 1e-6, 1e-5);
+      if (cell === gruResetBefore) expectClose('u', block(got, k, 8, n), cell.reference.gatedInput!(zx, zh, before), [n], 1e-6, 1e-5);
+    });
+  }
+
+  it('σ and tanh far out: σ exactly 1 from z = 17, σ(-z) as exact as WGSL\'s exp allows (3 + 2|z| ulp) while float32 is normal, then 0; tanh exactly ±1 from |z| = 9', async () => {
+    // The lstm step with i = 1/2, g = 0, c = 1 and f's pre-activation v gives c' = σ(v) exactly.
+    const values = [17, 20, 40, 80, 87, 88, 100, 104, 300, 1e4].flatMap((v) => [v, -v]);
+    const m = values.length, inp = new Float32Array(8 * m);
+    values.forEach((v, u) => inp.set([0, v, 0, 0, 1, 0, 0, 0], 8 * u));
+    const got = await unitStep(lstm, m, inp);
+    values.forEach((v, u) => {
+      const s = got[7 * u + 1]!, exact = v > 0 ? 1 : Math.exp(v) / (1 + Math.exp(v));
+      if (v > 0) expect(s, `σ(${v})`).toBe(1);
+      else if (v >= -87) expect(Math.abs(s / exact - 1), `σ(${v}) = ${s}, exact ${exact}`).toBeLessThan((4 + 2 * -v) * 2 ** -23);
+      else expect(Math.abs(s), `σ(${v}) (float32 subnormal or 0)`).toBeLessThan(1e-37);
+      expect(Number.isFinite(got[7 * u]!), `h' at z = ${v}`).toBe(true);
+    });
+    // i = σ(1e4) = 1, f = σ(-1e4) = 0, g's pre-activation v: c' = tanh(v), exactly ±1 from |v| = 9.
+    const far = [9, 10, 20, 88, 89, 300, 1e4].flatMap((v) => [v, -v]);
+    const tanhIn = new Float32Array(8 * far.length);
+    far.forEach((v, u) => tanhIn.set([1e4, -1e4, v, 0, 0.5, 0, 0, 0], 8 * u));
+    const t = await unitStep(lstm, far.length, tanhIn);
+    expect(far.map((_, u) => t[7 * u + 1])).toEqual(far.map(Math.sign));
   });
 });
 

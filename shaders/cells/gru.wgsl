@@ -1,4 +1,49 @@
-// The GRU cell's step epilogue (src/cells/gru.ts, both forms): not written yet. The recurrence kernels run one gate
-// block and one state for now; GRU's three blocks (r, z, n), its reset-after n gate (zx and zh apart) and the
-// reset-before form's second product (r⊙h)·Un come with the multi-gate kernels, the next stage of issue 12.
-// RnnSchedule refuses these cells until then; their float64 references (gru.ts) are complete and gradient-checked.
+// The GRU cell's step math for one unit, reset-after form (src/cells/gru.ts `gru`; checked against its float64
+// reference in test/cells.test.ts). The recurrence kernels do not run it yet: they run one gate block and one state,
+// and RnnSchedule refuses this cell until the multi-gate kernels (the next stage of issue 12) splice this file in at
+// the CELL placeholder. For one unit of one sequence, blocks r, z, n in .x, .y, .z:
+//   zx = x·Wx + b, zh = h·Wh + bh (3 values each);  r = σ(zx.x + zh.x), z = σ(zx.y + zh.y), n = tanh(zx.z + r·zh.z)
+//   h' = (1 - z)·n + z·h
+//   backward from dh':  da = dh'·(1 - z)·(1 - n^2);  dzx = (dr, dz, da), dzh = (dr, dz, da·r)  with
+//   dr = da·zh.z·r(1 - r), dz = dh'·(h - n)·z(1 - z);  dh (directly, not through Wh) = dh'·z
+// σ and tanh are finite for every z (exp only of -|z|): σ is exactly 1 from z = 17, σ(-z) as precise as WGSL's exp
+// (3 + 2|z| ulp) while float32 is normal, tanh exactly ±1 from |z| = 9.
+
+fn cellSigmoid(z: f32) -> f32 {
+  let e = exp(-abs(z));
+  let s = 1.0 / (1.0 + e);
+  return select(e * s, s, z >= 0.0);
+}
+
+fn cellTanh(z: f32) -> f32 {
+  let az = abs(z);
+  if (az < 0.125) {
+    let z2 = z * z;
+    return z * (1.0 + z2 * (-1.0 / 3.0 + z2 * (2.0 / 15.0 + z2 * (-17.0 / 315.0))));
+  }
+  let e = exp(-2.0 * az);
+  return sign(z) * (1.0 - e) / (1.0 + e);
+}
+
+fn cellForward(zx: vec3<f32>, zh: vec3<f32>, h: f32) -> f32 {
+  let r = cellSigmoid(zx.x + zh.x);
+  let z = cellSigmoid(zx.y + zh.y);
+  let n = cellTanh(zx.z + r * zh.z);
+  return (1.0 - z) * n + z * h;
+}
+
+struct CellGrad {
+  dzx: vec3<f32>, // dL/dzx (r, z, n)
+  dzh: vec3<f32>, // dL/dzh: as dzx but n's, times r
+  dh: f32,        // dL/dh before the step, directly (not through Wh)
+}
+
+fn cellBackward(zx: vec3<f32>, zh: vec3<f32>, h: f32, dh1: f32) -> CellGrad {
+  let r = cellSigmoid(zx.x + zh.x);
+  let z = cellSigmoid(zx.y + zh.y);
+  let n = cellTanh(zx.z + r * zh.z);
+  let da = dh1 * (1.0 - z) * (1.0 - n * n);
+  let dr = da * zh.z * r * (1.0 - r);
+  let dz = dh1 * (h - n) * z * (1.0 - z);
+  return CellGrad(vec3<f32>(dr, dz, da), vec3<f32>(dr, dz, da * r), dh1 * z);
+}

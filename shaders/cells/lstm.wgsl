@@ -1,4 +1,53 @@
-// The LSTM cell's step epilogue (src/cells/lstm.ts): not written yet. The recurrence kernels run one gate block and
-// one state for now; LSTM's four blocks (i, f, g, o of one [B, 4H] product) and its second state c come with the
-// multi-gate kernels, the next stage of issue 12. RnnSchedule refuses this cell until then; its float64 reference
-// (lstm.ts) is complete and gradient-checked.
+// The LSTM cell's step math for one unit (src/cells/lstm.ts; the float64 reference there is what this is checked
+// against, test/cells.test.ts). The recurrence kernels do not run it yet: they run one gate block and one state, and
+// RnnSchedule refuses this cell until the multi-gate kernels (the next stage of issue 12) splice this file in at the
+// CELL placeholder. For one unit of one sequence, z holds its four pre-activations zx + zh, blocks i, f, g, o:
+//   forward:   i = σ(z.x), f = σ(z.y), g = tanh(z.z), o = σ(z.w);  c' = f·c + i·g;  h' = o·tanh(c')   -> (h', c')
+//   backward:  from c (before), c' (after), dh', dc' (from step t+1):  dc = dc' + dh'·o·(1 - tanh(c')^2)
+//              dz = (dc·g·i(1 - i), dc·c·f(1 - f), dc·i(1 - g^2), dh'·tanh(c')·o(1 - o)),  dc_prev = dc·f
+// σ and tanh are finite for every z (exp only of -|z|): σ is exactly 1 from z = 17, σ(-z) as precise as WGSL's exp
+// (3 + 2|z| ulp) while float32 is normal, tanh exactly ±1 from |z| = 9.
+
+// σ(z) from exp(-|z|) only: 1 / (1 + e) for z >= 0, e / (1 + e) below.
+fn cellSigmoid(z: f32) -> f32 {
+  let e = exp(-abs(z));
+  let s = 1.0 / (1.0 + e);
+  return select(e * s, s, z >= 0.0);
+}
+
+// Overflow-safe tanh (WGSL's built-in may return NaN for large |z|), as the tanh cell's: a short Taylor series near 0.
+fn cellTanh(z: f32) -> f32 {
+  let az = abs(z);
+  if (az < 0.125) {
+    let z2 = z * z;
+    return z * (1.0 + z2 * (-1.0 / 3.0 + z2 * (2.0 / 15.0 + z2 * (-17.0 / 315.0))));
+  }
+  let e = exp(-2.0 * az);
+  return sign(z) * (1.0 - e) / (1.0 + e);
+}
+
+// (h', c') from the unit's pre-activations (i, f, g, o) and its cell state c.
+fn cellForward(z: vec4<f32>, c: f32) -> vec2<f32> {
+  let i = cellSigmoid(z.x);
+  let f = cellSigmoid(z.y);
+  let g = cellTanh(z.z);
+  let o = cellSigmoid(z.w);
+  let c1 = f * c + i * g;
+  return vec2<f32>(o * cellTanh(c1), c1);
+}
+
+struct CellGrad {
+  dz: vec4<f32>, // dL/d(i, f, g, o pre-activations): dzx = dzh = dz
+  dc: f32,       // dL/dc before the step (h before reaches h' only through zh)
+}
+
+fn cellBackward(z: vec4<f32>, c: f32, c1: f32, dh1: f32, dc1: f32) -> CellGrad {
+  let i = cellSigmoid(z.x);
+  let f = cellSigmoid(z.y);
+  let g = cellTanh(z.z);
+  let o = cellSigmoid(z.w);
+  let tc = cellTanh(c1);
+  let dc = dc1 + dh1 * o * (1.0 - tc * tc);
+  let dz = vec4<f32>(dc * g * i * (1.0 - i), dc * c * f * (1.0 - f), dc * i * (1.0 - g * g), dh1 * tc * o * (1.0 - o));
+  return CellGrad(dz, dc * f);
+}

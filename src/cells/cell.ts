@@ -66,7 +66,9 @@ export interface Cell {
    * The step epilogue in WGSL (shaders/cells/<name>.wgsl), spliced into the recurrence kernels at `${CELL}`. For a
    * one-gate, one-state cell: `cellForward(z: f32) -> f32` (h from z), `cellForward4` on a vec4, and
    * `cellBackward(h: f32, dh: f32) -> f32` (dz from the output h and dL/dh), `cellBackward4` on vec4s. LSTM and GRU:
-   * a placeholder until their kernels exist (RnnSchedule refuses them).
+   * their step math for one unit (cellForward / cellBackward on that unit's gate pre-activations, and the gated
+   * cell's cellGatedInput / cellGatedInputBackward), checked against the reference; no kernel splices them in yet
+   * (RnnSchedule refuses them).
    */
   readonly wgsl: string;
   /** Parameter shapes by suffix, in the order of the flat parameter buffer: wx [I, G·H], wh [H, G·H], b [G·H] (, bh [G·H]). */

@@ -17,7 +17,11 @@
 // the recurrence computes zh_n = u·Un after the r block is known, and carries du = dzh_n·Un^T back here
 // (gatedInputBackward): dz_r += du⊙h_{t-1}⊙r(1 - r), dh_{t-1} += du⊙r. A kernel does the same in two products per
 // step: h·Wh[:, 0:2H] then u·Un (and backward, du = dzh_n·Un^T before the r, z blocks' dzh·Wh^T).
+//
+// shaders/cells/gru.wgsl and gru_reset_before.wgsl hold each form's step for one unit in float32 (test/cells.test.ts
+// checks them against `reference`); the recurrence kernels do not run these cells yet (RnnSchedule refuses them).
 import source from '../../shaders/cells/gru.wgsl?raw';
+import resetBeforeSource from '../../shaders/cells/gru_reset_before.wgsl?raw';
 import { gateParams, sigmoid, type Cell } from './cell.js';
 
 export const gru: Cell = {
@@ -60,7 +64,7 @@ export const gruResetBefore: Cell = {
   gates: 3,
   states: 1,
   gatedFrom: 2, // n's recurrent product multiplies u = r⊙h, not h
-  wgsl: source,
+  wgsl: resetBeforeSource,
   params: gateParams(3),
   initialiser: 'orthogonal',
   reference: {

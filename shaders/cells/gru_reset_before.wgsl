@@ -1,0 +1,57 @@
+// The GRU cell's step math for one unit, reset-before form (src/cells/gru.ts `gruResetBefore`, resetAfter: false;
+// checked against its float64 reference in test/cells.test.ts). Not run by the recurrence kernels yet (RnnSchedule
+// refuses the cell; the multi-gate kernels are the next stage of issue 12). The n block's recurrent product takes
+// u = r·h, not h: a kernel computes zh.x, zh.y = h·Wh[:, r, z] first, then u (cellGatedInput), then zh.z = u·Un;
+// backward, du = dzh.z·Un^T comes back through cellGatedInputBackward.
+//   r = σ(zx.x + zh.x), z = σ(zx.y + zh.y), n = tanh(zx.z + zh.z);  h' = (1 - z)·n + z·h
+//   backward from dh':  da = dh'·(1 - z)·(1 - n^2), dz = dh'·(h - n)·z(1 - z):  dzx = dzh = (0, dz, da), dh = dh'·z;
+//   then from du:  dzx.x = dzh.x = du·h·r(1 - r), dh += du·r
+
+fn cellSigmoid(z: f32) -> f32 {
+  let e = exp(-abs(z));
+  let s = 1.0 / (1.0 + e);
+  return select(e * s, s, z >= 0.0);
+}
+
+fn cellTanh(z: f32) -> f32 {
+  let az = abs(z);
+  if (az < 0.125) {
+    let z2 = z * z;
+    return z * (1.0 + z2 * (-1.0 / 3.0 + z2 * (2.0 / 15.0 + z2 * (-17.0 / 315.0))));
+  }
+  let e = exp(-2.0 * az);
+  return sign(z) * (1.0 - e) / (1.0 + e);
+}
+
+// u = r·h, from the r block's pre-activations.
+fn cellGatedInput(zx: vec3<f32>, zh: vec3<f32>, h: f32) -> f32 {
+  return cellSigmoid(zx.x + zh.x) * h;
+}
+
+// h' from zx, zh (zh.z = u·Un) and h.
+fn cellForward(zx: vec3<f32>, zh: vec3<f32>, h: f32) -> f32 {
+  let z = cellSigmoid(zx.y + zh.y);
+  let n = cellTanh(zx.z + zh.z);
+  return (1.0 - z) * n + z * h;
+}
+
+struct CellGrad {
+  dzx: vec3<f32>, // dL/dzx (r, z, n); r's is 0 here: it comes from du
+  dzh: vec3<f32>, // the same (zx and zh are only added in this form)
+  dh: f32,        // dL/dh before the step, directly (not through Wh or u)
+}
+
+fn cellBackward(zx: vec3<f32>, zh: vec3<f32>, h: f32, dh1: f32) -> CellGrad {
+  let z = cellSigmoid(zx.y + zh.y);
+  let n = cellTanh(zx.z + zh.z);
+  let da = dh1 * (1.0 - z) * (1.0 - n * n);
+  let dz = dh1 * (h - n) * z * (1.0 - z);
+  let d = vec3<f32>(0.0, dz, da);
+  return CellGrad(d, d, dh1 * z);
+}
+
+// From du = dL/du: (dz_r, the addition to dzx.x and dzh.x; dh, the addition to dL/dh).
+fn cellGatedInputBackward(zx: vec3<f32>, zh: vec3<f32>, h: f32, du: f32) -> vec2<f32> {
+  let r = cellSigmoid(zx.x + zh.x);
+  return vec2<f32>(du * h * r * (1.0 - r), du * r);
+}
