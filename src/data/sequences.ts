@@ -227,7 +227,7 @@ function checkArrays(arrays: unknown): Checked {
 }
 
 /** Throws an InputError naming the first NaN or ±Infinity in `values` by its index in `dims`, e.g. x[2, 0, 3]. */
-function checkFinite(values: Float32Array, dims: number[], field: string): void {
+export function checkFinite(values: Float32Array, dims: number[], field: string): void {
   for (let k = 0; k < values.length; k++) {
     if (Number.isFinite(values[k]!)) continue;
     const at: number[] = [];

@@ -2,12 +2,14 @@
 // checked config (config.ts), the state (state.ts), the batch plans kept built, the one rule for concurrent calls
 // (serial.ts), and the GPU work of each call: training through the loop (loop.ts), evaluation, gradients, and the
 // forward pass that predict and inspect read. Options arrive here checked; the public classes check them.
+import { Feed, type FeedShape } from '../data/feed.js';
 import type { BatchSource } from '../data/source.js';
 import { InputError } from '../errors.js';
 import { readFloats, scoped } from '../gpu/buffers.js';
 import { asGpuError, lostError, watchDevice } from '../gpu/device.js';
 import { checkDemands, storage } from '../gpu/limits.js';
 import type { AdamConfig } from '../kernels/adam.js';
+import type { SequenceBatchShape } from '../kernels/data.js';
 import { range } from '../random.js';
 import { Serial } from '../serial.js';
 import { checkDevice } from '../validate.js';
@@ -34,6 +36,8 @@ export class ModelCore {
   private destroyed = false;
   /** trainSteps' place in its order (a fit starts a fresh one after it). */
   private cursor?: loop.Cursor;
+  /** predict's input slot, kept between calls with its plans (the largest batch so far). */
+  private input?: { key: string; feed: Feed };
 
   constructor(readonly device: GPUDevice, readonly plan: SequentialPlan, readonly kind: string, host: (table: ModelState) => HostState) {
     checkDevice(device);
@@ -60,8 +64,13 @@ export class ModelCore {
     }
     if (B > data.count) throw new InputError('batchSize', `at most the number of ${what} (${data.count})`, String(B));
     checkDemands(this.device, 'data', `${data.count} ${what}`, [storage('order [data count]', data.count)]);
-    const shape = data.batchShape(B);
-    checkDemands(this.device, 'batchSize', B, [storage('x [steps, batch, inputs]', shape.xSteps * B * shape.inputs), ...BatchPlan.demands(this.device, p, data.steps, B, train)]);
+    this.checkFootprint(data.batchShape(B), data.steps, train);
+  }
+
+  /** A batch of this shape (T steps) fits the device's limits with this model's layers, training or not. */
+  checkFootprint(shape: SequenceBatchShape, T: number, train: boolean): void {
+    const B = shape.batch;
+    checkDemands(this.device, 'batchSize', B, [storage('x [steps, batch, inputs]', shape.xSteps * B * shape.inputs), ...BatchPlan.demands(this.device, this.plan, T, B, train)]);
   }
 
   /** Calls run one after another in call order; GPU failures (a lost device, a failed submit) come out as GpuErrors. */
@@ -161,13 +170,25 @@ export class ModelCore {
     });
   }
 
+  /** An input slot of this shape for at least `capacity` sequences: the last one, or a larger one in its place. */
+  feed(shape: FeedShape): Feed {
+    const key = JSON.stringify({ ...shape, capacity: 0 });
+    if (this.input && (this.input.key !== key || this.input.feed.count < shape.capacity)) {
+      this.forget(this.input.feed);
+      this.input.feed.destroy();
+      this.input = undefined;
+    }
+    this.input ??= { key, feed: new Feed(this.device, shape) };
+    return this.input.feed;
+  }
+
   /**
-   * Sequences start .. start+b-1 of `data` forward: the top layer's output, time-major ([T, b, O] or [b, O]), and with
+   * Sequences 0 .. b-1 of `data` forward: the top layer's output, time-major ([T, b, O] or [b, O]), and with
    * `states` every recurrent layer's hidden states after each step, [T, b, H] time-major.
    */
-  async forward(data: BatchSource, start: number, b: number, states = false): Promise<{ output: Float32Array; states: Float32Array[] }> {
+  async forward(data: BatchSource, b: number, states = false): Promise<{ output: Float32Array; states: Float32Array[] }> {
     const plan = await this.batchPlan(data, b, false);
-    this.device.queue.writeBuffer(plan.order, 0, range(b, start));
+    this.device.queue.writeBuffer(plan.order, 0, range(b));
     const { errors } = scoped(this.device, `predict (batch ${b})`, () => {
       const encoder = this.device.createCommandEncoder({ label: 'predict' });
       const pass = encoder.beginComputePass();
@@ -191,6 +212,7 @@ export class ModelCore {
     if (this.destroyed) return;
     this.destroyed = true;
     this.plans.drop();
+    this.input?.feed.destroy();
     this.state.destroy();
   }
 }

@@ -3,7 +3,7 @@
 // model in reference/sequential.ts is what this computes, and the tests hold the two together. This class checks what
 // a caller passes and converts between batch-major arrays and the GPU's time-major layout; the GPU work is core.ts's
 // (plans, state, the training loop). SequenceClassifier (classifier.ts) is a preset of it.
-import { SequenceDataset } from '../data/sequences.js';
+import { checkFinite } from '../data/sequences.js';
 import type { BatchSource } from '../data/source.js';
 import { InputError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
@@ -193,36 +193,40 @@ export class Sequential {
       throw new InputError('x', `a Float32Array [${shape}]`, x instanceof Float32Array ? `length ${x.length}` : describe(x));
     }
     const n = x.length / per, O = p.outputs, T = p.sequenceOutput ? steps : 1;
-    // A data set of the inputs with placeholder targets: this runs what evaluate runs and reads the outputs.
-    const data = await SequenceDataset.fromArrays(this.device, {
-      name: 'predict', x, steps, inputs: p.inputs, vector: !p.sequenceInput, ...(options.lengths ? { lengths: options.lengths } : {}),
-      ...(p.loss === 'mse' ? { y: new Float32Array(n * T * O), outputs: O } : { y: new Int32Array(n * T), classes: O }),
-    });
-    try {
-      const B = this.checkBatch(data, Math.min(options.batchSize ?? 500, n), false);
-      const lengths = options.lengths ?? new Int32Array(n).fill(steps);
-      return await this.core.exclusive(async () => {
-        const outputs = new Float32Array(n * T * O);
-        let seen: Float32Array[] = [];
-        for (let start = 0; start < n; start += B) {
-          const b = Math.min(B, n - start);
-          const got = await this.core.forward(data, start, b, states);
-          seen = got.states.map((s) => batchMajor(s, steps, b, s.length / (steps * b)));
-          // time-major [T, b, O] -> batch-major rows, softmax for classes, zero past each length.
-          for (let t = 0; t < T; t++) {
-            for (let i = 0; i < b; i++) {
-              if (p.sequenceOutput && t >= lengths[start + i]!) continue;
-              const row = got.output.subarray((t * b + i) * O, (t * b + i + 1) * O);
-              outputs.set(p.loss === 'mse' ? row : softmax(row), ((start + i) * T + t) * O);
-            }
+    const lengths = options.lengths;
+    if (lengths !== undefined) {
+      if (!(lengths instanceof Int32Array) || lengths.length !== n) throw new InputError('lengths', `an Int32Array [n] = [${n}]`, lengths instanceof Int32Array ? `length ${lengths.length}` : describe(lengths));
+      lengths.forEach((l, i) => {
+        if (l < 1 || l > steps) throw new InputError(`lengths[${i}]`, `a length in [1, steps] = [1, ${steps}]`, String(l));
+      });
+    }
+    checkFinite(x, p.sequenceInput ? [n, steps, p.inputs] : [n, p.inputs], 'x');
+    const B = Math.min(checkSize('batchSize', options.batchSize ?? 500), n);
+    this.core.checkFootprint({ batch: B, xSteps: p.sequenceInput ? steps : 1, inputs: p.inputs, ySteps: T, width: p.loss === 'mse' ? O : 1 }, steps, false);
+    return this.core.exclusive(async () => {
+      // The model's input slot: x is written into it a batch at a time; its plans stay built for the next call.
+      const feed = this.core.feed({
+        capacity: B, steps, inputs: p.inputs, vector: !p.sequenceInput, perStep: p.sequenceOutput,
+        ...(p.loss === 'mse' ? { outputs: O } : { classes: O }),
+      });
+      const outputs = new Float32Array(n * T * O);
+      let seen: Float32Array[] = [];
+      for (let start = 0; start < n; start += B) {
+        const b = Math.min(B, n - start);
+        feed.write(x, start, b, lengths);
+        const got = await this.core.forward(feed, b, states);
+        seen = got.states.map((s) => batchMajor(s, steps, b, s.length / (steps * b)));
+        // time-major [T, b, O] -> batch-major rows, softmax for classes, zero past each length.
+        for (let t = 0; t < T; t++) {
+          for (let i = 0; i < b; i++) {
+            if (p.sequenceOutput && t >= (lengths ? lengths[start + i]! : steps)) continue;
+            const row = got.output.subarray((t * b + i) * O, (t * b + i + 1) * O);
+            outputs.set(p.loss === 'mse' ? row : softmax(row), ((start + i) * T + t) * O);
           }
         }
-        return { outputs, states: seen };
-      });
-    } finally {
-      this.core.forget(data); // predict's own data set: its plans go with it
-      data.destroy();
-    }
+      }
+      return { outputs, states: seen };
+    });
   }
 }
 
