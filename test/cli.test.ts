@@ -14,11 +14,11 @@ const device = await testDevice();
 
 describe('parseTrainArgs', () => {
   it('defaults are the lecture recipe', () => {
-    expect(parseTrainArgs([])).toEqual({ epochs: 1, units: 150, batch: 150, lr: 0.001, seed: 1, json: false, tune: true, retune: false });
+    expect(parseTrainArgs([])).toEqual({ epochs: 1, units: 150, cell: 'tanh', batch: 150, lr: 0.001, seed: 1, json: false, tune: true, retune: false });
   });
   it('reads every flag', () => {
-    expect(parseTrainArgs(['--epochs', '3', '--limit', '500', '--units', '32', '--batch', '50', '--lr', '3e-3', '--seed', '0', '--save', 'm.safetensors', '--json', '--adapter', 'lavapipe', '--no-tune', '--retune']))
-      .toEqual({ epochs: 3, limit: 500, units: 32, batch: 50, lr: 0.003, seed: 0, save: 'm.safetensors', json: true, adapter: 'lavapipe', tune: false, retune: true });
+    expect(parseTrainArgs(['--epochs', '3', '--limit', '500', '--units', '32', '--cell', 'lstm', '--batch', '50', '--lr', '3e-3', '--seed', '0', '--save', 'm.safetensors', '--json', '--adapter', 'lavapipe', '--no-tune', '--retune']))
+      .toEqual({ epochs: 3, limit: 500, units: 32, cell: 'lstm', batch: 50, lr: 0.003, seed: 0, save: 'm.safetensors', json: true, adapter: 'lavapipe', tune: false, retune: true });
     expect(parseTrainArgs(['--help'])).toBe('help');
   });
   it('rejects bad flags, naming them', () => {
@@ -29,6 +29,7 @@ describe('parseTrainArgs', () => {
     expect(() => parseTrainArgs(['--lr', 'fast'])).toThrow('--lr expects a positive number, got fast');
     expect(() => parseTrainArgs(['--save', '--json'])).toThrow('--save expects a file name, got --json');
     expect(() => parseTrainArgs(['--epoch', '1'])).toThrow('unknown option --epoch');
+    expect(() => parseTrainArgs(['--cell', 'peephole'])).toThrow('--cell expects tanh, lstm or gru, got peephole');
   });
   it('--seed takes any safe integer, as the model does', () => {
     for (const seed of [2 ** 32, 2 ** 40, Number.MAX_SAFE_INTEGER, -1, Number.MIN_SAFE_INTEGER]) {
@@ -112,7 +113,7 @@ describe.skipIf(!device)('the train command', () => {
     expect(run.stderr).toMatch(/epoch 2\/2: test accuracy 0\.\d+, test loss \d/);
     expect(run.stderr).not.toMatch(/autotune:/);
     const json = JSON.parse(run.stdout.trim().split('\n').pop()!);
-    expect(Object.keys(json)).toEqual(['epochs', 'train_seconds', 'seq_per_s', 'test_accuracy', 'test_loss', 'adapter']);
+    expect(Object.keys(json)).toEqual(['epochs', 'cell', 'units', 'train_seconds', 'seq_per_s', 'test_accuracy', 'test_loss', 'adapter']);
     expect(json.epochs).toBe(2);
     expect(json.seq_per_s).toBeGreaterThan(0);
     expect(json.test_accuracy).toBeGreaterThanOrEqual(0);

@@ -4,7 +4,7 @@
 // with its own plan and loop: 3 trainSteps of batch 2 at learning rate 0.01, seed 7, on the images below.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeSafetensors, ImageDataset, Sequential, SequenceClassifier } from '../src/index.js';
+import { decodeSafetensors, ImageDataset, InputError, Sequential, SequenceClassifier } from '../src/index.js';
 import { presetConfig } from '../src/model/classifier-config.js';
 import { rnnForwardRef } from '../src/reference/index.js';
 import { expectClose, testDevice } from './helpers.js';
@@ -84,5 +84,28 @@ describe.skipIf(!device)('SequenceClassifier, a preset of Sequential', async () 
     expectClose('states [T, H]', states, ref.outputs, [T, H], 1e-6, 1e-5);
     expectClose('probs', probs, await model.predict(image), [C]);
     model.destroy();
+  });
+
+  it("cell 'lstm' and 'gru' presets: gate blocks under the classifier's names, the cell in the checkpoint's config", () => {
+    const lstm = new SequenceClassifier(d, { ...config, cell: 'lstm' });
+    const gru = new SequenceClassifier(d, { ...config, cell: 'gru' });
+    const tanh = new SequenceClassifier(d, config);
+    try {
+      expect(lstm.parameter('rnn.wx')).toHaveLength(I * 4 * H);
+      expect(gru.parameter('rnn.wh')).toHaveLength(H * 3 * H);
+      expect(gru.parameter('rnn.bh')).toHaveLength(3 * H); // PyTorch's bias_hh: GRU's reset-after form has two biases
+      expect(() => tanh.parameter('rnn.bh')).toThrow(InputError);
+      expect(JSON.parse(decodeSafetensors(lstm.save(), 'x').metadata.config!).cell).toBe('lstm');
+      expect(JSON.parse(decodeSafetensors(tanh.save(), 'x').metadata.config!)).not.toHaveProperty('cell'); // as before
+      const back = SequenceClassifier.load(d, gru.save());
+      expect(back.config.cell).toBe('gru');
+      expect(back.parameter('rnn.bh')).toEqual(gru.parameter('rnn.bh'));
+      back.destroy();
+      expect(() => new SequenceClassifier(d, { ...config, cell: 'peephole' as never })).toThrow(/^cell: expected 'tanh', 'lstm' or 'gru', got/);
+    } finally {
+      lstm.destroy();
+      gru.destroy();
+      tanh.destroy();
+    }
   });
 });

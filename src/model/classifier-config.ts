@@ -3,6 +3,7 @@
 // checks of a config against what the device can hold.
 import { checkDemands, dispatch, storage } from '../gpu/limits.js';
 import { grid1d } from '../gpu/shader.js';
+import { cellOf } from '../cells/index.js';
 import { InputError } from '../errors.js';
 import { checkSeed, checkSize, describe } from '../validate.js';
 import { layers, planSequential, type SequentialConfig } from './config.js';
@@ -14,11 +15,13 @@ export interface ClassifierConfig {
   units: number;   // H: RNN units
   classes: number; // C
   seed?: number;   // initialisation and shuffling: any safe integer, distinct seeds give distinct streams
+  /** The recurrent cell: 'tanh' (the lecture's, the default), 'lstm' or 'gru' (reset-after, PyTorch's form). */
+  cell?: 'tanh' | 'lstm' | 'gru';
 }
 
-/** The classifier's parameter names (its checkpoints' tensor names) and the Sequential's they are. */
+/** The classifier's parameter names (its checkpoints' tensor names) and the Sequential's they are ('rnn.bh': GRU's). */
 export const PARAM_NAMES = {
-  'rnn.wx': 'layers.0.wx', 'rnn.wh': 'layers.0.wh', 'rnn.b': 'layers.0.b', 'dense.w': 'layers.1.w', 'dense.b': 'layers.1.b',
+  'rnn.wx': 'layers.0.wx', 'rnn.wh': 'layers.0.wh', 'rnn.b': 'layers.0.b', 'rnn.bh': 'layers.0.bh', 'dense.w': 'layers.1.w', 'dense.b': 'layers.1.b',
 } as const;
 export type ParamName = keyof typeof PARAM_NAMES;
 
@@ -26,7 +29,7 @@ export type ParamName = keyof typeof PARAM_NAMES;
 export function presetConfig(c: ClassifierConfig): SequentialConfig {
   return {
     inputs: c.inputs,
-    layers: [layers.rnn({ units: c.units }), layers.dense({ units: c.classes })],
+    layers: [layers.rnn({ units: c.units, ...(c.cell && c.cell !== 'tanh' ? { cell: c.cell } : {}) }), layers.dense({ units: c.classes })],
     loss: 'softmax-cross-entropy',
     seed: c.seed ?? 1,
   };
@@ -53,11 +56,14 @@ export function checkConfig(device: GPUDevice, config: unknown, prefix: string):
   const H = checkSize(`${prefix}units`, c.units);
   const C = checkSize(`${prefix}classes`, c.classes);
   const seed = checkSeed(`${prefix}seed`, c.seed ?? 1);
+  const cell = c.cell ?? 'tanh';
+  if (cell !== 'tanh' && cell !== 'lstm' && cell !== 'gru') throw new InputError(`${prefix}cell`, "'tanh', 'lstm' or 'gru'", describe(cell));
+  const G = cellOf(cell).gates, wide = G === 1 ? 'units' : `${G} * units`;
   // Before any allocation, host arrays included (units 100000 would not fit a Float32Array).
-  checkDemands(device, `${prefix}units`, H, [storage('rnn.wh [units, units]', H * H)]);
-  checkDemands(device, `${prefix}inputs`, I, [storage('rnn.wx [inputs, units]', I * H)]);
+  checkDemands(device, `${prefix}units`, H, [storage(`rnn.wh [units, ${wide}]`, H * G * H)]);
+  checkDemands(device, `${prefix}inputs`, I, [storage(`rnn.wx [inputs, ${wide}]`, I * G * H)]);
   checkDemands(device, `${prefix}classes`, C, [storage('dense.w [units, classes]', H * C)]);
-  const total = flatTable(planSequential(presetConfig({ steps: T, inputs: I, units: H, classes: C })).params).total;
+  const total = flatTable(planSequential(presetConfig({ steps: T, inputs: I, units: H, classes: C, cell })).params).total;
   checkDemands(device, `${prefix}config`, `inputs ${I}, units ${H}, classes ${C}`, [storage('the parameters [P] (and their gradients, Adam m and v)', total),
     dispatch('adam.update', grid1d(total, 256, device.limits.maxComputeWorkgroupsPerDimension))]); // clipping's are no larger
   // A checkpoint's config names steps that its tensors do not carry: even one sequence must fit.
@@ -67,6 +73,6 @@ export function checkConfig(device: GPUDevice, config: unknown, prefix: string):
   if (Math.ceil(T / 32) > maxGroups) {
     throw new InputError(`${prefix}steps`, `at most ${maxGroups * 32} (the device's workgroup count limit, for batch 1)`, String(T));
   }
-  return { steps: T, inputs: I, units: H, classes: C, seed };
+  return { steps: T, inputs: I, units: H, classes: C, seed, cell };
 }
 

@@ -70,7 +70,8 @@ export class SequenceClassifier {
   /** A copy of one parameter as of the last completed fit (or construction / load). */
   parameter(name: ParamName): Float32Array {
     this.core.checkLive();
-    if (!(name in PARAM_NAMES)) throw new InputError('name', `one of ${Object.keys(PARAM_NAMES).join(', ')}`, describe(name));
+    const names = (Object.keys(PARAM_NAMES) as ParamName[]).filter((n) => this.core.state.entries.some((e) => e.name === PARAM_NAMES[n]));
+    if (!names.includes(name)) throw new InputError('name', `one of ${names.join(', ')}`, describe(name));
     const { host } = this.core.state;
     const e = this.core.state.slice('params', PARAM_NAMES[name]);
     return host.params.slice(e.offset! / 4, (e.offset! + e.size!) / 4);
@@ -178,11 +179,11 @@ export class SequenceClassifier {
   save(metadata: Record<string, string> = {}): Uint8Array {
     this.core.checkLive();
     const { entries, host } = this.core.state;
-    const { steps, inputs, units, classes, seed } = this.config;
+    const { steps, inputs, units, classes, seed, cell } = this.config;
     const own = {
       format: 'webgpu-rnn/sequence-classifier',
       version: '1',
-      config: JSON.stringify({ steps, inputs, units, classes, seed }),
+      config: JSON.stringify({ steps, inputs, units, classes, seed, ...(cell !== 'tanh' && { cell }) }), // a tanh model's as before
       step: String(host.schedule[0]),
     };
     return encodeSafetensors(stateTensors(classifierEntries(entries), host), { ...own, ...metadata, ...own }); // own keys first, and theirs win

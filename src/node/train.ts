@@ -14,6 +14,7 @@ export interface TrainArgs {
   epochs: number;
   limit?: number;
   units: number;
+  cell: 'tanh' | 'lstm' | 'gru';
   batch: number;
   lr: number;
   seed: number;
@@ -35,6 +36,7 @@ export const USAGE = `usage: npm run train -- [options]
   --epochs N     passes over the training set (default 1)
   --limit N      train on the first N training images only (default: all 60000)
   --units N      RNN units (default 150)
+  --cell NAME    the recurrent cell: tanh (the lecture's, default), lstm or gru (reset-after, as PyTorch)
   --batch N      batch size (default 150)
   --lr X         Adam learning rate (default 0.001; beta1 0.9, beta2 0.999, epsilon 1e-8)
   --seed N       initialisation and shuffling seed, any integer up to 2^53 in size (default 1)
@@ -56,7 +58,7 @@ export const USAGE = `usage: npm run train -- [options]
 
 /** Parses the command line; throws UsageError naming the bad flag. */
 export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
-  const args: TrainArgs = { epochs: 1, units: 150, batch: 150, lr: 0.001, seed: 1, json: false, tune: true, retune: false };
+  const args: TrainArgs = { epochs: 1, units: 150, cell: 'tanh', batch: 150, lr: 0.001, seed: 1, json: false, tune: true, retune: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => argv[++i];
@@ -64,6 +66,12 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
       case '--epochs': args.epochs = integerFlag(flag, value(), 1); break;
       case '--limit': args.limit = integerFlag(flag, value(), 1); break;
       case '--units': args.units = integerFlag(flag, value(), 1); break;
+      case '--cell': {
+        const cell = value();
+        if (cell !== 'tanh' && cell !== 'lstm' && cell !== 'gru') throw new UsageError(`--cell expects tanh, lstm or gru, got ${cell ?? 'nothing'}`);
+        args.cell = cell;
+        break;
+      }
       case '--batch': args.batch = integerFlag(flag, value(), 1); break;
       case '--seed': args.seed = integerFlag(flag, value(), Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER); break; // as the model takes it
       case '--lr': {
@@ -139,7 +147,7 @@ export function beforeTraining(args: TrainArgs): RunPosition & { bytes?: Uint8Ar
     throw new UsageError(`--resume ${(error as Error).message}`);
   }
   let run: { epoch?: unknown; epochStep?: unknown; batch?: unknown; limit?: unknown; lr?: unknown };
-  let config: { units?: unknown; seed?: unknown };
+  let config: { units?: unknown; seed?: unknown; cell?: unknown };
   try {
     run = JSON.parse(metadata.train ?? '');
     config = JSON.parse(metadata.config ?? '');
@@ -151,7 +159,7 @@ export function beforeTraining(args: TrainArgs): RunPosition & { bytes?: Uint8Ar
     throw new UsageError(`--resume ${file}: metadata 'train' has no position (epoch from 1, epochStep from 0): ${metadata.train}`);
   }
   const same: Array<[string, unknown, unknown]> = [
-    ['--units', config.units, args.units], ['--seed', config.seed, args.seed], ['--batch', run.batch, args.batch],
+    ['--units', config.units, args.units], ['--seed', config.seed, args.seed], ['--cell', config.cell ?? 'tanh', args.cell], ['--batch', run.batch, args.batch],
     ['--limit', run.limit ?? undefined, args.limit], ['--lr', run.lr, args.lr],
   ];
   for (const [flag, then, now] of same) {
@@ -242,10 +250,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const { train, test } = await loadMnist(device, { limit: args.limit });
-    log(`MNIST: ${train.count} training and ${test.count} test images of 28 x 28 on the GPU`);
+    log(`MNIST: ${train.count} training and ${test.count} test images of 28 x 28 on the GPU; model: ${args.cell} rnn(${args.units}) -> dense(10)`);
     const model = start.bytes
       ? SequenceClassifier.load(device, start.bytes, args.resume)
-      : new SequenceClassifier(device, { steps: 28, inputs: 28, units: args.units, classes: 10, seed: args.seed });
+      : new SequenceClassifier(device, { steps: 28, inputs: 28, units: args.units, classes: 10, seed: args.seed, cell: args.cell });
     if (start.bytes) log(`resuming from ${args.resume}: step ${model.step}, epoch ${start.epoch} from its step ${start.epochStep}`);
     // Kernels compile and (with tuning) are timed here, before the first step, so that the choices print first.
     const preparing = performance.now();
@@ -317,7 +325,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (args.json) {
       console.log(JSON.stringify({
-        epochs: args.epochs, train_seconds: Number(trainSeconds.toFixed(3)), seq_per_s: Number((sequences / trainSeconds).toFixed(1)),
+        epochs: args.epochs, cell: args.cell, units: args.units, train_seconds: Number(trainSeconds.toFixed(3)), seq_per_s: Number((sequences / trainSeconds).toFixed(1)),
         test_accuracy: result.accuracy, test_loss: Number(result.loss.toFixed(6)), adapter: adapterName(device),
       }));
     }
