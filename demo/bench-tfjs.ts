@@ -2,7 +2,7 @@
 // a square tf.matMul: the TF.js half of the benchmark page (bench.ts). Timed as this runtime is (timeSteps).
 import * as tf from '@tensorflow/tfjs';
 import {
-  CLASSES, INPUTS, median, round, rowSequences, shuffled, timeSteps, type BenchModel, type MnistBytes, type ModelSize, type TimingOptions,
+  CLASSES, INPUTS, median, round, rowSequences, shuffled, timeSteps, type BenchCell, type BenchModel, type MnistBytes, type ModelSize, type TimingOptions,
 } from '../src/node/bench-core.js';
 
 const log = (line: string) => console.log(`bench: ${line}`);
@@ -11,16 +11,20 @@ const log = (line: string) => console.log(`bench: ${line}`);
  * `model` in TF.js layers, on logits: classifier simpleRNN(H) + dense; stacked simpleRNN(H, returnSequences) +
  * simpleRNN(H) + dense; per-step simpleRNN(H, returnSequences) + timeDistributed(dense), logits [B, T, 10].
  */
-function tfjsModel(model: BenchModel, T: number, H: number): tf.Sequential {
+function tfjsModel(model: BenchModel, T: number, H: number, cell: BenchCell): tf.Sequential {
   const inputShape = [T, INPUTS];
   const dense = () => tf.layers.dense({ units: CLASSES });
+  // TF.js's GRU is the reset-before form (it has no resetAfter: true): this runtime's GRU is timed in its default,
+  // reset-after form (PyTorch's and cuDNN's), the same products plus a second bias.
+  const rnn = (o: { units: number; returnSequences?: boolean; inputShape?: number[] }) =>
+    cell === 'lstm' ? tf.layers.lstm(o) : cell === 'gru' ? tf.layers.gru(o) : tf.layers.simpleRNN(o);
   if (model === 'stacked') {
-    return tf.sequential({ layers: [tf.layers.simpleRNN({ units: H, returnSequences: true, inputShape }), tf.layers.simpleRNN({ units: H }), dense()] });
+    return tf.sequential({ layers: [rnn({ units: H, returnSequences: true, inputShape }), rnn({ units: H }), dense()] });
   }
   if (model === 'per-step') {
-    return tf.sequential({ layers: [tf.layers.simpleRNN({ units: H, returnSequences: true, inputShape }), tf.layers.timeDistributed({ layer: dense() })] });
+    return tf.sequential({ layers: [rnn({ units: H, returnSequences: true, inputShape }), tf.layers.timeDistributed({ layer: dense() })] });
   }
-  return tf.sequential({ layers: [tf.layers.simpleRNN({ units: H, inputShape }), dense()] });
+  return tf.sequential({ layers: [rnn({ units: H, inputShape }), dense()] });
 }
 
 /**
@@ -33,7 +37,7 @@ export async function benchTfjs(mnist: MnistBytes, model: BenchModel, size: Mode
   const perStep = model === 'per-step';
   const train = rowSequences(mnist.train, T);
   const order = shuffled(train.count, 1);
-  const net = tfjsModel(model, T, H);
+  const net = tfjsModel(model, T, H, size.cell ?? 'tanh');
   const optimizer = tf.train.adam(0.001);
   const variables = net.trainableWeights.map((w) => w.read() as tf.Variable);
   const targets = perStep ? T : 1; // one-hot rows per sequence

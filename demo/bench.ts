@@ -5,7 +5,7 @@
 // on its wasm backend for context. Everything it loads comes from the page's own origin.
 //
 // Query parameters (all set by the bench command): systems=webgpu-rnn,tfjs,tfjs-wasm  sizes=150x28x150,...
-// (batch x steps x units)  models=classifier,stacked,per-step  warmup=N  timed=N  infer=N (test images, 0: none)
+// (batch x steps x units)  cell=tanh|lstm|gru  models=classifier,stacked,per-step  warmup=N  timed=N  infer=N (test images, 0: none)
 // inferBatch=N  matmul=N (M = N = K, 0: none)  mode=model|sweep.
 // Progress goes to the console as lines starting with "bench:"; the result is window.benchResult.
 import * as tf from '@tensorflow/tfjs';
@@ -16,8 +16,8 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { adapterName, getDevice, MNIST_FILES, setAutotune } from '../src/index.js';
 import {
-  BENCH_MODELS, benchMatmul, benchWebgpuRnn, CLASSES, INPUTS, parseMnist, splitAdapter, withEfficiency,
-  type BenchModel, type BenchPageResult, type BenchRecord, type MnistBytes, type ModelSize, type TimingOptions,
+  BENCH_CELLS, BENCH_MODELS, benchMatmul, benchWebgpuRnn, CLASSES, INPUTS, parseMnist, splitAdapter, withEfficiency,
+  type BenchCell, type BenchModel, type BenchPageResult, type BenchRecord, type MnistBytes, type ModelSize, type TimingOptions,
 } from '../src/node/bench-core.js';
 import { benchSequential } from '../src/node/bench-models.js';
 import { benchTfjs, tfjsMatmul } from './bench-tfjs.js';
@@ -39,10 +39,12 @@ function params() {
     if (!Number.isInteger(v) || v < 0) throw new Error(`bad parameter ${name}=${q.get(name)}`);
     return v;
   };
+  const cell = (q.get('cell') ?? 'tanh') as BenchCell;
+  if (!BENCH_CELLS.includes(cell)) throw new Error(`bad cell ${cell}: expected one of ${BENCH_CELLS.join(', ')}`);
   const sizes: ModelSize[] = (q.get('sizes') ?? '150x28x150').split(',').map((s) => {
     const [batch, steps, units] = s.split('x').map(Number);
     if (![batch, steps, units].every((n) => Number.isInteger(n) && n! > 0)) throw new Error(`bad size ${s}: expected batch x steps x units`);
-    return { batch: batch!, steps: steps!, units: units! };
+    return { batch: batch!, steps: steps!, units: units!, ...(cell !== 'tanh' && { cell }) };
   });
   const models = (q.get('models') ?? 'classifier').split(',') as BenchModel[];
   const bad = models.find((m) => !BENCH_MODELS.includes(m));

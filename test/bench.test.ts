@@ -34,8 +34,8 @@ describe('parseBenchArgs', () => {
     expect(parseBenchArgs(['--json', '--batch', '8', '--steps', '56', '--units', '16', '--timed', '3', '--warmup', '0', '--infer-images', '64',
       '--infer-batch', '32', '--systems', 'tfjs,node', '--no-matmul', '--matmul-size', '256', '--sweep', '--sweep-batch', '1,2', '--sweep-steps', '28',
       '--sweep-units', '4,8', '--sweep-warmup', '0', '--sweep-timed', '1', '--out', 'o', '--markdown', 'B.md', '--from', 'r.jsonl', '--adapter', 'lavapipe',
-      '--pages', 'p', '--models', 'per-step,stacked,per-step'])).toEqual({
-      ...DEFAULTS, json: true, batch: 8, steps: 56, units: 16, timed: 3, warmup: 0, inferImages: 64, inferBatch: 32, systems: ['tfjs', 'node'],
+      '--pages', 'p', '--models', 'per-step,stacked,per-step', '--cell', 'lstm'])).toEqual({
+      ...DEFAULTS, json: true, batch: 8, steps: 56, units: 16, cell: 'lstm', timed: 3, warmup: 0, inferImages: 64, inferBatch: 32, systems: ['tfjs', 'node'],
       matmul: false, matmulSize: 256, sweep: true, sweepBatch: [1, 2], sweepSteps: [28], sweepUnits: [4, 8], sweepWarmup: 0, sweepTimed: 1, out: 'o',
       markdown: 'B.md', from: 'r.jsonl', adapter: 'lavapipe', pages: 'p', models: ['per-step', 'stacked'],
     });
@@ -52,6 +52,7 @@ describe('parseBenchArgs', () => {
     expect(() => parseBenchArgs(['--sweep-batch', '1,,2'])).toThrow('--sweep-batch expects an integer >= 1, got ');
     expect(() => parseBenchArgs(['--markdown'])).toThrow('--markdown expects a file name, got nothing');
     expect(() => parseBenchArgs(['--fast'])).toThrow('unknown option --fast');
+    expect(() => parseBenchArgs(['--cell', 'peephole'])).toThrow('--cell expects one of tanh, lstm, gru, got peephole');
   });
 });
 
@@ -82,6 +83,9 @@ describe('the measurements’ arithmetic', () => {
     expect(trainingFlopsPerSequence({ steps: 28, units: 150 })).toBe(6 * (28 * (28 * 150 + 150 * 150) + 150 * 10));
     expect(trainingFlopsPerSequence({ steps: 28, units: 150 })).toBe(4_494_600);
     expect(trainingFlopsPerSequence({ steps: 2, units: 5, inputs: 3, classes: 1 })).toBe(6 * (2 * (15 + 25) + 5));
+    // LSTM and GRU: products 4 and 3 gate blocks wide.
+    expect(trainingFlopsPerSequence({ steps: 2, units: 5, inputs: 3, classes: 1, cell: 'lstm' })).toBe(6 * (4 * 2 * (15 + 25) + 5));
+    expect(trainingFlopsPerSequence({ steps: 2, units: 5, inputs: 3, classes: 1, cell: 'gru', model: 'stacked' })).toBe(6 * (3 * 2 * (15 + 25) + 3 * 2 * 2 * 25 + 5));
     expect(trainingFlopsPerSequence({ steps: 2, units: 5, inputs: 3, classes: 1, model: 'classifier' })).toBe(6 * (2 * (15 + 25) + 5));
   });
   it('the other models: stacked adds T(HH + HH) for its second layer, per-step has the dense layer at every step', () => {

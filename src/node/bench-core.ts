@@ -34,6 +34,8 @@ export interface BenchRecord {
   batch?: number;
   steps?: number;
   units?: number;
+  /** The cell, when not tanh. */
+  cell?: BenchCell;
   inputs?: number;
   classes?: number;
   train_seq_per_s?: number;
@@ -79,7 +81,14 @@ export interface ModelSize {
   batch: number;
   steps: number;
   units: number;
+  /** The recurrent cell of every rnn layer: tanh (the default) or lstm / gru (TF.js: tf.layers.lstm / gru). */
+  cell?: BenchCell;
 }
+
+export const BENCH_CELLS = ['tanh', 'lstm', 'gru'] as const;
+export type BenchCell = (typeof BENCH_CELLS)[number];
+/** Gate blocks of a cell's products (tanh 1, GRU 3, LSTM 4). */
+export const GATES: Record<BenchCell, number> = { tanh: 1, gru: 3, lstm: 4 };
 
 export const INPUTS = 28;
 export const CLASSES = 10;
@@ -102,11 +111,12 @@ export type BenchModel = (typeof BENCH_MODELS)[number];
  * biases, softmax, Adam) is left out: it is O(T·H) per sequence, small beside the products.
  * The lecture's model (T = I = 28, H = 150, C = 10): 6 · (28 · (4200 + 22500) + 1500) = 4.49 MFLOP per sequence.
  */
-export function trainingFlopsPerSequence(s: { steps: number; units: number; inputs?: number; classes?: number; model?: BenchModel }): number {
-  const T = s.steps, I = s.inputs ?? INPUTS, H = s.units, C = s.classes ?? CLASSES;
-  const first = T * (I * H + H * H);
-  // stacked: a second layer of T·(H·H + H·H); per-step: the dense layer at each of the T steps.
-  const forwardMacs = s.model === 'stacked' ? first + T * 2 * H * H + H * C : s.model === 'per-step' ? first + T * H * C : first + H * C;
+export function trainingFlopsPerSequence(s: { steps: number; units: number; inputs?: number; classes?: number; model?: BenchModel; cell?: BenchCell }): number {
+  const T = s.steps, I = s.inputs ?? INPUTS, H = s.units, C = s.classes ?? CLASSES, G = GATES[s.cell ?? 'tanh'];
+  // A cell of G gate blocks has products G times as wide (LSTM 4, GRU 3); the gates' elementwise work is left out.
+  const first = G * T * (I * H + H * H);
+  // stacked: a second layer of G·T·(H·H + H·H); per-step: the dense layer at each of the T steps.
+  const forwardMacs = s.model === 'stacked' ? first + G * T * 2 * H * H + H * C : s.model === 'per-step' ? first + T * H * C : first + H * C;
   return 2 * 3 * forwardMacs;
 }
 
@@ -223,7 +233,7 @@ export async function benchWebgpuRnn(device: GPUDevice, mnist: MnistBytes, size:
   const { batch: B, steps: T, units: H } = size;
   const seqs = rowSequences(mnist.train, T);
   const train = await ImageDataset.create(device, `bench-train-${T}`, { count: seqs.count, rows: T, cols: INPUTS, pixels: seqs.pixels }, { count: seqs.count, labels: seqs.labels });
-  const model = new SequenceClassifier(device, { steps: T, inputs: INPUTS, units: H, classes: CLASSES, seed: 1 });
+  const model = new SequenceClassifier(device, { steps: T, inputs: INPUTS, units: H, classes: CLASSES, seed: 1, cell: size.cell ?? 'tanh' });
   try {
     const training = { steps: 1, batchSize: B, learningRate: 0.001, readBack: false };
     const steps = await timeSteps('webgpu-rnn', B, o, async () => { await model.trainSteps(train, training); });

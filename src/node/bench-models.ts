@@ -4,13 +4,14 @@
 import { SequenceDataset } from '../data/sequences.js';
 import { adapterName } from '../gpu/device.js';
 import { layers, Sequential, type SequentialConfig } from '../model/sequential.js';
-import { CLASSES, INPUTS, rowSequences, splitAdapter, timeSteps, type BenchModel, type MnistBytes, type ModelSize, type TimingOptions } from './bench-core.js';
+import { CLASSES, INPUTS, rowSequences, splitAdapter, timeSteps, type BenchCell, type BenchModel, type MnistBytes, type ModelSize, type TimingOptions } from './bench-core.js';
 
 /** The layers of `model` at `units` (see BENCH_MODELS); softmax cross-entropy and Adam 0.001 as the classifier. */
-export function sequentialConfig(model: Exclude<BenchModel, 'classifier'>, units: number): SequentialConfig {
+export function sequentialConfig(model: Exclude<BenchModel, 'classifier'>, units: number, cell: BenchCell = 'tanh'): SequentialConfig {
+  const c = cell === 'tanh' ? {} : { cell };
   const body = model === 'stacked'
-    ? [layers.rnn({ units, returnSequences: true }), layers.rnn({ units }), layers.dense({ units: CLASSES })]
-    : [layers.rnn({ units, returnSequences: true }), layers.dense({ units: CLASSES })];
+    ? [layers.rnn({ units, returnSequences: true, ...c }), layers.rnn({ units, ...c }), layers.dense({ units: CLASSES })]
+    : [layers.rnn({ units, returnSequences: true, ...c }), layers.dense({ units: CLASSES })];
   return { inputs: INPUTS, layers: body, loss: 'softmax-cross-entropy', optimizer: { learningRate: 0.001 }, seed: 1 };
 }
 
@@ -34,7 +35,7 @@ export async function benchSequential(device: GPUDevice, mnist: MnistBytes, mode
   const { batch: B, steps: T, units: H } = size;
   const seqs = benchSequences(mnist.train, T, Math.max(1, o.warmup + o.timed) * B, model === 'per-step');
   const data = await SequenceDataset.fromArrays(device, { x: seqs.x, y: seqs.y, steps: T, inputs: INPUTS, classes: CLASSES, name: `bench-${model}-${T}` });
-  const net = new Sequential(device, sequentialConfig(model, H));
+  const net = new Sequential(device, sequentialConfig(model, H, size.cell));
   try {
     const steps = await timeSteps(`webgpu-rnn ${model}`, B, o, async () => { await net.trainSteps(data, { steps: 1, batchSize: B, shuffle: true }); });
     return { ...splitAdapter(adapterName(device)), ...steps };

@@ -13,9 +13,10 @@ export function machine(): string {
 const label = (r: BenchRecord) => `${r.system} ${r.runtime}/${r.backend}`;
 const fmt = (x: number | null | undefined, digits = 1) => (x === undefined || x === null || !Number.isFinite(x) ? '-' : x >= 100 ? x.toFixed(0) : x.toFixed(digits));
 const pct = (x: number | null | undefined) => (x === undefined || x === null ? '-' : `${(x * 100).toFixed(x < 0.01 ? 2 : 1)}%`);
-const sameSize = (a: BenchRecord, b: BenchRecord) => a.batch === b.batch && a.steps === b.steps && a.units === b.units;
+const sameSize = (a: BenchRecord, b: BenchRecord) => a.batch === b.batch && a.steps === b.steps && a.units === b.units && (a.cell ?? 'tanh') === (b.cell ?? 'tanh');
 /** A record's model: 'classifier' for records written before there were others. */
-export const modelOf = (r: BenchRecord) => r.model ?? 'classifier';
+/** The model's name, with its cell when not tanh ('classifier lstm'). */
+export const modelOf = (r: BenchRecord) => `${r.model ?? 'classifier'}${r.cell && r.cell !== 'tanh' ? ` ${r.cell}` : ''}`;
 const sameModel = (a: BenchRecord, b: BenchRecord) => modelOf(a) === modelOf(b) && sameSize(a, b);
 
 /**

@@ -10,8 +10,8 @@ import os from 'node:os';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { adapterName } from '../gpu/device.js';
 import {
-  BENCH_MODELS, benchMatmul, benchWebgpuRnn, CLASSES, INPUTS, parseMnist, round, splitAdapter, sweepSizes, withEfficiency,
-  type BenchModel, type BenchPageResult, type BenchRecord, type ModelSize,
+  BENCH_CELLS, BENCH_MODELS, benchMatmul, benchWebgpuRnn, CLASSES, INPUTS, parseMnist, round, splitAdapter, sweepSizes, withEfficiency,
+  type BenchCell, type BenchModel, type BenchPageResult, type BenchRecord, type ModelSize,
 } from './bench-core.js';
 import { benchSequential } from './bench-models.js';
 import { appendMarkdown, formatMarkdown, formatText, machine, readRecords, sweepCsv, sweepSvg } from './bench-report.js';
@@ -30,6 +30,8 @@ export interface BenchArgs {
   batch: number;
   steps: number;
   units: number;
+  /** The rnn layers' cell in every model (tanh by default). */
+  cell: BenchCell;
   warmup: number;
   timed: number;
   inferImages: number;
@@ -56,7 +58,7 @@ export interface BenchArgs {
 }
 
 export const DEFAULTS: BenchArgs = {
-  json: false, batch: 150, steps: 28, units: 150, warmup: 2, timed: 10, inferImages: 1000, inferBatch: 1000,
+  json: false, batch: 150, steps: 28, units: 150, cell: 'tanh', warmup: 2, timed: 10, inferImages: 1000, inferBatch: 1000,
   systems: [...SYSTEMS], models: [...BENCH_MODELS], matmul: true, matmulSize: 1024, sweep: false, profile: false, sweepBatch: [1, 16, 150, 1024], sweepSteps: [28, 112, 448],
   sweepUnits: [64, 150, 512], sweepWarmup: 1, sweepTimed: 2, out: 'bench-results', pages: 'dist-demo',
 };
@@ -68,6 +70,7 @@ TensorFlow.js on the same WebGPU adapter in headless Chromium, and with this run
   --batch N            batch size (default ${DEFAULTS.batch})
   --steps N            sequence length in rows of 28 pixels (default ${DEFAULTS.steps}: one MNIST image)
   --units N            RNN units (default ${DEFAULTS.units})
+  --cell NAME          the rnn layers' cell: tanh (default), lstm or gru (against TF.js's tf.layers.lstm / gru)
   --warmup N           untimed training steps first (default ${DEFAULTS.warmup})
   --timed N            timed training steps (default ${DEFAULTS.timed})
   --infer-images N     test images for the inference throughput, up to 10000; 0 skips it (default ${DEFAULTS.inferImages})
@@ -119,6 +122,12 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
       case '--batch': args.batch = integerFlag(flag, value(), 1); break;
       case '--steps': args.steps = integerFlag(flag, value(), 1); break;
       case '--units': args.units = integerFlag(flag, value(), 1); break;
+      case '--cell': {
+        const cell = value();
+        if (!BENCH_CELLS.includes(cell as BenchCell)) throw new UsageError(`--cell expects one of ${BENCH_CELLS.join(', ')}, got ${cell ?? 'nothing'}`);
+        args.cell = cell as BenchCell;
+        break;
+      }
       case '--warmup': args.warmup = integerFlag(flag, value(), 0); break;
       case '--timed': args.timed = integerFlag(flag, value(), 1); break;
       case '--infer-images': args.inferImages = integerFlag(flag, value(), 0, 10000); break;
@@ -311,7 +320,8 @@ function dawnVersion(): string {
 /** Runs what `args` asks for; records in a fixed order, each with version, date and machine. */
 export async function runBenchmark(args: BenchArgs, log: (line: string) => void): Promise<{ records: BenchRecord[]; errors: string[] }> {
   const sweep = args.sweep ? sweepSizes({ batch: args.batch, steps: args.steps, units: args.units }, { batch: args.sweepBatch, steps: args.sweepSteps, units: args.sweepUnits }) : undefined;
-  const sizes: ModelSize[] = sweep ?? [{ batch: args.batch, steps: args.steps, units: args.units }];
+  const cell = args.cell === 'tanh' ? {} : { cell: args.cell };
+  const sizes: ModelSize[] = (sweep ?? [{ batch: args.batch, steps: args.steps, units: args.units }]).map((s) => ({ ...s, ...cell }));
   const mode = sweep ? 'sweep' : 'model';
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   // Other work on the machine slows software adapters: the 1-minute load average at the start says how quiet it was.
@@ -325,7 +335,7 @@ export async function runBenchmark(args: BenchArgs, log: (line: string) => void)
   const pageSystems = args.systems.filter((s) => s !== 'node');
   if (pageSystems.length > 0) {
     const query = new URLSearchParams({
-      systems: pageSystems.join(','), models: (sweep ? ['classifier'] : args.models).join(','), sizes: sizes.map((s) => `${s.batch}x${s.steps}x${s.units}`).join(','), mode,
+      systems: pageSystems.join(','), models: (sweep ? ['classifier'] : args.models).join(','), sizes: sizes.map((s) => `${s.batch}x${s.steps}x${s.units}`).join(','), cell: args.cell, mode,
       warmup: String(sweep ? args.sweepWarmup : args.warmup), timed: String(sweep ? args.sweepTimed : args.timed),
       infer: String(sweep ? 0 : args.inferImages), inferBatch: String(args.inferBatch), matmul: String(args.matmul && !sweep ? args.matmulSize : 0),
     });
