@@ -1,4 +1,5 @@
-// `npm run train`: the lecture's MNIST sequence classifier, trained end to end on the GPU from the command line.
+// `npm run train`: the lecture's MNIST sequence classifier, trained end to end on the GPU from the command line, or
+// (--task) another of the lecture's problems on real data (task-*.ts).
 import { readFileSync } from 'node:fs';
 import { adapterName } from '../gpu/device.js';
 import { decodeSafetensors } from '../io/safetensors.js';
@@ -9,8 +10,15 @@ import { commandLine, integerFlag, textFlag, UsageError } from './cli.js';
 import { saveOrRescue, whyNotWritable, writeFileAtomic } from './files.js';
 import { loadTuningCache, saveTuningCache, tuningCachePath } from './tuning-cache.js';
 import { loadMnist } from './mnist.js';
+import { trainPrices } from './task-prices.js';
 
 export interface TrainArgs {
+  /** What to train: MNIST rows (the default, absent) or a task of issue 13 (task-*.ts). */
+  task?: 'prices';
+  /** prices: days per window (default 50). */
+  window?: number;
+  /** prices: the CSV of daily closes (default: vega-datasets' data/sp500-2000.csv). */
+  data?: string;
   epochs: number;
   limit?: number;
   units: number;
@@ -33,6 +41,11 @@ export interface TrainArgs {
 }
 
 export const USAGE = `usage: npm run train -- [options]
+  --task NAME    mnist (the lecture's classifier, default) or prices (the S&P 500's daily closes, 2000-2020, from
+                 vega-datasets: windows of --window days in, the next day's return out at every step, MSE; the test
+                 RMSE in index points beside the naive forecast "tomorrow = today")
+  --window N     prices: days per window (default 50)
+  --data FILE    prices: a CSV with date and close columns (default: vega-datasets' data/sp500-2000.csv)
   --epochs N     passes over the training set (default 1)
   --limit N      train on the first N training images only (default: all 60000)
   --units N      RNN units (default 150)
@@ -86,6 +99,15 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
       case '--checkpoint': args.checkpoint = textFlag(flag, value(), 'a file name'); break;
       case '--resume': args.resume = textFlag(flag, value(), 'a file name'); break;
       case '--adapter': args.adapter = textFlag(flag, value(), 'a name'); break;
+      case '--task': {
+        const task = value();
+        if (task !== 'mnist' && task !== 'prices') throw new UsageError(`--task expects mnist or prices, got ${task ?? 'nothing'}`);
+        if (task === 'prices') args.task = task;
+        else delete args.task;
+        break;
+      }
+      case '--window': args.window = integerFlag(flag, value(), 2); break;
+      case '--data': args.data = textFlag(flag, value(), 'a file name'); break;
       case '--json': args.json = true; break;
       case '--no-tune': args.tune = false; break;
       case '--retune': args.retune = true; break;
@@ -94,6 +116,11 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
     }
   }
   if (args.checkpoint !== undefined && !args.checkpointEvery) throw new UsageError('--checkpoint names where --checkpoint-every writes: give both');
+  if (args.task === undefined && (args.window !== undefined || args.data !== undefined)) throw new UsageError(`${args.window !== undefined ? '--window' : '--data'} is for --task prices`);
+  if (args.task !== undefined) {
+    const mnistOnly = (['limit', 'checkpointEvery', 'resume'] as const).find((k) => args[k] !== undefined);
+    if (mnistOnly) throw new UsageError(`--${mnistOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for the MNIST task for now`);
+  }
   return args;
 }
 
@@ -249,6 +276,11 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   try {
+    if (args.task === 'prices') {
+      const { code, json } = await trainPrices(device, args, log);
+      if (args.json) console.log(JSON.stringify(json));
+      return code;
+    }
     const { train, test } = await loadMnist(device, { limit: args.limit });
     log(`MNIST: ${train.count} training and ${test.count} test images of 28 x 28 on the GPU; model: ${args.cell} rnn(${args.units}) -> dense(10)`);
     const model = start.bytes
