@@ -2,6 +2,7 @@
 // targets and lengths from the sample-major data set into the time-major layout the layers read.
 //
 //   x[t, b, i]     = xs[order[start + b], t, i]       t < XT   (XT = 1: one vector per sequence)
+//                  = (ids[order[start + b], t] == i)   with ONE_HOT: the data set holds token ids [count, XT]
 //   y[t, b, o]     = ys[order[start + b], t, o]       t < YT   (YT = 1: one target per sequence), o < O (O = 1: a class)
 //   lengths[b]     = lens[order[start + b]]
 //
@@ -21,7 +22,11 @@ struct Batch { start: u32 }
 
 @group(0) @binding(0) var<uniform> batch: Batch;                      // dynamic offset: one slot per batch
 @group(0) @binding(1) var<storage, read> order: array<u32>;            // [count] sample indices, e.g. a shuffled epoch
+#if ${ONE_HOT}
+@group(0) @binding(2) var<storage, read> ids: array<i32>;              // [count, XT] token ids in [0, I)
+#else
 @group(0) @binding(2) var<storage, read> xs: array<f32>;               // [count, XT, I]
+#endif
 @group(0) @binding(3) var<storage, read> ys: array<u32>;               // [count, YT, O] i32 or f32, as words
 @group(0) @binding(4) var<storage, read> lens: array<i32>;             // [count]
 @group(0) @binding(5) var<storage, read_write> x: array<f32>;          // [XT, B, I]
@@ -35,7 +40,11 @@ fn gatherSequences(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
     let i = e % I;
     let b = (e / I) % B;
     let t = e / (B * I);
+#if ${ONE_HOT}
+    x[e] = select(0.0, 1.0, ids[order[batch.start + b] * XT + t] == i32(i));
+#else
     x[e] = xs[(order[batch.start + b] * XT + t) * I + i];
+#endif
   } else if (e < NX + NY) {
     let k = e - NX;
     let o = k % O;

@@ -116,7 +116,7 @@ describe.skipIf(!device)('bad input is rejected before any buffer is made, namin
     ['steps 0', () => ({ ...base(), steps: 0 }), 'steps', /^steps: expected a positive integer, got 0$/],
     ['steps 1.5', () => ({ ...base(), steps: 1.5 }), 'steps', /^steps: expected a positive integer, got 1\.5$/],
     ['inputs missing', () => ({ ...base(), inputs: undefined }), 'inputs', /^inputs: expected a positive integer, got undefined$/],
-    ['x a Float64Array', () => ({ ...base(), x: new Float64Array(12) }), 'x', /^x: expected a Float32Array \[n, steps, inputs\] = \[n, 2, 2\], got Float64Array$/],
+    ['x a Float64Array', () => ({ ...base(), x: new Float64Array(12) }), 'x', /^x: expected a Float32Array \[n, steps, inputs\] = \[n, 2, 2\], or an Int32Array of token ids, got Float64Array$/],
     ['x a plain array', () => ({ ...base(), x: Array(12).fill(0) }), 'x', /^x: expected a Float32Array .*, got Array$/],
     ['x not a multiple of steps * inputs', () => ({ ...base(), x: new Float32Array(11) }), 'x', /^x: expected .*a positive multiple of steps \* inputs = 4, got length 11$/],
     ['x empty', () => ({ ...base(), x: new Float32Array(0) }), 'x', /, got length 0$/],
@@ -206,5 +206,41 @@ describe.skipIf(!device)('destroy', () => {
     expect(() => data.checkLive('train data')).toThrow(/^train data: expected a live data set/);
     data.destroy(); // twice is harmless
     expect(liveBufferCount()).toBe(before);
+  });
+});
+
+describe.skipIf(!device)('token ids (Int32Array x): one-hot inputs made a batch at a time', () => {
+  const T = 5, V = 7, n = 12;
+  const r = rng(21);
+  const ids = Int32Array.from({ length: n * T }, () => Math.floor(r.next() * V));
+  const oneHot = new Float32Array(n * T * V);
+  ids.forEach((v, k) => (oneHot[k * V + v] = 1));
+  const y = Int32Array.from({ length: n }, (_, i) => i % 3);
+  const lengths = Int32Array.from({ length: n }, (_, i) => 1 + (i % T));
+
+  it('a model trains on the ids exactly as on their one-hot floats, and predicts from ids', async () => {
+    const { Sequential, layers } = await import('../src/node/index.js');
+    const config = { inputs: V, layers: [layers.rnn({ units: 6 }), layers.dense({ units: 3 })], loss: 'softmax-cross-entropy' as const, seed: 4 };
+    const byId = await SequenceDataset.fromArrays(device!, { x: ids, y, lengths, steps: T, inputs: V, classes: 3 });
+    const byFloat = await SequenceDataset.fromArrays(device!, { x: oneHot, y, lengths, steps: T, inputs: V, classes: 3 });
+    const a = new Sequential(device!, config), b = new Sequential(device!, config);
+    try {
+      await a.trainSteps(byId, { steps: 4, batchSize: 4, shuffle: true });
+      await b.trainSteps(byFloat, { steps: 4, batchSize: 4, shuffle: true });
+      expect(a.weights()).toEqual(b.weights());
+      expect(await a.predict(ids, { steps: T, lengths })).toEqual(await b.predict(oneHot, { steps: T, lengths }));
+    } finally {
+      a.destroy();
+      b.destroy();
+      byId.destroy();
+      byFloat.destroy();
+    }
+  });
+
+  it('an id out of range is an InputError naming the sequence and step', async () => {
+    const bad = ids.slice();
+    bad[2 * T + 3] = V;
+    const e = await rejectedInput(() => SequenceDataset.fromArrays(device!, { x: bad, y, steps: T, inputs: V, classes: 3 }));
+    expect(e.message).toBe(`x[2, 3]: expected a token id in [0, inputs) = [0, ${V}), got ${V}`);
   });
 });

@@ -12,6 +12,7 @@ export interface FeedShape {
   inputs: number;
   vector: boolean;   // x is [n, inputs] (before a first repeat layer)
   perStep: boolean;  // outputs at every step
+  oneHot: boolean;   // x holds token ids, one-hot over `inputs` in each batch
   classes?: number;
   outputs?: number;
 }
@@ -25,6 +26,7 @@ export class Feed implements BatchSource {
   readonly perStep: boolean;
   readonly classes: number | undefined;
   readonly outputs: number | undefined;
+  readonly oneHot: boolean;
   private readonly x: GPUBuffer;        // [capacity, steps, inputs] or [capacity, inputs]
   private readonly y: GPUBuffer;        // zeros
   private readonly lengths: GPUBuffer;  // [capacity] i32
@@ -39,16 +41,17 @@ export class Feed implements BatchSource {
     this.perStep = s.perStep;
     this.classes = s.classes;
     this.outputs = s.outputs;
+    this.oneHot = s.oneHot;
     this.owned = new BufferSet(device, 'feed');
-    const per = (s.vector ? 1 : s.steps) * s.inputs;
+    const per = (s.vector ? 1 : s.steps) * (s.oneHot ? 1 : s.inputs);
     this.x = this.owned.create('x', s.capacity * per * 4);
     this.y = this.owned.create('y', s.capacity * (s.perStep ? s.steps : 1) * (s.outputs ?? 1) * 4);
     this.lengths = this.owned.create('lengths', s.capacity * 4);
   }
 
   /** Sequences from .. from+n-1 of `x` (and their lengths, all `steps` without) into slots 0 .. n-1. */
-  write(x: Float32Array, from: number, n: number, lengths?: Int32Array): void {
-    const per = (this.vector ? 1 : this.steps) * this.inputs;
+  write(x: Float32Array | Int32Array, from: number, n: number, lengths?: Int32Array): void {
+    const per = (this.vector ? 1 : this.steps) * (this.oneHot ? 1 : this.inputs);
     this.device.queue.writeBuffer(this.x, 0, x, from * per, n * per);
     this.device.queue.writeBuffer(this.lengths, 0, lengths ? lengths.subarray(from, from + n) : new Int32Array(n).fill(this.steps));
   }
@@ -58,7 +61,7 @@ export class Feed implements BatchSource {
   }
 
   gather(batchSize: number): Promise<Program> {
-    return gatherSequences(this.device, this.batchShape(batchSize));
+    return gatherSequences(this.device, this.batchShape(batchSize), this.oneHot);
   }
 
   bindGather(program: Program, slots: GPUBuffer, order: GPUBuffer, out: { x: GPUBuffer; y: GPUBuffer; lengths: GPUBuffer }): GPUBindGroup {

@@ -11,8 +11,12 @@ import { checkDevice, checkSize, describe } from '../validate.js';
 
 /** What SequenceDataset.fromArrays takes. Arrays are row-major, sample-major. */
 export interface SequenceArrays {
-  /** [n, steps, inputs], or [n, inputs] with `vector: true` (one input vector per sequence). n = x.length / (steps * inputs). */
-  x: Float32Array;
+  /**
+   * Float32Array: [n, steps, inputs], or [n, inputs] with `vector: true` (one input vector per sequence).
+   * Int32Array: token ids [n, steps] (or [n] with `vector`), each in [0, inputs): one-hot vectors of `inputs` features,
+   * made on the GPU a batch at a time (a vocabulary of characters or bytes without its [n, steps, inputs] floats).
+   */
+  x: Float32Array | Int32Array;
   /**
    * Class targets (Int32Array, give `classes`): [n], one class per sequence, or [n, steps], a class per step.
    * Value targets (Float32Array, give `outputs`): [n, outputs] or [n, steps, outputs].
@@ -48,6 +52,7 @@ export class SequenceDataset implements BatchSource {
     readonly perStep: boolean,  // y has a target per step, not one per sequence
     readonly classes: number | undefined,  // class targets (i32) when set
     readonly outputs: number | undefined,  // value targets (f32) when set
+    readonly oneHot: boolean,     // x holds token ids, one-hot over `inputs` in each batch
     readonly x: GPUBuffer,        // [count, steps, inputs] f32, or [count, inputs] when vector
     readonly y: GPUBuffer,        // classes: [count] or [count, steps] i32; values: [count, outputs] or [count, steps, outputs] f32
     readonly lengths: GPUBuffer,  // [count] i32, each in [1, steps]
@@ -65,10 +70,11 @@ export class SequenceDataset implements BatchSource {
     const { steps, inputs, n } = c;
     const xSteps = c.vector ? 1 : steps, ySteps = c.perStep ? steps : 1, width = c.outputs ?? 1;
     // lengths [n] (and a model's order [n]) are never larger than x.
+    const oneHot = c.x instanceof Int32Array, perStep = oneHot ? 1 : inputs;
     checkDemands(device, 'x', `${shapeOf(c.vector)} = [${(c.vector ? [n, inputs] : [n, steps, inputs]).join(', ')}]`,
-      [storage(`x ${shapeOf(c.vector)}`, n * xSteps * inputs)]);
+      [storage(`x ${shapeOf(c.vector)}`, n * xSteps * perStep)]);
     checkDemands(device, 'y', `${targetShape(c)} = [${targetDims(c, n).join(', ')}]`, [storage(`y ${targetShape(c)}`, n * ySteps * width)]);
-    checkFinite(c.x, c.vector ? [n, inputs] : [n, steps, inputs], 'x');
+    if (c.x instanceof Float32Array) checkFinite(c.x, c.vector ? [n, inputs] : [n, steps, inputs], 'x');
     if (c.y instanceof Float32Array) checkFinite(c.y, targetDims(c, n), 'y');
 
     const owned = new BufferSet(device, `dataset.${c.name}`);
@@ -81,7 +87,7 @@ export class SequenceDataset implements BatchSource {
       device.queue.writeBuffer(b.x, 0, c.x);
       device.queue.writeBuffer(b.y, 0, c.y);
       device.queue.writeBuffer(b.lengths, 0, c.lengths ?? new Int32Array(n).fill(steps));
-      return new SequenceDataset(device, c.name, n, steps, inputs, c.vector, c.perStep, c.classes, c.outputs, b.x, b.y, b.lengths, owned);
+      return new SequenceDataset(device, c.name, n, steps, inputs, c.vector, c.perStep, c.classes, c.outputs, oneHot, b.x, b.y, b.lengths, owned);
     } catch (error) {
       owned.destroy();
       throw error;
@@ -112,7 +118,7 @@ export class SequenceDataset implements BatchSource {
   async gather(batchSize: number): Promise<Program> {
     const shape = this.batchShape(batchSize);
     checkDemands(this.device, 'batchSize', batchSize, gatherSequencesDemands(this.device, shape));
-    return gatherSequences(this.device, shape);
+    return gatherSequences(this.device, shape, this.oneHot);
   }
 
   /**
@@ -142,7 +148,7 @@ export class SequenceDataset implements BatchSource {
 
 interface Checked {
   name: string;
-  x: Float32Array;
+  x: Float32Array | Int32Array;
   y: Int32Array | Float32Array;
   lengths: Int32Array | undefined;
   n: number;
@@ -178,13 +184,22 @@ function checkArrays(arrays: unknown): Checked {
   const inputs = checkSize('inputs', a.inputs);
 
   const x = a.x;
-  const perSequence = vector ? inputs : steps * inputs;
-  const xShape = vector ? `[n, inputs] = [n, ${inputs}]` : `[n, steps, inputs] = [n, ${steps}, ${inputs}]`;
-  if (!(x instanceof Float32Array)) throw new InputError('x', `a Float32Array ${xShape}`, describe(x));
+  const tokens = x instanceof Int32Array;
+  const perSequence = (vector ? 1 : steps) * (tokens ? 1 : inputs);
+  const xShape = tokens ? (vector ? '[n] (token ids)' : `[n, steps] = [n, ${steps}] (token ids)`)
+    : vector ? `[n, inputs] = [n, ${inputs}]` : `[n, steps, inputs] = [n, ${steps}, ${inputs}]`;
+  if (!(x instanceof Float32Array || tokens)) throw new InputError('x', `a Float32Array ${xShape}, or an Int32Array of token ids`, describe(x));
   if (x.length === 0 || x.length % perSequence !== 0) {
-    throw new InputError('x', `${xShape}: a length that is a positive multiple of ${vector ? 'inputs' : 'steps * inputs'} = ${perSequence}`, `length ${x.length}`);
+    const of = tokens ? (vector ? '1' : 'steps') : vector ? 'inputs' : 'steps * inputs';
+    throw new InputError('x', `${xShape}: a length that is a positive multiple of ${of} = ${perSequence}`, `length ${x.length}`);
   }
   const n = x.length / perSequence;
+  if (tokens) {
+    for (let k = 0; k < x.length; k++) {
+      const v = x[k]!;
+      if (v < 0 || v >= inputs) throw new InputError(`x[${vector ? k : `${Math.floor(k / steps)}, ${k % steps}`}]`, `a token id in [0, inputs) = [0, ${inputs})`, String(v));
+    }
+  }
 
   const y = a.y;
   let perStep: boolean, classes: number | undefined, outputs: number | undefined;

@@ -44,12 +44,14 @@ export function gatherSequencesDemands(device: GPUDevice, s: SequenceBatchShape)
 }
 
 /**
+ * With `oneHot` the data set's x holds token ids [count, XT] (i32) and each batch gets their one-hot vectors of
+ * `inputs` features.
  * Bind (batch uniform, order [count] u32, data set x, y, lengths, batch x, y, lengths); encode with the dynamic
  * offset of the batch slot, whose first u32 is the batch's start in `order`.
  */
-export function gatherSequences(device: GPUDevice, s: SequenceBatchShape): Promise<Program> {
+export function gatherSequences(device: GPUDevice, s: SequenceBatchShape, oneHot = false): Promise<Program> {
   return program(device, 'data.gatherSequences', sequencesSource,
-    { XT: s.xSteps, YT: s.ySteps, B: s.batch, I: s.inputs, O: s.width }, 'gatherSequences',
+    { XT: s.xSteps, YT: s.ySteps, B: s.batch, I: s.inputs, O: s.width, ONE_HOT: oneHot }, 'gatherSequences',
     ['uniform-dynamic', 'read', 'read', 'read', 'read', 'storage', 'storage', 'storage'],
     grid1d(gatherElements(s), 256, device.limits.maxComputeWorkgroupsPerDimension));
 }

@@ -121,7 +121,7 @@ export class Sequential {
    * The model's outputs for `x` ([n, steps, inputs], or [n, inputs] before a first repeat layer), batch-major:
    * [n, outputs] or [n, steps, outputs] (zero past each length): class probabilities for cross-entropy, values for MSE.
    */
-  async predict(x: Float32Array, options: { steps?: number; lengths?: Int32Array; batchSize?: number } = {}): Promise<Float32Array> {
+  async predict(x: Float32Array | Int32Array, options: { steps?: number; lengths?: Int32Array; batchSize?: number } = {}): Promise<Float32Array> {
     return (await this.run(x, options, false)).outputs;
   }
 
@@ -129,7 +129,7 @@ export class Sequential {
    * One sequence through the model, with what each recurrent layer saw: its outputs as predict gives them, and every
    * rnn layer's hidden state after each step, [steps, units] (the lecture's "visualizing the neurons").
    */
-  async inspect(x: Float32Array, options: { steps?: number; length?: number } = {}): Promise<{ outputs: Float32Array; states: Float32Array[] }> {
+  async inspect(x: Float32Array | Int32Array, options: { steps?: number; length?: number } = {}): Promise<{ outputs: Float32Array; states: Float32Array[] }> {
     const lengths = options.length === undefined ? undefined : Int32Array.of(options.length);
     return this.run(x, { steps: options.steps, lengths, batchSize: 1, single: true }, true);
   }
@@ -182,15 +182,17 @@ export class Sequential {
   }
 
   /** predict and inspect: x uploaded as a data set of its own, run forward in batches, converted to batch-major. */
-  private async run(x: Float32Array, options: { steps?: number; lengths?: Int32Array; batchSize?: number; single?: boolean }, states: boolean): Promise<{ outputs: Float32Array; states: Float32Array[] }> {
+  private async run(x: Float32Array | Int32Array, options: { steps?: number; lengths?: Int32Array; batchSize?: number; single?: boolean }, states: boolean): Promise<{ outputs: Float32Array; states: Float32Array[] }> {
     this.core.checkLive();
     const p = this.plan;
-    const steps = p.repeatSteps ?? options.steps ?? (x instanceof Float32Array && options.lengths ? x.length / (options.lengths.length * p.inputs) : undefined);
+    // Int32Array x: token ids, one per step (one-hot over the inputs, as SequenceDataset.fromArrays takes them).
+    const oneHot = x instanceof Int32Array, width = oneHot ? 1 : p.inputs;
+    const steps = p.repeatSteps ?? options.steps ?? ((x instanceof Float32Array || oneHot) && options.lengths ? x.length / (options.lengths.length * width) : undefined);
     if (steps === undefined || !Number.isInteger(steps) || steps <= 0) throw new InputError('steps', 'a positive integer: the steps of each sequence in x (or lengths, from which it follows)', String(steps));
-    const per = p.sequenceInput ? steps * p.inputs : p.inputs;
-    if (!(x instanceof Float32Array) || x.length === 0 || x.length % per !== 0 || (options.single && x.length !== per)) {
+    const per = (p.sequenceInput ? steps : 1) * width;
+    if (!(x instanceof Float32Array || oneHot) || x.length === 0 || x.length % per !== 0 || (options.single && x.length !== per)) {
       const shape = `${options.single ? '1 sequence' : 'n'}, ${p.sequenceInput ? `${steps}, ` : ''}${p.inputs}`;
-      throw new InputError('x', `a Float32Array [${shape}]`, x instanceof Float32Array ? `length ${x.length}` : describe(x));
+      throw new InputError('x', `a Float32Array [${shape}] (or an Int32Array of token ids [${options.single ? '1 sequence' : 'n'}${p.sequenceInput ? `, ${steps}` : ''}])`, x instanceof Float32Array || oneHot ? `length ${x.length}` : describe(x));
     }
     const n = x.length / per, O = p.outputs, T = p.sequenceOutput ? steps : 1;
     const lengths = options.lengths;
@@ -200,13 +202,17 @@ export class Sequential {
         if (l < 1 || l > steps) throw new InputError(`lengths[${i}]`, `a length in [1, steps] = [1, ${steps}]`, String(l));
       });
     }
-    checkFinite(x, p.sequenceInput ? [n, steps, p.inputs] : [n, p.inputs], 'x');
+    if (x instanceof Float32Array) checkFinite(x, p.sequenceInput ? [n, steps, p.inputs] : [n, p.inputs], 'x');
+    else {
+      const bad = x.findIndex((v) => v < 0 || v >= p.inputs);
+      if (bad >= 0) throw new InputError(`x[${bad}]`, `a token id in [0, inputs) = [0, ${p.inputs})`, String(x[bad]));
+    }
     const B = Math.min(checkSize('batchSize', options.batchSize ?? 500), n);
     this.core.checkFootprint({ batch: B, xSteps: p.sequenceInput ? steps : 1, inputs: p.inputs, ySteps: T, width: p.loss === 'mse' ? O : 1 }, steps, false);
     return this.core.exclusive(async () => {
       // The model's input slot: x is written into it a batch at a time; its plans stay built for the next call.
       const feed = this.core.feed({
-        capacity: B, steps, inputs: p.inputs, vector: !p.sequenceInput, perStep: p.sequenceOutput,
+        capacity: B, steps, inputs: p.inputs, vector: !p.sequenceInput, perStep: p.sequenceOutput, oneHot,
         ...(p.loss === 'mse' ? { outputs: O } : { classes: O }),
       });
       const outputs = new Float32Array(n * T * O);
