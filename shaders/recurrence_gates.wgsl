@@ -1,5 +1,5 @@
 // The masked recurrence of a multi-gate cell (LSTM, GRU with resetAfter), one time step per dispatch, forward and
-// backward side by side. recurrence.wgsl does the same for one-gate cells (tanh); this file knows no cell either: the
+// backward side by side. recurrence.wgsl does the same for one-gate cells; this file knows no cell either: the
 // cell's step (shaders/cells/<name>.wgsl: cellStep, cellStepBackward) is spliced in at the CELL placeholder, with G gate
 // blocks in the lanes of a vec4 (x, y, z, w; unused lanes 0) and S states in the lanes of a vec2 (h, c; c = 0 when S = 1).
 //
@@ -23,7 +23,7 @@
 // Each invocation owns 4 batch rows x 4 units (a vec4), strided across lanes like matmul.wgsl, and in the forward
 // step all G gate columns of those units (G vec4 accumulators per row): the epilogue needs every gate of a unit.
 // 4 rows only, not 8: with 4 gates that is already 16 accumulators and 4 multiply-adds per loaded weight and h, more
-// reuse per load than the tanh kernel's 8 rows.
+// reuse per load than recurrence.wgsl's 8 rows of one gate.
 
 const T: u32 = ${T}u;
 const B: u32 = ${B}u;

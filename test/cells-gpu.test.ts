@@ -8,8 +8,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Cell } from '../src/cells/cell.js';
 import { gru, gruResetBefore, lstm } from '../src/cells/index.js';
 import { BufferSet, readFloats, RnnSchedule, setAutotune, TILES, type RnnBindings, type Tile } from '../src/index.js';
+import { layers, Sequential, SequenceDataset, type SequentialConfig } from '../src/node/index.js';
+import type { Batch } from '../src/model/batch.js';
 import { rnnBackwardRef, rnnForwardRef, swap01Ref, type RnnRefParams } from '../src/reference/index.js';
+import { backwardRef, forwardRef } from '../src/reference/sequential.js';
+import { trainStepsRef } from '../src/reference/train.js';
 import { expectClose, rng, testDevice, upload } from './helpers.js';
+import { randomBatch } from './sequential-batches.js';
 
 const device = await testDevice();
 
@@ -139,4 +144,59 @@ describe('RnnSchedule refuses what its kernels cannot run', () => {
     const io = { x: {}, wx: {}, wh: {}, b: {}, lengths: {} } as unknown as RnnBindings;
     await expect(RnnSchedule.create(never as GPUDevice, { batch: 1, steps: 1, inputs: 1, units: 1 }, io, gru)).rejects.toThrow(/bind bh/);
   });
+});
+
+// ---- a model: Sequential with LSTM and GRU layers, as test/sequential.test.ts checks tanh stacks ----
+
+const xent = 'softmax-cross-entropy' as const;
+
+/** The batch on the GPU, as SequenceDataset.fromArrays takes it (test/sequential.test.ts's upload, for this file's configs). */
+function dataset(d: GPUDevice, config: SequentialConfig, b: Batch, steps: number): Promise<SequenceDataset> {
+  const last = (config.layers.at(-1) as { units: number }).units;
+  return SequenceDataset.fromArrays(d, {
+    x: Float32Array.from(b.x), steps, inputs: config.inputs,
+    y: config.loss === xent ? Int32Array.from(b.y) : Float32Array.from(b.y),
+    ...(config.loss === xent ? { classes: last } : { outputs: last }),
+    ...(b.lengths ? { lengths: Int32Array.from(b.lengths) } : {}),
+  });
+}
+
+describe.skipIf(!device)('Sequential with LSTM and GRU layers against the float64 model', () => {
+  const { rnn, dense } = layers;
+  const cases: Array<[string, SequentialConfig]> = [
+    ['lstm (sequences), gru, dense, cross-entropy', {
+      inputs: 3, loss: xent, seed: 5, optimizer: { learningRate: 0.01 },
+      layers: [rnn({ cell: 'lstm', units: 17, returnSequences: true }), rnn({ cell: 'gru', units: 17 }), dense({ units: 3 })],
+    }],
+    ['gru (sequences), lstm (sequences), dense per step, MSE per step', {
+      inputs: 2, loss: 'mse', seed: 6, optimizer: { learningRate: 0.01 },
+      layers: [rnn({ cell: 'gru', units: 17, returnSequences: true, initialiser: 'pytorch' }), rnn({ cell: 'lstm', units: 17, returnSequences: true }), dense({ units: 2 })],
+    }],
+  ];
+  for (const [name, config] of cases) {
+    it(`${name}: loss, every gradient and 3 Adam steps, lengths 1, T and between`, async () => {
+      const d = device!, T = 4, n = 5;
+      const batch = randomBatch(config, { n, steps: T, lengths: [1, 4, 2, 3, 4], seed: 21 });
+      const data = await dataset(d, config, batch, T);
+      const model = new Sequential(d, config);
+      try {
+        const weights = model.weights();
+        expect(Object.keys(weights).filter((k) => k.endsWith('.bh'))).toHaveLength(1); // the GRU's
+        const want = forwardRef(config, weights, batch);
+        const got = await model.evaluate(data, { batchSize: n });
+        expect(Math.abs(got.loss - want.loss), `loss ${got.loss} against ${want.loss}`).toBeLessThanOrEqual(1e-5 + 1e-4 * Math.abs(want.loss));
+        const grads = await model.gradients(data, { batchSize: n });
+        const ref = backwardRef(config, weights, batch).grads;
+        expect(Object.keys(grads).sort()).toEqual(Object.keys(ref).sort());
+        for (const [k, t] of Object.entries(ref)) expectClose(`d${k}`, grads[k]!.data, t.data, t.shape, 2e-6, 2e-4);
+        await model.trainSteps(data, { steps: 3, batchSize: n });
+        const after = trainStepsRef(config, weights, undefined, [batch, batch, batch]).weights;
+        const now = model.weights();
+        for (const [k, t] of Object.entries(after)) expectClose(`${k} after 3 steps`, now[k]!.data, t.data, t.shape, 1e-5, 1e-3);
+      } finally {
+        model.destroy();
+        data.destroy();
+      }
+    }, 120_000);
+  }
 });
