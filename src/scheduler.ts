@@ -235,8 +235,8 @@ export class RnnSchedule {
     const N = cell.gates * H, S = cell.states, multi = multiGate(cell);
     const s = { steps: T, batch: B, units: H };
     const list: Demand[] = [
-      storage('hs [states, steps + 1, batch, units]', S * (T + 1) * B * H), // outputs [T, B, H]: smaller; xw and dz too when G = 1
-      storage('dh [2, batch, units]', (multi ? 2 * S + 1 : 2) * B * H),
+      storage(`hs [${S > 1 ? `${S} states, ` : ''}steps + 1, batch, units]`, S * (T + 1) * B * H), // outputs [T, B, H]: smaller; xw and dz too when G = 1
+      storage(`dh [${multi ? 2 * S + 1 : 2}, batch, units]`, (multi ? 2 * S + 1 : 2) * B * H),
       matmulDemand('rnn.inputProjection', { M: T * B, N, K: I, bias: true }),
       multi ? gateStepDemand('rnn.forwardGates', s) : stepDemand('rnn.forwardStep', s),
     ];
