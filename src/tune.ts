@@ -157,7 +157,7 @@ export function chooseTile(device: GPUDevice, key: string, measure: (tile: Tile)
   const candidates = only ?? candidateTiles(device);
   let forced = typeof mode === 'object' ? mode.tile : undefined;
   if (forced && only && !only.some((t) => variantName(t) === variantName(forced!))) forced = undefined;
-  return choose(device, key, candidates, forced, measure, undefined, work < SMALL_WORK);
+  return choose(device, key, candidates, forced, measure, undefined, work < SMALL_WORK || candidates.length === 1);
 }
 
 /**
