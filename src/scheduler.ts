@@ -2,11 +2,15 @@
 // all steps as one matmul, the T forward steps (one dispatch each, or all in one fused dispatch), the T backward steps
 // in reverse, then the weight and bias gradients as reductions over all T*B rows, each cut into K-slices whose partial
 // sums are then added (split-K, kernels/matmul.ts). Everything is built once per shape and cell; encoding allocates
-// nothing and reads nothing back. The schedule knows the cell only as data (its gate and state counts, its WGSL).
+// nothing and reads nothing back. The schedule knows the cell only as data (its gate and state counts, its WGSL):
+// one-gate, one-state cells (tanh) run shaders/recurrence.wgsl or recurrence_fused.wgsl, multi-gate cells (LSTM, GRU
+// with resetAfter) shaders/recurrence_gates.wgsl, per step only.
 //
-// Layouts (T steps, B batch, I inputs, H units, G gate blocks of the cell; G = 1 for now), time-major inside:
-//   x [T, B, I]   xw [T, B, G·H]   hs [T+1, B, H] (hs[0] = h0, hs[T] = final state)   outputs [T, B, H]
-//   dz [T, B, G·H]  dh [2, B, H] (ping-pong)   dx [T, B, I]
+// Layouts (T steps, B batch, I inputs, H units, G gate blocks and S states of the cell), time-major inside:
+//   x [T, B, I]   xw [T, B, G·H] (multi-gate cells when training: [2, T, B, G·H], zx then the saved zh)
+//   hs [S, T+1, B, H] (hs[0] = h: h0, ..., the final state; LSTM's c after it)   outputs [T, B, H]
+//   dz [T, B, G·H] (dL/dzh; dL/dzx too unless the cell's dzxApart, then dzx [T, B, G·H])
+//   dh [2, B, H] (ping-pong; multi-gate cells [2S+1, B, H], see recurrence_gates.wgsl)   dx [T, B, I]
 import type { Cell } from './cells/cell.js';
 import { tanh } from './cells/tanh.js';
 import { BufferSet } from './gpu/buffers.js';
@@ -16,7 +20,8 @@ import { grid1d } from './gpu/shader.js';
 import { colsumSplitK, colsumSplitKDemands, matmul, matmulDemand, matmulSplitK, splitKDemands } from './kernels/matmul.js';
 import { swap01 } from './kernels/layout.js';
 import {
-  backwardFused, backwardSeed, backwardStep, forwardFused, forwardStep, fusedFits, seedWorkgroups, stepDemand,
+  backwardFused, backwardGates, backwardGatesSeed, backwardSeed, backwardStep, forwardFused, forwardGates, forwardStep, fusedFits,
+  gateKernelsRun, gateStepDemand, seedWorkgroups, stepDemand,
 } from './kernels/recurrence.js';
 import { chooseRecurrence, timeKernel, type Recurrence as RecurrenceKind } from './tune.js';
 
@@ -33,12 +38,15 @@ export interface RnnBindings {
   wx: GPUBufferBinding;      // [I, G·H] (cell.params)
   wh: GPUBufferBinding;      // [H, G·H]
   b: GPUBufferBinding;       // [G·H]
+  /** The recurrent side's bias [G·H], for a cell whose params have one (GRU with resetAfter): required there. */
+  bh?: GPUBufferBinding;
   lengths: GPUBufferBinding; // [B] i32, each in [0, T]
   /** Where backward writes the weight gradients; without them the schedule is forward-only. */
   grads?: {
     dwx: GPUBufferBinding;   // [I, G·H]
     dwh: GPUBufferBinding;   // [H, G·H]
     db: GPUBufferBinding;    // [G·H]
+    dbh?: GPUBufferBinding;  // [G·H], with bh
   };
   /** Gradient of the outputs [T, B, H] (time-major); without it only the final state carries a gradient. */
   dOut?: GPUBufferBinding;
@@ -62,15 +70,27 @@ interface Recurrence {
   backward?: Encode;
 }
 
+/** Whether `cell` runs the multi-gate kernels (recurrence_gates.wgsl) rather than the one-gate ones. */
+function multiGate(cell: Cell): boolean {
+  return cell.gates !== 1 || cell.states !== 1;
+}
+
 /**
- * The kernels run one gate block and one state (z [B, H] -> h [B, H]): a cell with more (LSTM's 4 gates and c, GRU's 3
- * gates) needs kernels whose product is G·H wide and that carry S states, which come with those cells (the next issue).
- * Until then such a cell is refused here, before anything is allocated, rather than run wrongly.
+ * Refuses, before anything is allocated, a cell no kernel runs: a gated cell (GRU with resetAfter false needs a
+ * second product per step, (r⊙h)·Un, not written yet), or one of more than 4 gate blocks or 2 states. Also a cell
+ * with a recurrent bias whose bindings lack it.
  */
-function checkCell(cell: Cell): void {
-  if (cell.gates !== 1 || cell.states !== 1) {
+function checkCell(cell: Cell, shape: RnnShape, io: RnnBindings): void {
+  if (cell.gatedFrom !== undefined) {
+    throw new Error(`RnnSchedule: cell '${cell.name}' (GRU with resetAfter: false) is not on the GPU yet: its second product per step, ` +
+      '(r⊙h)·Un, has no kernel; use resetAfter: true (the PyTorch and cuDNN form), which runs on the GPU');
+  }
+  if (multiGate(cell) && !gateKernelsRun(cell)) {
     throw new Error(`RnnSchedule: cell '${cell.name}' has ${cell.gates} gate blocks and ${cell.states} state vectors; ` +
-      'the recurrence kernels run only cells with 1 of each for now (multi-gate cells such as LSTM and GRU need kernels that do not exist yet)');
+      'the recurrence kernels run cells of up to 4 gate blocks and 2 states');
+  }
+  if (cell.params(shape.inputs, shape.units).bh && (!io.bh || (io.grads && !io.grads.dbh))) {
+    throw new Error(`RnnSchedule: cell '${cell.name}' has a recurrent bias: bind bh (and grads.dbh when training)`);
   }
 }
 
@@ -80,9 +100,9 @@ export class RnnSchedule {
     /** The cell every step runs (cells/). */
     readonly cell: Cell,
     private readonly owned: BufferSet,
-    readonly hs: GPUBuffer,      // [T+1, B, H]
+    readonly hs: GPUBuffer,      // [S, T+1, B, H]: h, then (LSTM) c
     readonly outputs: GPUBuffer, // [T, B, H], zero where t >= length
-    readonly dh: GPUBuffer,      // [2, B, H]
+    readonly dh: GPUBuffer,      // [2, B, H] (multi-gate cells: [2S+1, B, H])
     /** 'per-step' or 'fused': how the recurrence is dispatched (see tune.ts). */
     readonly recurrence: RecurrenceKind,
     private readonly projection: [Program, GPUBindGroup],
@@ -93,17 +113,21 @@ export class RnnSchedule {
 
   /** Builds every pipeline and buffer for `shape` and `cell`: tanh when omitted. */
   static async create(device: GPUDevice, shape: RnnShape, io: RnnBindings, cell: Cell = tanh): Promise<RnnSchedule> {
-    checkCell(cell);
+    checkCell(cell, shape, io);
     const { batch: B, steps: T, inputs: I, units: H } = shape;
     const N = cell.gates * H; // the width of the recurrent product z and of xw, dz, Wx, Wh and b
+    const S = cell.states, multi = multiGate(cell);
     const grads = io.grads;
+    const bh = cell.params(I, H).bh ? io.bh : undefined; // checkCell: present where the cell has it
     const owned = new BufferSet(device, 'rnn');
     try {
-      const xw = owned.create('xw', T * B * N * 4);
-      const hs = owned.create('hs', (T + 1) * B * H * 4);
+      // A multi-gate cell's forward steps keep zh for backward after xw when training.
+      const xw = owned.create('xw', (multi && grads ? 2 : 1) * T * B * N * 4);
+      const hs = owned.create('hs', S * (T + 1) * B * H * 4);
       const outputs = owned.create('outputs', B * T * H * 4);
       const dz = owned.create('dz', T * B * N * 4);
-      const dh = owned.create('dh', 2 * B * H * 4);
+      const dzx = grads && cell.dzxApart ? owned.create('dzx', T * B * N * 4) : dz; // what Wx and b see
+      const dh = owned.create('dh', (multi ? 2 * S + 1 : 2) * B * H * 4);
       const [projection, transpose, dWx, dWh, dB, dX] = await Promise.all([
         matmul(device, { M: T * B, N, K: I, bias: true }, 'rnn.inputProjection'),
         grads && swap01(device, H, N, 1),
@@ -114,16 +138,18 @@ export class RnnSchedule {
       ]);
       const gradients: Phase[] = [];
       if (grads && dWx && dWh && dB) {
-        // The three reductions run one after another, so they share one scratch buffer for their partial sums.
+        // The reductions run one after another, so they share one scratch buffer for their partial sums. dbh is
+        // db's reduction over dz instead of dzx (the same pipeline).
         const bytes = Math.max(dWx.scratchBytes, dWh.scratchBytes, dB.scratchBytes);
         const scratch = bytes > 0 ? owned.create('partials', bytes) : undefined;
         gradients.push(
-          { name: 'dWx', flops: 2 * T * B * I * N, encode: dWx.bind([io.x, { buffer: dz }], grads.dwx, scratch) },
+          { name: 'dWx', flops: 2 * T * B * I * N, encode: dWx.bind([io.x, { buffer: dzx }], grads.dwx, scratch) },
           { name: 'dWh', flops: 2 * T * B * H * N, encode: dWh.bind([{ buffer: hs }, { buffer: dz }], grads.dwh, scratch) },
-          { name: 'db', flops: T * B * N, encode: dB.bind([{ buffer: dz }], grads.db, scratch) });
+          { name: 'db', flops: T * B * N, encode: dB.bind([{ buffer: dzx }], grads.db, scratch) });
+        if (bh && grads.dbh) gradients.push({ name: 'dbh', flops: T * B * N, encode: dB.bind([{ buffer: dz }], grads.dbh, scratch) });
       }
       if (dX && io.dx) {
-        const group = dX.bind({ buffer: dz }, io.wx, io.dx);
+        const group = dX.bind({ buffer: dzx }, io.wx, io.dx);
         gradients.push({ name: 'dx', flops: 2 * T * B * N * I, encode: (pass) => dX.encode(pass, group) });
       }
 
@@ -141,10 +167,28 @@ export class RnnSchedule {
         for (let t = 0; t < T; t++) values[(t * stride) / 4] = t;
         device.queue.writeBuffer(slots, 0, values);
         const step = { buffer: slots, size: 16 };
+        if (multi) return gateSteps(step, stride);
         const [fwd, bwd, seed] = await Promise.all([forwardStep(device, s, cell), grads && backwardStep(device, s, cell, !!io.dOut),
           grads && backwardSeed(device, s, cell, !!io.dOut)]);
         const fwdGroup = fwd.bind(step, io.wh, io.lengths, { buffer: xw }, { buffer: hs }, { buffer: outputs });
         const bwdBuffers = whT && [step, { buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: dh }, { buffer: dz }];
+        const bwdGroup = bwd && bwdBuffers && bwd.bind(...bwdBuffers);
+        const seedGroup = seed && bwdBuffers && seed.bind(...bwdBuffers);
+        return {
+          forward: (pass) => { for (let t = 0; t < T; t++) fwd.encode(pass, fwdGroup, [t * stride]); },
+          backward: bwd && bwdGroup && seed && seedGroup && ((pass) => {
+            seed.encode(pass, seedGroup, [0]);
+            for (let t = T - 1; t >= 0; t--) bwd.encode(pass, bwdGroup, [t * stride]);
+          }),
+        };
+      };
+      // Multi-gate cells: the same loops over the gate kernels, which also read xw's saved zh and write dzx.
+      const gateSteps = async (step: GPUBufferBinding, stride: number): Promise<Recurrence> => {
+        const [fwd, bwd, seed] = await Promise.all([forwardGates(device, s, cell, { save: !!grads, bh: !!bh }),
+          grads && backwardGates(device, s, cell, !!io.dOut), grads && backwardGatesSeed(device, s, cell, !!io.dOut)]);
+        const fwdGroup = fwd.bind(step, io.wh, io.lengths, bh ?? io.wh, { buffer: xw }, { buffer: hs }, { buffer: outputs });
+        const bwdBuffers = whT && [step, { buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: xw }, { buffer: dh }, { buffer: dz },
+          ...(cell.dzxApart ? [{ buffer: dzx }] : [])];
         const bwdGroup = bwd && bwdBuffers && bwd.bind(...bwdBuffers);
         const seedGroup = seed && bwdBuffers && seed.bind(...bwdBuffers);
         return {
@@ -169,7 +213,7 @@ export class RnnSchedule {
       const kind = await chooseRecurrence(device, `rnn.recurrence ${cell.name} ${B}x${H}x${T}${grads ? ' +backward' : ''}`, async (k) => {
         const r = await build(k);
         return timeKernel(device, (pass) => { r.forward(pass); r.backward?.(pass); });
-      }, fusedFits(device, s));
+      }, !multi && fusedFits(device, s)); // multi-gate cells: per step only (no fused kernels for them yet)
       return new RnnSchedule(shape, cell, owned, hs, outputs, dh, kind,
         [projection, projection.bind(io.x, io.wx, { buffer: xw }, io.b)],
         await build(kind),
@@ -188,15 +232,15 @@ export class RnnSchedule {
    */
   static demands(device: GPUDevice, shape: RnnShape, training: boolean, cell: Cell = tanh): Demand[] {
     const { batch: B, steps: T, inputs: I, units: H } = shape;
-    const N = cell.gates * H;
+    const N = cell.gates * H, S = cell.states, multi = multiGate(cell);
     const s = { steps: T, batch: B, units: H };
     const list: Demand[] = [
-      storage('hs [steps + 1, batch, units]', (T + 1) * B * H), // outputs [T, B, H]: smaller; xw and dz too when G = 1
-      storage('dh [2, batch, units]', 2 * B * H),
+      storage(`hs [${S > 1 ? `${S} states, ` : ''}steps + 1, batch, units]`, S * (T + 1) * B * H), // outputs [T, B, H]: smaller; xw and dz too when G = 1
+      storage(`dh [${multi ? 2 * S + 1 : 2}, batch, units]`, (multi ? 2 * S + 1 : 2) * B * H),
       matmulDemand('rnn.inputProjection', { M: T * B, N, K: I, bias: true }),
-      stepDemand('rnn.forwardStep', s),
+      multi ? gateStepDemand('rnn.forwardGates', s) : stepDemand('rnn.forwardStep', s),
     ];
-    if (cell.gates > 1) list.push(storage('xw, dz [steps, batch, gates * units]', T * B * N));
+    if (cell.gates > 1) list.push(storage(`xw${multi && training ? ' and zh [2, ' : ', dz ['}steps, batch, gates * units]`, (multi && training ? 2 : 1) * T * B * N));
     if (training) {
       list.push(storage('whT [gates * units, units]', H * N),
         dispatch('swap01 (Wh transposed)', grid1d(H * N, 256, device.limits.maxComputeWorkgroupsPerDimension)),

@@ -140,17 +140,31 @@ export function candidateTiles(device: GPUDevice): readonly Tile[] {
 }
 
 /**
- * The tile for kernel `key` of `work` multiply-adds; `measure(tile)` (milliseconds of one run) is called only in
- * 'measure' mode, and not for small kernels.
+ * The tiles of the multi-gate recurrence kernels (shaders/recurrence_gates.wgsl), which own 4 rows of every gate of
+ * 4 units: the 4-row tiles of candidateTiles (on a software adapter only 4x4@8x8, so nothing is timed there).
  */
-export function chooseTile(device: GPUDevice, key: string, measure: (tile: Tile) => Promise<number>, work = Infinity): Promise<Tile> {
-  const mode = stateOf(device).mode;
-  const candidates = candidateTiles(device);
-  const forced = typeof mode === 'object' ? mode.tile : undefined;
-  return choose(device, key, candidates, forced, measure, undefined, work < SMALL_WORK);
+export function gateTiles(device: GPUDevice): readonly Tile[] {
+  return candidateTiles(device).filter((t) => t.rows === 4);
 }
 
-/** Per-step or fused recurrence for `key`; `measure` is called only in 'measure' mode. */
+/**
+ * The tile for kernel `key` of `work` multiply-adds; `measure(tile)` (milliseconds of one run) is called only in
+ * 'measure' mode, and not for small kernels. `only` (gateTiles) narrows the candidates for a kernel that runs only
+ * some tiles: a forced tile outside them gives way to the first of them.
+ */
+export function chooseTile(device: GPUDevice, key: string, measure: (tile: Tile) => Promise<number>, work = Infinity, only?: readonly Tile[]): Promise<Tile> {
+  const mode = stateOf(device).mode;
+  const candidates = only ?? candidateTiles(device);
+  let forced = typeof mode === 'object' ? mode.tile : undefined;
+  if (forced && only && !only.some((t) => variantName(t) === variantName(forced!))) forced = undefined;
+  return choose(device, key, candidates, forced, measure, undefined, work < SMALL_WORK || candidates.length === 1);
+}
+
+/**
+ * Per-step or fused recurrence for `key`; `measure` is called only in 'measure' mode. `fusedFits` is false where
+ * there is no fused variant: for cells of more than one gate block (LSTM, GRU) the scheduler passes false, so they run
+ * per step, whatever is forced (their fused kernels are not written yet).
+ */
 export function chooseRecurrence(device: GPUDevice, key: string, measure: (r: Recurrence) => Promise<number>, fusedFits: boolean): Promise<Recurrence> {
   const mode = stateOf(device).mode;
   const forced = typeof mode === 'object' ? mode.recurrence : undefined;

@@ -2,11 +2,12 @@
 // 0, 20 and 300 included); the recurrence through RnnSchedule with the cell passed explicitly, per-step and fused,
 // against rnnForwardRef / rnnBackwardRef through the same cell; a second one-gate cell (softsign, defined here) to
 // show that the scheduler, the kernels and the reference run whatever cell they are given; the LSTM and GRU step math
-// in WGSL, one unit per invocation, against their reference steps (no kernel runs them yet); the registry; and the
-// refusal of cells whose kernels do not exist yet.
+// in WGSL, one unit per invocation, against their reference steps (the recurrence with them: test/cells-gpu.test.ts);
+// the registry; and the refusal of cells no kernel runs.
 import { describe, expect, it } from 'vitest';
 import recurrenceSource from '../shaders/recurrence.wgsl?raw';
 import fusedSource from '../shaders/recurrence_fused.wgsl?raw';
+import gatesSource from '../shaders/recurrence_gates.wgsl?raw';
 import { gateParams, type Cell } from '../src/cells/cell.js';
 import { cellOf, cells, gru, gruResetBefore, lstm, tanh } from '../src/cells/index.js';
 import { BufferSet, InputError, liveBufferCount, readFloats, RnnSchedule, setAutotune, type RnnBindings } from '../src/index.js';
@@ -57,7 +58,7 @@ describe('the cell registry', () => {
   });
 
   it('the recurrence shaders know no cell: its epilogue comes in through the CELL define', () => {
-    for (const source of [recurrenceSource, fusedSource]) {
+    for (const source of [recurrenceSource, fusedSource, gatesSource]) {
       expect(source).not.toMatch(/tanh/i);
       expect(source).toContain('${CELL}');
     }
@@ -142,8 +143,8 @@ describe.skipIf(!device)('the tanh cell\'s WGSL epilogue matches its float64 ref
 });
 
 // ---- the LSTM and GRU step math in WGSL (shaders/cells/lstm.wgsl, gru.wgsl, gru_reset_before.wgsl), one unit per
-// invocation, against the float64 reference step. No recurrence kernel runs these cells yet (RnnSchedule refuses
-// them); this checks the math the multi-gate kernels will splice in. ----
+// invocation, against the float64 reference step: the math the multi-gate kernels (recurrence_gates.wgsl) splice in
+// through cellStep / cellStepBackward (test/cells-gpu.test.ts runs them). ----
 
 /** Per unit: IN floats read, OUT floats written, by BODY (a, o: the unit's offsets into inp and out). */
 const UNIT_STEP = `
@@ -386,10 +387,11 @@ describe.skipIf(!device)('RnnSchedule runs the cell it is given, against the ref
   });
 });
 
-describe('RnnSchedule refuses a cell its kernels cannot run yet', () => {
-  // The refusal comes before any GPU work, so no device is needed: the device and bindings are never touched.
+describe('RnnSchedule refuses a cell its kernels cannot run', () => {
+  // The refusal comes before any GPU work, so no device is needed: the device and bindings are never touched. One
+  // gate and one state run recurrence.wgsl, up to 4 gates and 2 states recurrence_gates.wgsl (test/cells-gpu.test.ts).
   const never = new Proxy({}, { get: () => { throw new Error('touched'); } });
-  for (const cell of [{ ...tanh, name: 'four-gates', gates: 4 }, { ...tanh, name: 'two-states', states: 2 }, { ...tanh, name: 'gru-like', gates: 3 }]) {
+  for (const cell of [{ ...tanh, name: 'five-gates', gates: 5 }, { ...tanh, name: 'three-states', states: 3 }, { ...tanh, name: 'wide', gates: 8, states: 2 }]) {
     it(`${cell.name}: gates ${cell.gates}, states ${cell.states}`, async () => {
       const before = liveBufferCount();
       await expect(RnnSchedule.create(never as GPUDevice, { batch: 1, steps: 1, inputs: 1, units: 1 }, never as RnnBindings, cell))

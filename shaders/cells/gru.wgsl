@@ -47,3 +47,20 @@ fn cellBackward(zx: vec3<f32>, zh: vec3<f32>, h: f32, dh1: f32) -> CellGrad {
   let dz = dh1 * (h - n) * z * (1.0 - z);
   return CellGrad(vec3<f32>(dr, dz, da), vec3<f32>(dr, dz, da * r), dh1 * z);
 }
+
+// The multi-gate recurrence kernels' interface (shaders/recurrence_gates.wgsl): gate blocks r, z, n in the lanes .xyz
+// of zx and zh (.w unused), the state h in s.x (s.y unused).
+struct CellStepGrad {
+  dzx: vec4<f32>,
+  dzh: vec4<f32>,
+  dBefore: vec2<f32>, // dL/dh before the step, directly: (dh'·z, 0)
+}
+
+fn cellStep(zx: vec4<f32>, zh: vec4<f32>, s: vec2<f32>) -> vec2<f32> {
+  return vec2<f32>(cellForward(zx.xyz, zh.xyz, s.x), 0.0);
+}
+
+fn cellStepBackward(zx: vec4<f32>, zh: vec4<f32>, s: vec2<f32>, s1: vec2<f32>, d1: vec2<f32>) -> CellStepGrad {
+  let g = cellBackward(zx.xyz, zh.xyz, s.x, d1.x);
+  return CellStepGrad(vec4<f32>(g.dzx, 0.0), vec4<f32>(g.dzh, 0.0), vec2<f32>(g.dh, 0.0));
+}

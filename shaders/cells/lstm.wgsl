@@ -51,3 +51,21 @@ fn cellBackward(z: vec4<f32>, c: f32, c1: f32, dh1: f32, dc1: f32) -> CellGrad {
   let dz = vec4<f32>(dc * g * i * (1.0 - i), dc * c * f * (1.0 - f), dc * i * (1.0 - g * g), dh1 * tc * o * (1.0 - o));
   return CellGrad(dz, dc * f);
 }
+
+// The multi-gate recurrence kernels' interface (shaders/recurrence_gates.wgsl): gate blocks i, f, g, o in the lanes of
+// zx and zh, states (h, c) in the lanes of s. The LSTM adds the two parts: z = zx + zh, dzx = dzh = dz.
+struct CellStepGrad {
+  dzx: vec4<f32>,
+  dzh: vec4<f32>,
+  dBefore: vec2<f32>, // dL/d(h, c) before the step, directly: (0, dc·f)
+}
+
+fn cellStep(zx: vec4<f32>, zh: vec4<f32>, s: vec2<f32>) -> vec2<f32> {
+  return cellForward(zx + zh, s.y);
+}
+
+// From the states before (s) and after (s1) the step and dL/d(h', c') (d1, dOut added to h').
+fn cellStepBackward(zx: vec4<f32>, zh: vec4<f32>, s: vec2<f32>, s1: vec2<f32>, d1: vec2<f32>) -> CellStepGrad {
+  let g = cellBackward(zx + zh, s.y, s1.y, d1.x, d1.y);
+  return CellStepGrad(g.dz, g.dz, vec2<f32>(0.0, g.dc));
+}

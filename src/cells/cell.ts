@@ -63,6 +63,11 @@ export interface Cell {
    */
   readonly gatedFrom?: number;
   /**
+   * Whether dzx and dzh differ (the cell uses zx and zh apart: GRU's n block). The kernels then keep both, dzx for Wx
+   * and b, dzh for Wh and bh; otherwise one dz serves all four.
+   */
+  readonly dzxApart?: boolean;
+  /**
    * The step epilogue in WGSL (shaders/cells/<name>.wgsl), spliced into the recurrence kernels at `${CELL}`. For a
    * one-gate, one-state cell: `cellForward(z: f32) -> f32` (h from z), `cellForward4` on a vec4, and
    * `cellBackward(h: f32, dh: f32) -> f32` (dz from the output h and dL/dh), `cellBackward4` on vec4s. LSTM and GRU:

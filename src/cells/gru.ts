@@ -28,6 +28,7 @@ export const gru: Cell = {
   name: 'gru',
   gates: 3,
   states: 1,
+  dzxApart: true, // dzx_n = da, dzh_n = da⊙r
   wgsl: source,
   params: gateParams(3, true),
   initialiser: 'orthogonal', // Keras GRU: glorot_uniform kernel, orthogonal recurrent_kernel

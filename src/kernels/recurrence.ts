@@ -1,14 +1,16 @@
 // The masked recurrence of a cell: one dispatch per time step (shaders/recurrence.wgsl) or all steps in one
-// (shaders/recurrence_fused.wgsl). The cell's WGSL epilogue (cells/*.ts, shaders/cells/) is spliced into either
-// through the CELL define, so each cell compiles to its own pipelines, cached on their generated source; labels and
-// tuning keys name the cell. The kernels take one-gate, one-state cells (RnnSchedule refuses others for now).
+// (shaders/recurrence_fused.wgsl) for one-gate, one-state cells (tanh); one dispatch per time step for multi-gate
+// cells (shaders/recurrence_gates.wgsl: LSTM, GRU with resetAfter). The cell's WGSL epilogue (cells/*.ts,
+// shaders/cells/) is spliced in through the CELL define, so each cell compiles to its own pipelines, cached on their
+// generated source; labels and tuning keys name the cell.
 import type { Cell } from '../cells/cell.js';
 import source from '../../shaders/recurrence.wgsl?raw';
 import fusedSource from '../../shaders/recurrence_fused.wgsl?raw';
+import gatesSource from '../../shaders/recurrence_gates.wgsl?raw';
 import { BufferSet } from '../gpu/buffers.js';
 import { dispatch, type Demand } from '../gpu/limits.js';
 import { grid1d, program, type Program } from '../gpu/shader.js';
-import { chooseTile, TILES, timeKernel, type Tile } from '../tune.js';
+import { chooseTile, gateTiles, TILES, timeKernel, type Tile } from '../tune.js';
 
 export interface RecurrenceShape {
   steps: number;
@@ -119,4 +121,84 @@ export function forwardFused(device: GPUDevice, s: RecurrenceShape, cell: Cell):
 export function backwardFused(device: GPUDevice, s: RecurrenceShape, cell: Cell, dOut: boolean): Promise<Program> {
   return program(device, label('backwardFused', cell), fusedSource, fusedDefines(s, cell, false, dOut), 'backwardFused',
     ['read', 'read', 'read', 'read', 'storage', 'storage'], [Math.ceil(s.batch / FUSED_ROWS), 1, 1]);
+}
+
+// ---- multi-gate cells, one step per dispatch (shaders/recurrence_gates.wgsl) ----
+
+/** Whether the gate kernels run `cell`: up to 4 gate blocks (a vec4) and 2 states (a vec2), h·Wh for every block. */
+export function gateKernelsRun(cell: Cell): boolean {
+  return cell.gates <= 4 && cell.states <= 2 && cell.gatedFrom === undefined;
+}
+
+function gateDefines(s: RecurrenceShape, cell: Cell, tile: Tile, forward: boolean, o: { save?: boolean; bh?: boolean; dOut?: boolean } = {}) {
+  return {
+    CELL: cell.wgsl, T: s.steps, B: s.batch, H: s.units, G: cell.gates, G4: cell.gates === 4, S: cell.states, S2: cell.states === 2,
+    WG_X: tile.wgX, WG_Y: tile.wgY, FORWARD: forward, BACKWARD: !forward, SAVE: !!o.save, BH: !!o.bh, D_OUT: !!o.dOut, DZX: !!cell.dzxApart,
+  };
+}
+
+/** 4 rows x 4 units per invocation (gates: all G of them in the forward step). */
+function gateWorkgroups(s: RecurrenceShape, tile: Tile): [number, number, number] {
+  return [Math.ceil(s.units / (4 * tile.wgX)), Math.ceil(s.batch / (4 * tile.wgY)), 1];
+}
+
+/** A gate kernel's step dispatch in the variant with the most workgroups per dimension. */
+export function gateStepDemand(what: string, s: RecurrenceShape): Demand {
+  const all = TILES.filter((t) => t.rows === 4).map((t) => gateWorkgroups(s, t));
+  return dispatch(what, [Math.max(...all.map((w) => w[0])), Math.max(...all.map((w) => w[1])), 1]);
+}
+
+const GATES_FORWARD_KINDS = ['uniform-dynamic', 'read', 'read', 'read', 'storage', 'storage', 'storage'] as const;
+
+/**
+ * Bind (step uniform, wh, lengths, bh, xw, hs, outputs); encode with the dynamic offset of step t. Without `bh` (a
+ * cell without the recurrent bias) binding 3 is not read: bind any read-only buffer there. With `save` (training) xw
+ * is [2, T, B, G·H] and the step keeps its zh in the second half.
+ */
+export async function forwardGates(device: GPUDevice, s: RecurrenceShape, cell: Cell, o: { save: boolean; bh: boolean }, tile?: Tile): Promise<Program> {
+  const name = label('forwardGates', cell);
+  const chosen = tile ?? await chooseTile(device, `${name} ${s.batch}x${s.units}${o.save ? ' save' : ''}`,
+    (t) => measureGates(device, s, cell, t, true, o), s.batch * s.units * s.units * cell.gates, gateTiles(device));
+  return program(device, name, gatesSource, gateDefines(s, cell, chosen, true, o), 'forwardGates', [...GATES_FORWARD_KINDS], gateWorkgroups(s, chosen));
+}
+
+function gatesBackwardKinds(cell: Cell) {
+  return ['uniform-dynamic', 'read', 'read', 'read', 'read', 'read', 'storage', 'storage', ...(cell.dzxApart ? ['storage' as const] : [])] as const;
+}
+
+/**
+ * Bind (step uniform, Wh transposed [G·H, H], lengths, hs, dOut, xw [2, T, B, G·H], dh [2S+1, B, H], dz[, dzx]);
+ * encode with the dynamic offset of step t. dzx only for a cell with `dzxApart`. Without `dOut` binding 4 is not read.
+ */
+export async function backwardGates(device: GPUDevice, s: RecurrenceShape, cell: Cell, dOut: boolean, tile?: Tile): Promise<Program> {
+  const name = label('backwardGates', cell);
+  const chosen = tile ?? await chooseTile(device, `${name} ${s.batch}x${s.units}${dOut ? ' dOut' : ''}`,
+    (t) => measureGates(device, s, cell, t, false, { dOut }), s.batch * s.units * s.units * cell.gates, gateTiles(device));
+  return program(device, name, gatesSource, gateDefines(s, cell, chosen, false, { dOut }), 'backwardGates', [...gatesBackwardKinds(cell)], gateWorkgroups(s, chosen));
+}
+
+/** Step T-1's cell backward from dState, before the first backward step. Bind as backwardGates. */
+export function backwardGatesSeed(device: GPUDevice, s: RecurrenceShape, cell: Cell, dOut: boolean): Promise<Program> {
+  return program(device, label('backwardGatesSeed', cell), gatesSource, gateDefines(s, cell, TILES[0]!, false, { dOut }), 'backwardGatesSeed',
+    [...gatesBackwardKinds(cell)], seedWorkgroups(device, s));
+}
+
+/** One step (t = 0) of a gate kernel in variant `tile`, on scratch buffers. */
+async function measureGates(device: GPUDevice, s: RecurrenceShape, cell: Cell, tile: Tile, forward: boolean, o: { save?: boolean; bh?: boolean; dOut?: boolean }): Promise<number> {
+  const p = forward ? await forwardGates(device, s, cell, { save: !!o.save, bh: !!o.bh }, tile) : await backwardGates(device, s, cell, !!o.dOut, tile);
+  const scratch = new BufferSet(device, 'autotune');
+  try {
+    const { steps: T, batch: B, units: H } = s, N = cell.gates * H, S = cell.states;
+    const step = { buffer: scratch.create('step', 256, GPUBufferUsage.UNIFORM), size: 16 };
+    const lengths = scratch.create('lengths', B * 4);
+    const hs = scratch.create('hs', S * (T + 1) * B * H * 4);
+    const xw = scratch.create('xw', 2 * T * B * N * 4);
+    const group = forward
+      ? p.bind(step, scratch.create('wh', H * N * 4), lengths, scratch.create('bh', N * 4), xw, hs, scratch.create('out', B * T * H * 4))
+      : p.bind(step, scratch.create('whT', H * N * 4), lengths, hs, scratch.create('dOut', B * T * H * 4), xw, scratch.create('dh', (2 * S + 1) * B * H * 4),
+        scratch.create('dz', T * B * N * 4), ...(cell.dzxApart ? [scratch.create('dzx', T * B * N * 4)] : []));
+    return await timeKernel(device, (pass) => p.encode(pass, group, [0]));
+  } finally {
+    scratch.destroy();
+  }
 }

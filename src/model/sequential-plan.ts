@@ -10,7 +10,7 @@ import { adam } from '../kernels/adam.js';
 import { meanSquaredError, meanSquaredErrorPerStep, softmaxCrossEntropy, softmaxCrossEntropyPerStep, type LossPrograms, type MaskedLossPrograms } from '../kernels/loss.js';
 import { colsumDemand, colsumSplitKDemands, matmulDemand, splitKDemands } from '../kernels/matmul.js';
 import { RnnSchedule } from '../scheduler.js';
-import type { SequentialPlan } from './config.js';
+import { layerCell, type SequentialPlan } from './config.js';
 import { Stack, type Port } from './stack.js';
 import type { ModelState } from './state.js';
 
@@ -42,7 +42,7 @@ export class BatchPlan {
     const list: Demand[] = [];
     for (const l of plan.layers) {
       const rows = l.sequenceIn ? T * B : B, outRows = l.sequenceOut ? T * B : B, F = l.inputs, O = l.outputs, name = `layers.${l.index}`;
-      if (l.layer.type === 'rnn') list.push(...RnnSchedule.demands(device, { batch: B, steps: T, inputs: F, units: O }, train));
+      if (l.layer.type === 'rnn') list.push(...RnnSchedule.demands(device, { batch: B, steps: T, inputs: F, units: O }, train, layerCell(l.layer)));
       if (l.layer.type === 'repeat') list.push(storage(`${name} [steps, batch, inputs]`, T * B * F));
       if (l.layer.type !== 'dense') continue;
       list.push(storage(`${name}.y [${l.sequenceIn ? 'steps, ' : ''}batch, units]`, outRows * O), matmulDemand(`${name}.forward`, { M: rows, N: O, K: F, bias: true }));

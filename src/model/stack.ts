@@ -106,12 +106,15 @@ async function rnnLayer(device: GPUDevice, owned: BufferSet, below: Port, B: num
   if (below.offset !== 0 || (below.grad && below.grad.offset !== 0)) throw new Error(`${name('')}: a recurrent layer reads its input from the start of a buffer`);
   const dOut = train && returnSequences ? await withErrorScopes(device, 'rnn', () => owned.create(name('dOut'), T * B * H * 4)) : undefined;
   const shape = { batch: B, steps: T, inputs: I, units: H };
+  const cell = cellOf(layer.cell, 'cell', layer);
+  const bh = 'bh' in cell.params(I, H); // GRU with resetAfter: the recurrent side's bias, layers.K.bh
   const schedule = await RnnSchedule.create(device, shape, {
     x: { buffer: below.buffer }, wx: slice('params', name('wx')), wh: slice('params', name('wh')), b: slice('params', name('b')), lengths: { buffer: lengths },
-    grads: train ? { dwx: slice('grads', name('wx')), dwh: slice('grads', name('wh')), db: slice('grads', name('b')) } : undefined,
+    ...(bh ? { bh: slice('params', name('bh')) } : {}),
+    grads: train ? { dwx: slice('grads', name('wx')), dwh: slice('grads', name('wh')), db: slice('grads', name('b')), ...(bh ? { dbh: slice('grads', name('bh')) } : {}) } : undefined,
     dOut: dOut && { buffer: dOut },
     dx: train && below.grad ? { buffer: below.grad.buffer } : undefined,
-  }, cellOf(layer.cell, 'cell', layer));
+  }, cell);
   const views = RnnSchedule.views(shape);
   const out: Port = returnSequences
     ? { buffer: schedule.outputs, offset: 0, rows: T * B, features: H, sequence: true, grad: dOut && { buffer: dOut, offset: 0 } }

@@ -1,0 +1,235 @@
+// LSTM and GRU (resetAfter) on the GPU: RnnSchedule's per-step multi-gate kernels (shaders/recurrence_gates.wgsl)
+// forward and backward against the float64 reference recurrence through the same cell (rnnForwardRef /
+// rnnBackwardRef), at units that are not tile multiples (1, 17, 33), lengths 0, 1, T and between in one batch, with and without
+// dOut and dx, in every tile the tuner can pick for these kernels, and with |z| past 100; the refusals; and a
+// Sequential stack of LSTM + GRU + dense (loss, gradients, 3 Adam steps) against the float64 model.
+// Sizes are small: each new shape compiles three step pipelines (about 0.5 to 1 s each on lavapipe).
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Cell } from '../src/cells/cell.js';
+import { gru, gruResetBefore, lstm } from '../src/cells/index.js';
+import { adapterClass, BufferSet, readFloats, RnnSchedule, setAutotune, TILES, tuningReport, type RnnBindings, type Tile } from '../src/index.js';
+import { layers, Sequential, SequenceDataset, type SequentialConfig } from '../src/node/index.js';
+import type { Batch } from '../src/model/batch.js';
+import { rnnBackwardRef, rnnForwardRef, swap01Ref, type RnnRefParams } from '../src/reference/index.js';
+import { backwardRef, forwardRef } from '../src/reference/sequential.js';
+import { trainStepsRef } from '../src/reference/train.js';
+import { expectClose, rng, testDevice, upload } from './helpers.js';
+import { randomBatch } from './sequential-batches.js';
+
+const device = await testDevice();
+
+type Params = RnnRefParams & { x: Float32Array; wx: Float32Array; wh: Float32Array; b: Float32Array; bh?: Float32Array; h0: Float32Array; lengths: Int32Array };
+
+function params(cell: Cell, B: number, T: number, I: number, H: number, lengths: number[], seed: number, scale = 1): Params {
+  const r = rng(seed);
+  const N = cell.gates * H;
+  const w = scale * Math.min(0.5, 1.5 / Math.sqrt(H + I));
+  return {
+    batch: B, steps: T, inputs: I, units: H, lengths: Int32Array.from(lengths),
+    x: r.floats(B * T * I, 0, 1), wx: r.floats(I * N, -w, w), wh: r.floats(H * N, -w, w), b: r.floats(N, -0.3 * scale, 0.3 * scale),
+    ...(cell.params(I, H).bh ? { bh: r.floats(N, -0.3 * scale, 0.3 * scale) } : {}),
+    h0: r.floats(B * H, -0.5, 0.5),
+  };
+}
+
+/** Forward and backward of `cell` through RnnSchedule, read back batch-major like the reference. */
+async function scheduled(cell: Cell, p: Params, o: { dOut?: Float32Array; dState: Float32Array; dx: boolean }) {
+  const d = device!;
+  const { batch: B, steps: T, inputs: I, units: H } = p, N = cell.gates * H;
+  const set = new BufferSet(d, 'cells-gpu');
+  const bind = (buffer: GPUBuffer) => ({ buffer });
+  let schedule: RnnSchedule | undefined;
+  try {
+    const io: RnnBindings = {
+      x: bind(upload(set, Float32Array.from(swap01Ref(p.x, B, T, I)), 'x')),
+      wx: bind(upload(set, p.wx, 'wx')), wh: bind(upload(set, p.wh, 'wh')), b: bind(upload(set, p.b, 'b')),
+      ...(p.bh ? { bh: bind(upload(set, p.bh, 'bh')) } : {}),
+      lengths: bind(upload(set, p.lengths, 'lengths')),
+      grads: {
+        dwx: bind(set.create('dwx', I * N * 4)), dwh: bind(set.create('dwh', H * N * 4)), db: bind(set.create('db', N * 4)),
+        ...(p.bh ? { dbh: bind(set.create('dbh', N * 4)) } : {}),
+      },
+      ...(o.dOut ? { dOut: bind(upload(set, Float32Array.from(swap01Ref(o.dOut, B, T, H)), 'dOut')) } : {}),
+      ...(o.dx ? { dx: bind(set.create('dx', T * B * I * 4)) } : {}),
+    };
+    schedule = await RnnSchedule.create(d, { batch: B, steps: T, inputs: I, units: H }, io, cell);
+    const encoder = d.createCommandEncoder();
+    schedule.encodeForward(encoder, bind(upload(set, p.h0, 'h0')));
+    schedule.encodeBackward(encoder, bind(upload(set, o.dState, 'dState')));
+    d.queue.submit([encoder.finish()]);
+    const view = (name: Parameters<RnnSchedule['view']>[0]) => { const v = schedule!.view(name); return readFloats(d, v.buffer, v.offset * 4, v.length); };
+    const g = io.grads!;
+    const [outputs, state, dh0, dwx, dwh, db, dbh, dx] = await Promise.all([
+      view('outputs'), view('lastState'), view('dInitialState'),
+      readFloats(d, g.dwx.buffer, 0, I * N), readFloats(d, g.dwh.buffer, 0, H * N), readFloats(d, g.db.buffer, 0, N),
+      g.dbh ? readFloats(d, g.dbh.buffer, 0, N) : undefined,
+      io.dx ? readFloats(d, io.dx.buffer, 0, T * B * I) : undefined,
+    ]);
+    return { recurrence: schedule.recurrence, outputs: swap01Ref(outputs, T, B, H), state, dh0, dwx, dwh, db, dbh, dx: dx && swap01Ref(dx, T, B, I) };
+  } finally {
+    schedule?.destroy();
+    set.destroy();
+  }
+}
+
+/**
+ * `through` is the absolute tolerance of dx and dh0, the gradients that come back through Wx and Wh: with weights
+ * scaled far up (|z| past 100) they are sums of terms 100 times their size, and float32 rounds each term.
+ */
+async function check(cell: Cell, p: Params, o: { dOut: boolean; dx: boolean; seed?: number; through?: number }) {
+  const { batch: B, steps: T, inputs: I, units: H } = p, N = cell.gates * H;
+  const r = rng(o.seed ?? 11);
+  const dOut = o.dOut ? r.floats(B * T * H) : undefined, dState = r.floats(B * H);
+  const got = await scheduled(cell, p, { dOut, dState, dx: o.dx });
+  expect(got.recurrence).toBe('per-step');
+  const want = rnnForwardRef(p, cell);
+  const wantG = rnnBackwardRef(p, dOut, dState, cell);
+  expectClose('outputs', got.outputs, want.outputs, [B, T, H], 2e-5, 1e-4);
+  expectClose('state', got.state, want.state, [B, H], 2e-5, 1e-4);
+  if (got.dx) expectClose('dx', got.dx, wantG.dx, [B, T, I], o.through ?? 1e-4, 1e-3);
+  expectClose('dwx', got.dwx, wantG.dwx, [I, N], 1e-4, 1e-3);
+  expectClose('dwh', got.dwh, wantG.dwh, [H, N], 1e-4, 1e-3);
+  expectClose('db', got.db, wantG.db, [N], 1e-4, 1e-3);
+  if (wantG.dbh) expectClose('dbh', got.dbh!, wantG.dbh, [N], 1e-4, 1e-3);
+  expectClose('dh0', got.dh0, wantG.dh0, [B, H], o.through ?? 1e-4, 1e-3);
+  return got;
+}
+
+/** The tiles the multi-gate kernels can run (any adapter class): those of 4 rows (tune.ts gateTiles). */
+const GATE_TILES: readonly Tile[] = TILES.filter((t) => t.rows === 4);
+const tileName = (t: Tile) => `${t.rows}x${t.cols}@${t.wgX}x${t.wgY}`;
+
+describe.skipIf(!device)('LSTM and GRU through RnnSchedule match the float64 reference', () => {
+  afterEach(() => setAutotune(device!, 'off'));
+  for (const cell of [lstm, gru]) {
+    // Units that are not tile multiples (1, 17, 33; not 3 or 9: lavapipe's LLVM unrolls a product loop that short,
+    // and a shape of 3 units took 7 s to compile); batch 5, 4 steps, lengths 0, 1, 4, 2, 4.
+    it(`${cell.name}, 17 units, lengths 0, 1, T and between, dOut and dx`, () =>
+      check(cell, params(cell, 5, 4, 3, 17, [0, 1, 4, 2, 4], 24), { dOut: true, dx: true }));
+    it(`${cell.name}, 1 unit, one step, no dOut (a layer on the last state), no dx`, () =>
+      check(cell, params(cell, 3, 1, 2, 1, [1, 0, 1], 5), { dOut: false, dx: false }));
+    it(`${cell.name}: every tile its kernels can pick (${GATE_TILES.map(tileName).join(', ')}), 33 units, batch 9`, async () => {
+      for (const tile of GATE_TILES) {
+        setAutotune(device!, { tile });
+        await check(cell, params(cell, 9, 3, 2, 33, [3, 0, 1, 2, 3, 3, 1, 2, 3], 13), { dOut: true, dx: true });
+      }
+    });
+    it(`${cell.name}: pre-activations past ±100 stay finite and match`, async () => {
+      const [B, T, I, H] = [5, 4, 3, 17]; // the shape above: its pipelines again
+      const p = params(cell, B, T, I, H, [4, 4, 2, 1, 3], 19, 300);
+      let largest = 0; // the first step's x_0·Wx + b
+      const N = cell.gates * H;
+      for (let b = 0; b < B; b++) for (let j = 0; j < N; j++) {
+        let z = p.b[j]!;
+        for (let k = 0; k < I; k++) z += p.x[(b * T) * I + k]! * p.wx[k * N + j]!;
+        largest = Math.max(largest, Math.abs(z));
+      }
+      expect(largest).toBeGreaterThan(100);
+      const got = await check(cell, p, { dOut: true, dx: true, through: 1e-2 }); // GRU's dx: 3e-3 off at 2.7 (terms near 100)
+      for (const v of [got.outputs, got.dwh, got.dwx, got.dh0]) expect(v.every(Number.isFinite)).toBe(true);
+    });
+  }
+});
+
+describe.skipIf(!device)('the tuner and multi-gate cells', () => {
+  it('runs them per step, never fused, even when fused is forced', async () => {
+    setAutotune(device!, { recurrence: 'fused' });
+    try {
+      await check(lstm, params(lstm, 5, 4, 3, 17, [0, 1, 4, 2, 4], 24), { dOut: true, dx: true });
+    } finally {
+      setAutotune(device!, 'off');
+    }
+  });
+  it('a forced 8-row tile gives way to the gate kernels\' default (they run 4-row tiles only)', async () => {
+    setAutotune(device!, { tile: TILES.find((t) => t.rows === 8)! });
+    try {
+      await check(gru, params(gru, 5, 4, 3, 17, [0, 1, 4, 2, 4], 24), { dOut: true, dx: true });
+    } finally {
+      setAutotune(device!, 'off');
+    }
+  });
+  it('in measure mode on a software adapter, times no gate kernel (one 4-row tile there) and no recurrence variant', async () => {
+    if (adapterClass(device!) !== 'cpu') return; // on a GPU both 4-row tiles are candidates
+    setAutotune(device!, 'measure');
+    try {
+      await check(lstm, params(lstm, 5, 4, 3, 17, [0, 1, 4, 2, 4], 24), { dOut: true, dx: true });
+      expect(tuningReport(device!).map((c) => c.kernel).filter((k) => /Gates|recurrence/.test(k))).toEqual([]);
+    } finally {
+      setAutotune(device!, 'off');
+    }
+  });
+});
+
+describe('RnnSchedule refuses what its kernels cannot run', () => {
+  // The refusal comes before any GPU work, so no device is needed: the device and bindings are never touched.
+  const never = new Proxy({}, { get: () => { throw new Error('touched'); } });
+  it('GRU with resetAfter: false, saying it is not on the GPU yet and what to use instead', async () => {
+    await expect(RnnSchedule.create(never as GPUDevice, { batch: 1, steps: 1, inputs: 1, units: 1 }, never as RnnBindings, gruResetBefore))
+      .rejects.toThrow(/not on the GPU yet.*resetAfter: true/);
+  });
+  it('a cell of more than 4 gate blocks or 2 states', async () => {
+    for (const cell of [{ ...lstm, name: 'five-gates', gates: 5 }, { ...lstm, name: 'three-states', states: 3 }]) {
+      await expect(RnnSchedule.create(never as GPUDevice, { batch: 1, steps: 1, inputs: 1, units: 1 }, never as RnnBindings, cell))
+        .rejects.toThrow(new RegExp(`cell '${cell.name}' has ${cell.gates} gate blocks and ${cell.states} state vectors`));
+    }
+  });
+  it('GRU without its bh binding', async () => {
+    const io = { x: {}, wx: {}, wh: {}, b: {}, lengths: {} } as unknown as RnnBindings;
+    await expect(RnnSchedule.create(never as GPUDevice, { batch: 1, steps: 1, inputs: 1, units: 1 }, io, gru)).rejects.toThrow(/bind bh/);
+  });
+});
+
+// ---- a model: Sequential with LSTM and GRU layers, as test/sequential.test.ts checks tanh stacks ----
+
+const xent = 'softmax-cross-entropy' as const;
+
+/** The batch on the GPU, as SequenceDataset.fromArrays takes it (test/sequential.test.ts's upload, for this file's configs). */
+function dataset(d: GPUDevice, config: SequentialConfig, b: Batch, steps: number): Promise<SequenceDataset> {
+  const last = (config.layers.at(-1) as { units: number }).units;
+  return SequenceDataset.fromArrays(d, {
+    x: Float32Array.from(b.x), steps, inputs: config.inputs,
+    y: config.loss === xent ? Int32Array.from(b.y) : Float32Array.from(b.y),
+    ...(config.loss === xent ? { classes: last } : { outputs: last }),
+    ...(b.lengths ? { lengths: Int32Array.from(b.lengths) } : {}),
+  });
+}
+
+describe.skipIf(!device)('Sequential with LSTM and GRU layers against the float64 model', () => {
+  const { rnn, dense } = layers;
+  const cases: Array<[string, SequentialConfig]> = [
+    ['lstm (sequences), gru, dense, cross-entropy', {
+      inputs: 3, loss: xent, seed: 5, optimizer: { learningRate: 0.01 },
+      layers: [rnn({ cell: 'lstm', units: 17, returnSequences: true }), rnn({ cell: 'gru', units: 17 }), dense({ units: 3 })],
+    }],
+    ['gru (sequences), lstm (sequences), dense per step, MSE per step', {
+      inputs: 2, loss: 'mse', seed: 6, optimizer: { learningRate: 0.01 },
+      layers: [rnn({ cell: 'gru', units: 17, returnSequences: true, initialiser: 'pytorch' }), rnn({ cell: 'lstm', units: 17, returnSequences: true }), dense({ units: 2 })],
+    }],
+  ];
+  for (const [name, config] of cases) {
+    it(`${name}: loss, every gradient and 3 Adam steps, lengths 1, T and between`, async () => {
+      const d = device!, T = 4, n = 5;
+      const batch = randomBatch(config, { n, steps: T, lengths: [1, 4, 2, 3, 4], seed: 21 });
+      const data = await dataset(d, config, batch, T);
+      const model = new Sequential(d, config);
+      try {
+        const weights = model.weights();
+        expect(Object.keys(weights).filter((k) => k.endsWith('.bh'))).toHaveLength(1); // the GRU's
+        const want = forwardRef(config, weights, batch);
+        const got = await model.evaluate(data, { batchSize: n });
+        expect(Math.abs(got.loss - want.loss), `loss ${got.loss} against ${want.loss}`).toBeLessThanOrEqual(1e-5 + 1e-4 * Math.abs(want.loss));
+        const grads = await model.gradients(data, { batchSize: n });
+        const ref = backwardRef(config, weights, batch).grads;
+        expect(Object.keys(grads).sort()).toEqual(Object.keys(ref).sort());
+        for (const [k, t] of Object.entries(ref)) expectClose(`d${k}`, grads[k]!.data, t.data, t.shape, 2e-6, 2e-4);
+        await model.trainSteps(data, { steps: 3, batchSize: n });
+        const after = trainStepsRef(config, weights, undefined, [batch, batch, batch]).weights;
+        const now = model.weights();
+        for (const [k, t] of Object.entries(after)) expectClose(`${k} after 3 steps`, now[k]!.data, t.data, t.shape, 1e-5, 1e-3);
+      } finally {
+        model.destroy();
+        data.destroy();
+      }
+    }, 120_000);
+  }
+});
