@@ -27,6 +27,8 @@ describe('parseTrainArgs', () => {
     expect(() => parseTrainArgs(['--batch'])).toThrow('--batch expects an integer >= 1, got nothing');
     expect(() => parseTrainArgs(['--lr', '-1'])).toThrow('--lr expects a positive number, got -1');
     expect(() => parseTrainArgs(['--lr', 'fast'])).toThrow('--lr expects a positive number, got fast');
+    expect(() => parseTrainArgs(['--clip-norm', '0'])).toThrow('--clip-norm expects a positive number, got 0');
+    expect(parseTrainArgs(['--clip-norm', '1.5'])).toMatchObject({ clipNorm: 1.5 });
     expect(() => parseTrainArgs(['--save', '--json'])).toThrow('--save expects a file name, got --json');
     expect(() => parseTrainArgs(['--epoch', '1'])).toThrow('unknown option --epoch');
     expect(() => parseTrainArgs(['--cell', 'peephole'])).toThrow('--cell expects tanh, lstm or gru, got peephole');

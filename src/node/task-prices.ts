@@ -43,7 +43,7 @@ export async function trainPrices(device: GPUDevice, args: TrainArgs, log: (line
     `${task.split} days to ${series.dates[task.split - 1]} (${task.train.n} windows of ${W} days), testing on the next ` +
     `${task.test.n}; daily log returns normalised by the training part (mean ${task.mean.toExponential(2)}, sd ${task.std.toExponential(2)})`);
   const model = new Sequential(device, {
-    inputs: 1, loss: 'mse', seed: args.seed, optimizer: { learningRate: args.lr },
+    inputs: 1, loss: 'mse', seed: args.seed, optimizer: { learningRate: args.lr, ...(args.clipNorm !== undefined && { clipNorm: args.clipNorm }) },
     layers: [layers.rnn({ units: args.units, returnSequences: true, ...(args.cell !== 'tanh' && { cell: args.cell }) }), layers.dense({ units: 1 })],
   });
   const arrays = (w: typeof task.train, name: string) => ({ name, x: w.x, y: w.y, steps: W, inputs: 1, outputs: 1 });

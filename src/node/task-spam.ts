@@ -91,7 +91,7 @@ export async function trainSpam(device: GPUDevice, args: TrainArgs, log: (line: 
   };
   const [train, test] = await Promise.all([upload(trainMail, 'spam-train'), upload(testMail, 'spam-test')]);
   const model = new Sequential(device, {
-    inputs: vocabulary.size, loss: 'softmax-cross-entropy', seed: args.seed, optimizer: { learningRate: args.lr },
+    inputs: vocabulary.size, loss: 'softmax-cross-entropy', seed: args.seed, optimizer: { learningRate: args.lr, ...(args.clipNorm !== undefined && { clipNorm: args.clipNorm }) },
     layers: [layers.rnn({ units: args.units, ...(args.cell !== 'tanh' && { cell: args.cell }) }), layers.dense({ units: 2 })],
   });
   const batchSize = Math.min(args.batch, train.count);

@@ -26,6 +26,8 @@ export interface TrainArgs {
   cell: 'tanh' | 'lstm' | 'gru';
   batch: number;
   lr: number;
+  /** Clip the gradients to this global norm before each Adam step (none by default). */
+  clipNorm?: number;
   seed: number;
   save?: string;
   /** Checkpoints during training: every so many steps, or minutes. */
@@ -55,6 +57,8 @@ export const USAGE = `usage: npm run train -- [options]
   --cell NAME    the recurrent cell: tanh (the lecture's, default), lstm or gru (reset-after, as PyTorch)
   --batch N      batch size (default 150)
   --lr X         Adam learning rate (default 0.001; beta1 0.9, beta2 0.999, epsilon 1e-8)
+  --clip-norm X  clip the gradients to global norm X before each Adam step (as PyTorch's clip_grad_norm_;
+                 default: no clipping): long sequences of tanh units need it
   --seed N       initialisation and shuffling seed, any integer up to 2^53 in size (default 1)
   --save FILE    write a safetensors checkpoint when done (checked before training starts; should the write fail
                  at the end, the model goes to webgpu-rnn-rescue-<time>.safetensors in the temp directory instead)
@@ -90,11 +94,12 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
       }
       case '--batch': args.batch = integerFlag(flag, value(), 1); break;
       case '--seed': args.seed = integerFlag(flag, value(), Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER); break; // as the model takes it
-      case '--lr': {
+      case '--lr': case '--clip-norm': {
         const v = value();
         const x = Number(v);
-        if (v === undefined || v.trim() === '' || !(x > 0) || !Number.isFinite(x)) throw new UsageError(`--lr expects a positive number, got ${v ?? 'nothing'}`);
-        args.lr = x;
+        if (v === undefined || v.trim() === '' || !(x > 0) || !Number.isFinite(x)) throw new UsageError(`${flag} expects a positive number, got ${v ?? 'nothing'}`);
+        if (flag === '--lr') args.lr = x;
+        else args.clipNorm = x;
         break;
       }
       case '--save': args.save = textFlag(flag, value(), 'a file name'); break;
@@ -147,7 +152,7 @@ interface RunPosition {
  * repeat for its batches to be the interrupted run's.
  */
 function runMetadata(args: TrainArgs, at: RunPosition): Record<string, string> {
-  return { train: JSON.stringify({ epoch: at.epoch, epochStep: at.epochStep, batch: args.batch, limit: args.limit ?? null, lr: args.lr }) };
+  return { train: JSON.stringify({ epoch: at.epoch, epochStep: at.epochStep, batch: args.batch, limit: args.limit ?? null, lr: args.lr, ...(args.clipNorm !== undefined && { clipNorm: args.clipNorm }) }) };
 }
 
 /**
@@ -176,7 +181,7 @@ export function beforeTraining(args: TrainArgs): RunPosition & { bytes?: Uint8Ar
   } catch (error) {
     throw new UsageError(`--resume ${(error as Error).message}`);
   }
-  let run: { epoch?: unknown; epochStep?: unknown; batch?: unknown; limit?: unknown; lr?: unknown };
+  let run: { epoch?: unknown; epochStep?: unknown; batch?: unknown; limit?: unknown; lr?: unknown; clipNorm?: unknown };
   let config: { units?: unknown; seed?: unknown; cell?: unknown };
   try {
     run = JSON.parse(metadata.train ?? '');
@@ -190,7 +195,7 @@ export function beforeTraining(args: TrainArgs): RunPosition & { bytes?: Uint8Ar
   }
   const same: Array<[string, unknown, unknown]> = [
     ['--units', config.units, args.units], ['--seed', config.seed, args.seed], ['--cell', config.cell ?? 'tanh', args.cell], ['--batch', run.batch, args.batch],
-    ['--limit', run.limit ?? undefined, args.limit], ['--lr', run.lr, args.lr],
+    ['--limit', run.limit ?? undefined, args.limit], ['--lr', run.lr, args.lr], ['--clip-norm', run.clipNorm, args.clipNorm],
   ];
   for (const [flag, then, now] of same) {
     if (then !== now) {
@@ -330,7 +335,7 @@ export async function main(argv: string[]): Promise<number> {
       const started = performance.now();
       const epochStep = epoch === start.epoch ? start.epochStep : 0;
       await model.fit(train, {
-        epochs: 1, batchSize: args.batch, learningRate: args.lr, epochStep, checkpoint: checkpoint(epoch),
+        epochs: 1, batchSize: args.batch, learningRate: args.lr, clipNorm: args.clipNorm, epochStep, checkpoint: checkpoint(epoch),
         progressEvery: Math.max(1, Math.min(20, Math.floor(train.count / args.batch / 10))),
         onProgress: (p) => bar.update({ ...p, epoch }, started),
       });
