@@ -1,6 +1,7 @@
 // The GRU cell's step math for one unit, reset-before form (src/cells/gru.ts `gruResetBefore`, resetAfter: false;
 // checked against its float64 reference in test/cells.test.ts). Not run by the recurrence kernels yet (RnnSchedule
-// refuses the cell; the multi-gate kernels are the next stage of issue 12). The n block's recurrent product takes
+// refuses the cell: shaders/recurrence_gates.wgsl computes h·Wh for every block in one product, and this cell needs a
+// second one per step). The n block's recurrent product takes
 // u = r·h, not h: a kernel computes zh.x, zh.y = h·Wh[:, r, z] first, then u (cellGatedInput), then zh.z = u·Un;
 // backward, du = dzh.z·Un^T comes back through cellGatedInputBackward.
 //   r = σ(zx.x + zh.x), z = σ(zx.y + zh.y), n = tanh(zx.z + zh.z);  h' = (1 - z)·n + z·h
