@@ -1,12 +1,14 @@
 // LSTM and GRU (resetAfter) on the GPU: RnnSchedule's per-step multi-gate kernels (shaders/recurrence_gates.wgsl)
 // forward and backward against the float64 reference recurrence through the same cell (rnnForwardRef /
-// rnnBackwardRef), at units that are not tile multiples (1, 17, 33), lengths 0, 1, T and between in one batch, with and without
-// dOut and dx, in every tile the tuner can pick for these kernels, and with |z| past 100; the refusals; and a
-// Sequential stack of LSTM + GRU + dense (loss, gradients, 3 Adam steps) against the float64 model.
-// Sizes are small: each new shape compiles three step pipelines (about 0.5 to 1 s each on lavapipe).
+// rnnBackwardRef), at units that are not tile multiples (1, 17, 65), lengths 0, 1, T and between in one batch, with
+// and without dOut and dx, in every tile the tuner can pick for these kernels, and with |z| past 100; the tuner's
+// choices for them; their size demands; the refusals; and Sequential stacks of LSTM + GRU + dense (loss, gradients,
+// 3 Adam steps) against the float64 model. Sizes are small: each new shape compiles three step pipelines (0.3 to 0.6 s
+// each on lavapipe) besides its products.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Cell } from '../src/cells/cell.js';
 import { gru, gruResetBefore, lstm } from '../src/cells/index.js';
+import { overLimit } from '../src/gpu/limits.js';
 import { adapterClass, BufferSet, readFloats, RnnSchedule, setAutotune, TILES, tuningReport, type RnnBindings, type Tile } from '../src/index.js';
 import { layers, Sequential, SequenceDataset, type SequentialConfig } from '../src/node/index.js';
 import type { Batch } from '../src/model/batch.js';
@@ -102,16 +104,16 @@ const tileName = (t: Tile) => `${t.rows}x${t.cols}@${t.wgX}x${t.wgY}`;
 describe.skipIf(!device)('LSTM and GRU through RnnSchedule match the float64 reference', () => {
   afterEach(() => setAutotune(device!, 'off'));
   for (const cell of [lstm, gru]) {
-    // Units that are not tile multiples (1, 17, 33; not 3 or 9: lavapipe's LLVM unrolls a product loop that short,
-    // and a shape of 3 units took 7 s to compile); batch 5, 4 steps, lengths 0, 1, 4, 2, 4.
+    // Units that are not tile multiples (1, 17, and 65 below; not 3 or 9: lavapipe's LLVM unrolls a product loop that
+    // short, and a shape of 3 units took 7 s to compile); batch 5, 4 steps, lengths 0, 1, 4, 2, 4.
     it(`${cell.name}, 17 units, lengths 0, 1, T and between, dOut and dx`, () =>
       check(cell, params(cell, 5, 4, 3, 17, [0, 1, 4, 2, 4], 24), { dOut: true, dx: true }));
     it(`${cell.name}, 1 unit, one step, no dOut (a layer on the last state), no dx`, () =>
       check(cell, params(cell, 3, 1, 2, 1, [1, 0, 1], 5), { dOut: false, dx: false }));
-    it(`${cell.name}: every tile its kernels can pick (${GATE_TILES.map(tileName).join(', ')}), 33 units, batch 9`, async () => {
+    it(`${cell.name}: every tile its kernels can pick (${GATE_TILES.map(tileName).join(', ')}), 65 units, batch 9`, async () => {
       for (const tile of GATE_TILES) {
         setAutotune(device!, { tile });
-        await check(cell, params(cell, 9, 3, 2, 33, [3, 0, 1, 2, 3, 3, 1, 2, 3], 13), { dOut: true, dx: true });
+        await check(cell, params(cell, 9, 3, 2, 65, [3, 0, 1, 2, 3, 3, 1, 2, 3], 13), { dOut: true, dx: true });
       }
     });
     it(`${cell.name}: pre-activations past ±100 stay finite and match`, async () => {
@@ -157,6 +159,21 @@ describe.skipIf(!device)('the tuner and multi-gate cells', () => {
     } finally {
       setAutotune(device!, 'off');
     }
+  });
+});
+
+describe.skipIf(!device)('size demands of multi-gate cells', () => {
+  it('count LSTM\'s c and the saved zh: a shape that fits for tanh can pass the binding limit for LSTM', () => {
+    const d = device!, max = d.limits.maxStorageBufferBindingSize;
+    const shape = { batch: 64, steps: 8, inputs: 3, units: 32 };
+    expect(overLimit(d, RnnSchedule.demands(d, shape, true, lstm))).toBeUndefined();
+    expect(overLimit(d, RnnSchedule.demands(d, shape, true, gru))).toBeUndefined();
+    // xw and zh [2, T, B, 4H] when training: 8·T·B·H floats (32·T·B·H bytes), against tanh's largest, hs [T+1, B, H].
+    const steps = Math.floor(max / (32 * 64 * 32)) + 1;
+    const big = { ...shape, steps };
+    expect(overLimit(d, RnnSchedule.demands(d, big, true))).toBeUndefined();
+    expect(overLimit(d, RnnSchedule.demands(d, big, true, lstm))).toMatch(/xw and zh \[2, steps, batch, gates \* units\]/);
+    expect(overLimit(d, RnnSchedule.demands(d, big, false, lstm)), 'forward only: no zh').toBeUndefined();
   });
 });
 
