@@ -56,3 +56,29 @@ fn cellGatedInputBackward(zx: vec3<f32>, zh: vec3<f32>, h: f32, du: f32) -> vec2
   let r = cellSigmoid(zx.x + zh.x);
   return vec2<f32>(du * h * r * (1.0 - r), du * r);
 }
+
+// The multi-gate recurrence kernels' interface (shaders/recurrence_gates.wgsl, its gated kernels): blocks r, z, n in
+// the lanes .xyz of zx and zh (zh.z = u·Un), the state h in s.x.
+struct CellStepGrad {
+  dzx: vec4<f32>,
+  dzh: vec4<f32>,
+  dBefore: vec2<f32>, // dL/dh before the step, directly, without the path through u: (dh'·z, 0)
+}
+
+fn cellStepGatedInput(zx: vec4<f32>, zh: vec4<f32>, s: vec2<f32>) -> f32 {
+  return cellGatedInput(zx.xyz, zh.xyz, s.x);
+}
+
+fn cellStep(zx: vec4<f32>, zh: vec4<f32>, s: vec2<f32>) -> vec2<f32> {
+  return vec2<f32>(cellForward(zx.xyz, zh.xyz, s.x), 0.0);
+}
+
+fn cellStepBackward(zx: vec4<f32>, zh: vec4<f32>, s: vec2<f32>, s1: vec2<f32>, d1: vec2<f32>) -> CellStepGrad {
+  let g = cellBackward(zx.xyz, zh.xyz, s.x, d1.x);
+  return CellStepGrad(vec4<f32>(g.dzx, 0.0), vec4<f32>(g.dzh, 0.0), vec2<f32>(g.dh, 0.0));
+}
+
+// From du: (the r block's dz, the addition to dL/dh before the step).
+fn cellStepGatedInputBackward(zx: vec4<f32>, zh: vec4<f32>, s: vec2<f32>, du: f32) -> vec2<f32> {
+  return cellGatedInputBackward(zx.xyz, zh.xyz, s.x, du);
+}
