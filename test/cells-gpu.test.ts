@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Cell } from '../src/cells/cell.js';
 import { gru, gruResetBefore, lstm } from '../src/cells/index.js';
 import { overLimit } from '../src/gpu/limits.js';
+import { measureGated, measureGates } from '../src/kernels/recurrence.js';
 import { adapterClass, BufferSet, readFloats, RnnSchedule, setAutotune, TILES, tuningReport, type RnnBindings, type Tile } from '../src/index.js';
 import { layers, Sequential, SequenceDataset, type SequentialConfig } from '../src/node/index.js';
 import type { Batch } from '../src/model/batch.js';
@@ -149,6 +150,17 @@ describe.skipIf(!device)('the tuner and multi-gate cells', () => {
     } finally {
       setAutotune(device!, 'off');
     }
+  });
+  it('the measurements the tuner takes on a GPU run on their scratch buffers (bindings as the kernels declare them)', async () => {
+    const s = { steps: 4, batch: 5, units: 17 }, tile = TILES[0]!;
+    device!.pushErrorScope('validation');
+    const times = [
+      await measureGates(device!, s, lstm, tile, true, { save: true }), await measureGates(device!, s, lstm, tile, false, { dOut: true }),
+      await measureGates(device!, s, gru, tile, true, { save: true, bh: true }), await measureGates(device!, s, gru, tile, false, { dOut: true }),
+      await measureGated(device!, s, gruResetBefore, tile, true), await measureGated(device!, s, gruResetBefore, tile, false, true),
+    ];
+    expect(await device!.popErrorScope(), 'no validation error').toBeNull();
+    for (const ms of times) expect(ms).toBeGreaterThan(0);
   });
   it('in measure mode on a software adapter, times no gate kernel (one 4-row tile there) and no recurrence variant', async () => {
     if (adapterClass(device!) !== 'cpu') return; // on a GPU both 4-row tiles are candidates

@@ -199,8 +199,8 @@ export async function backwardGated(device: GPUDevice, s: RecurrenceShape, cell:
   ]);
 }
 
-/** Both dispatches of a gated step (t = 0) in variant `tile`, on scratch buffers. */
-async function measureGated(device: GPUDevice, s: RecurrenceShape, cell: Cell, tile: Tile, forward: boolean, dOut = false): Promise<number> {
+/** Both dispatches of a gated step (t = 0) in variant `tile`, on scratch buffers: what the tuner times (exported for its test). */
+export async function measureGated(device: GPUDevice, s: RecurrenceShape, cell: Cell, tile: Tile, forward: boolean, dOut = false): Promise<number> {
   const programs = forward ? await forwardGated(device, s, cell, tile) : await backwardGated(device, s, cell, dOut, tile);
   const scratch = new BufferSet(device, 'autotune');
   try {
@@ -240,8 +240,8 @@ export function backwardGatesSeed(device: GPUDevice, s: RecurrenceShape, cell: C
     [...gatesBackwardKinds(cell)], seedWorkgroups(device, s));
 }
 
-/** One step (t = 0) of a gate kernel in variant `tile`, on scratch buffers. */
-async function measureGates(device: GPUDevice, s: RecurrenceShape, cell: Cell, tile: Tile, forward: boolean, o: { save?: boolean; bh?: boolean; dOut?: boolean }): Promise<number> {
+/** One step (t = 0) of a gate kernel in variant `tile`, on scratch buffers: what the tuner times (exported for its test). */
+export async function measureGates(device: GPUDevice, s: RecurrenceShape, cell: Cell, tile: Tile, forward: boolean, o: { save?: boolean; bh?: boolean; dOut?: boolean }): Promise<number> {
   const p = forward ? await forwardGates(device, s, cell, { save: !!o.save, bh: !!o.bh }, tile) : await backwardGates(device, s, cell, !!o.dOut, tile);
   const scratch = new BufferSet(device, 'autotune');
   try {
