@@ -1,5 +1,5 @@
-// The masked recurrence of a multi-gate cell (LSTM, GRU with resetAfter), one time step per dispatch, forward and
-// backward side by side. recurrence.wgsl does the same for one-gate cells; this file knows no cell either: the
+// The masked recurrence of a multi-gate cell (LSTM, GRU), one time step per dispatch (two for a gated cell), forward
+// and backward side by side. recurrence.wgsl does the same for one-gate cells; this file knows no cell either: the
 // cell's step (shaders/cells/<name>.wgsl: cellStep, cellStepBackward) is spliced in at the CELL placeholder, with G gate
 // blocks in the lanes of a vec4 (x, y, z, w; unused lanes 0) and S states in the lanes of a vec2 (h, c; c = 0 when S = 1).
 //
@@ -19,6 +19,10 @@
 // backward:  at step t, dh_{t-1} = m ? dz_t·Wh^T + direct_t : dh_t   (Wh^T [N, H]: the product is N long), and from
 //            it the cell's backward of step t-1: dz_{t-1}, dzx_{t-1}, direct_{t-1}, dc_{t-2} (the ready-made-dz scheme of
 //            recurrence.wgsl; backwardGatesSeed does step T-1's from dState before the first backward step)
+// gated (GATED: GRU with resetAfter false, G = 3, gatedFrom 2): step t forward in two dispatches, forwardEarly
+//            (zh_r,z = h_{t-1}·Wh[:, 0:2H], u = r⊙h_{t-1} into us [T, B, H]) then forwardLate (zh_n = u·Wh[:, 2H:3H], the
+//            step); xw always keeps zh. Backward: backwardDu (du = dz_n,t·Wh[:, 2H:3H]^T, on into dz_r,t and direct_t)
+//            then backwardGates over the columns [0, 2H) only (J_END). dWh[:, 2H:3H] is u^T·dz (scheduler.ts).
 //
 // Each invocation owns 4 batch rows x 4 units (a vec4), strided across lanes like matmul.wgsl, and in the forward
 // step all G gate columns of those units (G vec4 accumulators per row): the epilogue needs every gate of a unit.

@@ -1,9 +1,8 @@
 // The GRU cell's step math for one unit, reset-before form (src/cells/gru.ts `gruResetBefore`, resetAfter: false;
-// checked against its float64 reference in test/cells.test.ts). Not run by the recurrence kernels yet (RnnSchedule
-// refuses the cell: shaders/recurrence_gates.wgsl computes h·Wh for every block in one product, and this cell needs a
-// second one per step). The n block's recurrent product takes
-// u = r·h, not h: a kernel computes zh.x, zh.y = h·Wh[:, r, z] first, then u (cellGatedInput), then zh.z = u·Un;
-// backward, du = dzh.z·Un^T comes back through cellGatedInputBackward.
+// checked against its float64 reference in test/cells.test.ts), spliced into the gated kernels of
+// shaders/recurrence_gates.wgsl, which call the cellStep* functions at the end of this file. The n block's recurrent
+// product takes u = r·h, not h: the kernels compute zh.x, zh.y = h·Wh[:, r, z] first, then u (cellGatedInput), then
+// zh.z = u·Un in a second dispatch; backward, du = dzh.z·Un^T comes back through cellGatedInputBackward.
 //   r = σ(zx.x + zh.x), z = σ(zx.y + zh.y), n = tanh(zx.z + zh.z);  h' = (1 - z)·n + z·h
 //   backward from dh':  da = dh'·(1 - z)·(1 - n^2), dz = dh'·(h - n)·z(1 - z):  dzx = dzh = (0, dz, da), dh = dh'·z;
 //   then from du:  dzx.x = dzh.x = du·h·r(1 - r), dh += du·r

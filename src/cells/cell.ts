@@ -77,7 +77,9 @@ export interface Cell {
    * `cellStepBackward(zx, zh, s, s1: vec2<f32>, d1: vec2<f32>) -> CellStepGrad` (dzx, dzh: vec4, dBefore: vec2; d1 is
    * dL/d(states after), dOut included), with `struct CellStepGrad` defined by the cell. The LSTM and GRU files build
    * these on their one-unit step math (cellForward / cellBackward, and the gated cell's cellGatedInput /
-   * cellGatedInputBackward), which test/cells.test.ts checks against the reference. A gated cell has no kernel yet.
+   * cellGatedInputBackward), which test/cells.test.ts checks against the reference. A gated cell shaped as GRU
+   * with resetAfter false (3 blocks, gatedFrom 2) also gives `cellStepGatedInput(zx, zh, s) -> f32` (u) and
+   * `cellStepGatedInputBackward(zx, zh, s, du) -> vec2<f32>` (the r block's dz, the addition to dL/dh).
    */
   readonly wgsl: string;
   /** Parameter shapes by suffix, in the order of the flat parameter buffer: wx [I, G·H], wh [H, G·H], b [G·H] (, bh [G·H]). */

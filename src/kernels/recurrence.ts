@@ -1,6 +1,6 @@
 // The masked recurrence of a cell: one dispatch per time step (shaders/recurrence.wgsl) or all steps in one
 // (shaders/recurrence_fused.wgsl) for one-gate, one-state cells (tanh); one dispatch per time step for multi-gate
-// cells (shaders/recurrence_gates.wgsl: LSTM, GRU with resetAfter). The cell's WGSL epilogue (cells/*.ts,
+// cells (shaders/recurrence_gates.wgsl: LSTM, GRU; two a step for GRU with resetAfter false). The cell's WGSL epilogue (cells/*.ts,
 // shaders/cells/) is spliced in through the CELL define, so each cell compiles to its own pipelines, cached on their
 // generated source; labels and tuning keys name the cell.
 import type { Cell } from '../cells/cell.js';
