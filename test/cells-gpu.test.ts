@@ -1,4 +1,4 @@
-// LSTM and GRU (resetAfter) on the GPU: RnnSchedule's per-step multi-gate kernels (shaders/recurrence_gates.wgsl)
+// LSTM and GRU (both forms) on the GPU: RnnSchedule's per-step multi-gate kernels (shaders/recurrence_gates.wgsl)
 // forward and backward against the float64 reference recurrence through the same cell (rnnForwardRef /
 // rnnBackwardRef), at units that are not tile multiples (1, 17, 65), lengths 0, 1, T and between in one batch, with
 // and without dOut and dx, in every tile the tuner can pick for these kernels, and with |z| past 100; the tuner's
