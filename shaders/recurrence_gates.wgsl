@@ -1,5 +1,5 @@
-// The masked recurrence of a multi-gate cell (LSTM, GRU with resetAfter), one time step per dispatch, forward and
-// backward side by side. recurrence.wgsl does the same for one-gate cells; this file knows no cell either: the
+// The masked recurrence of a multi-gate cell (LSTM, GRU), one time step per dispatch (two for a gated cell), forward
+// and backward side by side. recurrence.wgsl does the same for one-gate cells; this file knows no cell either: the
 // cell's step (shaders/cells/<name>.wgsl: cellStep, cellStepBackward) is spliced in at the CELL placeholder, with G gate
 // blocks in the lanes of a vec4 (x, y, z, w; unused lanes 0) and S states in the lanes of a vec2 (h, c; c = 0 when S = 1).
 //
@@ -19,6 +19,10 @@
 // backward:  at step t, dh_{t-1} = m ? dz_t·Wh^T + direct_t : dh_t   (Wh^T [N, H]: the product is N long), and from
 //            it the cell's backward of step t-1: dz_{t-1}, dzx_{t-1}, direct_{t-1}, dc_{t-2} (the ready-made-dz scheme of
 //            recurrence.wgsl; backwardGatesSeed does step T-1's from dState before the first backward step)
+// gated (GATED: GRU with resetAfter false, G = 3, gatedFrom 2): step t forward in two dispatches, forwardEarly
+//            (zh_r,z = h_{t-1}·Wh[:, 0:2H], u = r⊙h_{t-1} into us [T, B, H]) then forwardLate (zh_n = u·Wh[:, 2H:3H], the
+//            step); xw always keeps zh. Backward: backwardDu (du = dz_n,t·Wh[:, 2H:3H]^T, on into dz_r,t and direct_t)
+//            then backwardGates over the columns [0, 2H) only (J_END). dWh[:, 2H:3H] is u^T·dz (scheduler.ts).
 //
 // Each invocation owns 4 batch rows x 4 units (a vec4), strided across lanes like matmul.wgsl, and in the forward
 // step all G gate columns of those units (G vec4 accumulators per row): the epilogue needs every gate of a unit.
@@ -110,6 +114,119 @@ fn emitForward(t: u32, b: u32, u0: u32, a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f
   }
 }
 
+#if ${GATED}
+@group(0) @binding(7) var<storage, read_write> us: array<f32>;      // [T, B, H]: u = r⊙h_{t-1}, what Un multiplies
+
+// A gated cell's first half of step t (blocks 0, 1 of zh, from h_{t-1}): saves them, and writes u for the second.
+fn emitEarly(t: u32, b: u32, u0: u32, a0: vec4<f32>, a1: vec4<f32>) {
+  if (b >= B) { return; }
+  let at = (t * B + b) * N;
+  let prev = t * B * H + b * H;
+  for (var j = 0u; j < opaque(TU); j++) {
+    let u = u0 + j * WG_X;
+    if (u >= H) { return; }
+    let zh = vec4<f32>(a0[j], a1[j], 0.0, 0.0);
+    let zx = gatesAt(vec4<f32>(xw[at + u], xw[at + H + u], xw[at + 2u * H + u], xw[at + (G - 1u) * H + u]));
+    let saved = T * B * N + at + u;
+    xw[saved] = zh.x;
+    xw[saved + H] = zh.y;
+    us[(t * B + b) * H + u] = cellStepGatedInput(zx, zh, vec2<f32>(hs[prev + u], 0.0));
+  }
+}
+
+// The second half: block 2 of zh = u·Un (a2), then the cell's step.
+fn emitLate(t: u32, b: u32, u0: u32, a2: vec4<f32>) {
+  if (b >= B) { return; }
+  let live = i32(t) < lengths[b];
+  let at = (t * B + b) * N;
+  let prev = t * B * H + b * H;
+  for (var j = 0u; j < opaque(TU); j++) {
+    let u = u0 + j * WG_X;
+    if (u >= H) { return; }
+    let saved = T * B * N + at + u;
+    let zh = vec4<f32>(xw[saved], xw[saved + H], a2[j], 0.0);
+    xw[saved + 2u * H] = zh.z;
+    let zx = gatesAt(vec4<f32>(xw[at + u], xw[at + H + u], xw[at + 2u * H + u], xw[at + (G - 1u) * H + u]));
+    let before = vec2<f32>(hs[prev + u], 0.0);
+    let after = select(before, cellStep(zx, zh, before), live);
+    hs[prev + B * H + u] = after.x;
+    outputs[(t * B + b) * H + u] = select(0.0, after.x, live);
+  }
+}
+
+// A gated cell (GRU with resetAfter false: G = 3, gatedFrom = 2), step t in two dispatches: forwardEarly (zh of
+// blocks r, z = h_{t-1}·Wh[:, 0:2H], then u), forwardLate (zh_n = u·Wh[:, 2H:3H], then the step).
+@compute @workgroup_size(${WG_X}, ${WG_Y})
+fn forwardEarly(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = step.t;
+  let b0 = wid.y * 4u * WG_Y + lid.y;
+  let u0 = wid.x * TU * WG_X + lid.x;
+  let prev = t * B * H;
+  let c0 = min(u0, H - 1u);
+  let c1 = min(u0 + WG_X, H - 1u);
+  let c2 = min(u0 + 2u * WG_X, H - 1u);
+  let c3 = min(u0 + 3u * WG_X, H - 1u);
+  let r0 = prev + min(b0, B - 1u) * H;
+  let r1 = prev + min(b0 + WG_Y, B - 1u) * H;
+  let r2 = prev + min(b0 + 2u * WG_Y, B - 1u) * H;
+  let r3 = prev + min(b0 + 3u * WG_Y, B - 1u) * H;
+  var acc00 = vec4<f32>(0.0); var acc01 = vec4<f32>(0.0);
+  var acc10 = vec4<f32>(0.0); var acc11 = vec4<f32>(0.0);
+  var acc20 = vec4<f32>(0.0); var acc21 = vec4<f32>(0.0);
+  var acc30 = vec4<f32>(0.0); var acc31 = vec4<f32>(0.0);
+  for (var k = 0u; k < H; k++) {
+    let w = k * N;
+    let w0 = vec4<f32>(wh[w + c0], wh[w + c1], wh[w + c2], wh[w + c3]);
+    let w1 = vec4<f32>(wh[w + H + c0], wh[w + H + c1], wh[w + H + c2], wh[w + H + c3]);
+    let h0 = vec4<f32>(hs[r0 + k]);
+    let h1 = vec4<f32>(hs[r1 + k]);
+    let h2 = vec4<f32>(hs[r2 + k]);
+    let h3 = vec4<f32>(hs[r3 + k]);
+    acc00 = fma(h0, w0, acc00); acc01 = fma(h0, w1, acc01);
+    acc10 = fma(h1, w0, acc10); acc11 = fma(h1, w1, acc11);
+    acc20 = fma(h2, w0, acc20); acc21 = fma(h2, w1, acc21);
+    acc30 = fma(h3, w0, acc30); acc31 = fma(h3, w1, acc31);
+  }
+  var g0 = array<vec4<f32>, 4>(acc00, acc10, acc20, acc30);
+  var g1 = array<vec4<f32>, 4>(acc01, acc11, acc21, acc31);
+  for (var i = 0u; i < opaque(4u); i++) {
+    emitEarly(t, b0 + i * WG_Y, u0, g0[i], g1[i]);
+  }
+}
+
+@compute @workgroup_size(${WG_X}, ${WG_Y})
+fn forwardLate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = step.t;
+  let b0 = wid.y * 4u * WG_Y + lid.y;
+  let u0 = wid.x * TU * WG_X + lid.x;
+  let at = t * B * H;  // us[t]
+  let c0 = 2u * H + min(u0, H - 1u);
+  let c1 = 2u * H + min(u0 + WG_X, H - 1u);
+  let c2 = 2u * H + min(u0 + 2u * WG_X, H - 1u);
+  let c3 = 2u * H + min(u0 + 3u * WG_X, H - 1u);
+  let r0 = at + min(b0, B - 1u) * H;
+  let r1 = at + min(b0 + WG_Y, B - 1u) * H;
+  let r2 = at + min(b0 + 2u * WG_Y, B - 1u) * H;
+  let r3 = at + min(b0 + 3u * WG_Y, B - 1u) * H;
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  for (var k = 0u; k < H; k++) {
+    let w = k * N;
+    let wv = vec4<f32>(wh[w + c0], wh[w + c1], wh[w + c2], wh[w + c3]);
+    acc0 = fma(vec4<f32>(us[r0 + k]), wv, acc0);
+    acc1 = fma(vec4<f32>(us[r1 + k]), wv, acc1);
+    acc2 = fma(vec4<f32>(us[r2 + k]), wv, acc2);
+    acc3 = fma(vec4<f32>(us[r3 + k]), wv, acc3);
+  }
+  var accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
+  for (var i = 0u; i < opaque(4u); i++) {
+    emitLate(t, b0 + i * WG_Y, u0, accs[i]);
+  }
+}
+#endif
+
 @compute @workgroup_size(${WG_X}, ${WG_Y})
 fn forwardGates(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let t = step.t;
@@ -174,6 +291,7 @@ fn forwardGates(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
 #endif
 
 const DIRECT: u32 = 2u * ${S}u * B * H;  // dh[2S]
+const J_END: u32 = ${J_END}u;  // N, or a gated cell's gatedFrom·H
 
 fn isLive(t: u32, b: u32) -> bool {
   return i32(t) < lengths[min(b, B - 1u)];
@@ -282,8 +400,9 @@ fn backwardGates(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
-  // dh_{t-1}[b, k] = sum over the N columns j of dz_t[b, j] * Wh[k, j]
-  for (var j = 0u; j < N; j++) {
+  // dh_{t-1}[b, k] = sum over the columns j of dz_t[b, j] * Wh[k, j]: all N, or a gated cell's blocks before
+  // gatedFrom (the late ones reach h_{t-1} through u: backwardDu)
+  for (var j = 0u; j < J_END; j++) {
     let w = vec4<f32>(whT[j * H + c0], whT[j * H + c1], whT[j * H + c2], whT[j * H + c3]);
     acc0 = fma(vec4<f32>(dz[r0 + j]), w, acc0);
     acc1 = fma(vec4<f32>(dz[r1 + j]), w, acc1);
@@ -295,4 +414,52 @@ fn backwardGates(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
     emitBackward(t, b0 + i * WG_Y, k0, accs[i]);
   }
 }
+
+#if ${GATED}
+// A gated cell's du_t = dz_n,t·Un^T (acc) at [b, k0 + kk*WG_X], taken on through u = r⊙h_{t-1}: into dz_t's r block and
+// the direct part of dL/dh_{t-1}. Runs before backwardGates of the same step, which reads both.
+fn emitDu(t: u32, b: u32, k0: u32, acc: vec4<f32>) {
+  if (b >= B) { return; }
+  if (!isLive(t, b)) { return; }  // dz_t = 0: du = 0
+  for (var kk = 0u; kk < opaque(TU); kk++) {
+    let k = k0 + kk * WG_X;
+    if (k >= H) { return; }
+    let at = (t * B + b) * N + k;
+    let g = cellStepGatedInputBackward(load4(at), load4(T * B * N + at), vec2<f32>(hs[t * B * H + b * H + k], 0.0), acc[kk]);
+    dz[at] += g.x;
+    dh[DIRECT + b * H + k] += g.y;
+  }
+}
+
+@compute @workgroup_size(${WG_X}, ${WG_Y})
+fn backwardDu(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = step.t;
+  let b0 = wid.y * 4u * WG_Y + lid.y;
+  let k0 = wid.x * TU * WG_X + lid.x;
+  let c0 = min(k0, H - 1u);
+  let c1 = min(k0 + WG_X, H - 1u);
+  let c2 = min(k0 + 2u * WG_X, H - 1u);
+  let c3 = min(k0 + 3u * WG_X, H - 1u);
+  let at = t * B * N;
+  let r0 = at + min(b0, B - 1u) * N;
+  let r1 = at + min(b0 + WG_Y, B - 1u) * N;
+  let r2 = at + min(b0 + 2u * WG_Y, B - 1u) * N;
+  let r3 = at + min(b0 + 3u * WG_Y, B - 1u) * N;
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  for (var j = J_END; j < N; j++) {
+    let w = vec4<f32>(whT[j * H + c0], whT[j * H + c1], whT[j * H + c2], whT[j * H + c3]);
+    acc0 = fma(vec4<f32>(dz[r0 + j]), w, acc0);
+    acc1 = fma(vec4<f32>(dz[r1 + j]), w, acc1);
+    acc2 = fma(vec4<f32>(dz[r2 + j]), w, acc2);
+    acc3 = fma(vec4<f32>(dz[r3 + j]), w, acc3);
+  }
+  var accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
+  for (var i = 0u; i < opaque(4u); i++) {
+    emitDu(t, b0 + i * WG_Y, k0, accs[i]);
+  }
+}
+#endif
 #endif

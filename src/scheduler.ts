@@ -3,8 +3,8 @@
 // in reverse, then the weight and bias gradients as reductions over all T*B rows, each cut into K-slices whose partial
 // sums are then added (split-K, kernels/matmul.ts). Everything is built once per shape and cell; encoding allocates
 // nothing and reads nothing back. The schedule knows the cell only as data (its gate and state counts, its WGSL):
-// one-gate, one-state cells (tanh) run shaders/recurrence.wgsl or recurrence_fused.wgsl, multi-gate cells (LSTM, GRU
-// with resetAfter) shaders/recurrence_gates.wgsl, per step only.
+// one-gate, one-state cells (tanh) run shaders/recurrence.wgsl or recurrence_fused.wgsl, multi-gate cells (LSTM, GRU)
+// shaders/recurrence_gates.wgsl, per step only (GRU with resetAfter false: two dispatches a step each way).
 //
 // Layouts (T steps, B batch, I inputs, H units, G gate blocks and S states of the cell), time-major inside:
 //   x [T, B, I]   xw [T, B, G·H] (multi-gate cells when training: [2, T, B, G·H], zx then the saved zh)
@@ -18,10 +18,10 @@ import type { Program } from './gpu/shader.js';
 import { dispatch, storage, type Demand } from './gpu/limits.js';
 import { grid1d } from './gpu/shader.js';
 import { colsumSplitK, colsumSplitKDemands, matmul, matmulDemand, matmulSplitK, splitKDemands } from './kernels/matmul.js';
-import { swap01 } from './kernels/layout.js';
+import { copyColumns, swap01 } from './kernels/layout.js';
 import {
-  backwardFused, backwardGates, backwardGatesSeed, backwardSeed, backwardStep, forwardFused, forwardGates, forwardStep, fusedFits,
-  gateKernelsRun, gateStepDemand, seedWorkgroups, stepDemand,
+  backwardFused, backwardGated, backwardGates, backwardGatesSeed, backwardSeed, backwardStep, forwardFused, forwardGated, forwardGates,
+  forwardStep, fusedFits, gateKernelsRun, gateStepDemand, seedWorkgroups, stepDemand,
 } from './kernels/recurrence.js';
 import { chooseRecurrence, timeKernel, type Recurrence as RecurrenceKind } from './tune.js';
 
@@ -76,14 +76,13 @@ function multiGate(cell: Cell): boolean {
 }
 
 /**
- * Refuses, before anything is allocated, a cell no kernel runs: a gated cell (GRU with resetAfter false needs a
- * second product per step, (r⊙h)·Un, not written yet), or one of more than 4 gate blocks or 2 states. Also a cell
- * with a recurrent bias whose bindings lack it.
+ * Refuses, before anything is allocated, a cell no kernel runs: one of more than 4 gate blocks or 2 states, or a
+ * gated cell not shaped as GRU with resetAfter false. Also a cell with a recurrent bias whose bindings lack it.
  */
 function checkCell(cell: Cell, shape: RnnShape, io: RnnBindings): void {
-  if (cell.gatedFrom !== undefined) {
-    throw new Error(`RnnSchedule: cell '${cell.name}' (GRU with resetAfter: false) is not on the GPU yet: its second product per step, ` +
-      '(r⊙h)·Un, has no kernel; use resetAfter: true (the PyTorch and cuDNN form), which runs on the GPU');
+  if (cell.gatedFrom !== undefined && !gateKernelsRun(cell)) {
+    throw new Error(`RnnSchedule: cell '${cell.name}' multiplies u instead of h from gate block ${cell.gatedFrom} on; the gated kernels ` +
+      'run only GRU with resetAfter: false (3 blocks, gatedFrom 2, one state)');
   }
   if (multiGate(cell) && !gateKernelsRun(cell)) {
     throw new Error(`RnnSchedule: cell '${cell.name}' has ${cell.gates} gate blocks and ${cell.states} state vectors; ` +
@@ -116,13 +115,15 @@ export class RnnSchedule {
     checkCell(cell, shape, io);
     const { batch: B, steps: T, inputs: I, units: H } = shape;
     const N = cell.gates * H; // the width of the recurrent product z and of xw, dz, Wx, Wh and b
-    const S = cell.states, multi = multiGate(cell);
+    const S = cell.states, multi = multiGate(cell), gated = cell.gatedFrom !== undefined;
     const grads = io.grads;
     const bh = cell.params(I, H).bh ? io.bh : undefined; // checkCell: present where the cell has it
     const owned = new BufferSet(device, 'rnn');
     try {
-      // A multi-gate cell's forward steps keep zh for backward after xw when training.
-      const xw = owned.create('xw', (multi && grads ? 2 : 1) * T * B * N * 4);
+      // A multi-gate cell's forward steps keep zh for backward after xw when training (a gated cell always: its second
+      // dispatch reads what the first kept); a gated cell's u = r⊙h_{t-1} [T, B, H] in us.
+      const xw = owned.create('xw', (multi && (grads || gated) ? 2 : 1) * T * B * N * 4);
+      const us = gated ? owned.create('us', T * B * H * 4) : undefined;
       const hs = owned.create('hs', S * (T + 1) * B * H * 4);
       const outputs = owned.create('outputs', B * T * H * 4);
       const dz = owned.create('dz', T * B * N * 4);
@@ -142,9 +143,17 @@ export class RnnSchedule {
         // db's reduction over dz instead of dzx (the same pipeline).
         const bytes = Math.max(dWx.scratchBytes, dWh.scratchBytes, dB.scratchBytes);
         const scratch = bytes > 0 ? owned.create('partials', bytes) : undefined;
+        // A gated cell's late blocks of dWh are u^T·dz, not h^T·dz: a second product over all N columns into late
+        // [H, N], whose late columns are copied over (the early third is computed and dropped: simple, not lean).
+        const late = gated && us ? owned.create('dWh late', H * N * 4) : undefined;
+        const copy = late ? await copyColumns(device, H, N, cell.gatedFrom! * H) : undefined;
+        const dWhLate = late && copy && us ? dWh.bind([{ buffer: us }, { buffer: dz }], { buffer: late }, scratch) : undefined;
+        const copyGroup = late && copy ? copy.bind(late, grads.dwh) : undefined;
+        const dWhEncode = dWh.bind([{ buffer: hs }, { buffer: dz }], grads.dwh, scratch);
         gradients.push(
           { name: 'dWx', flops: 2 * T * B * I * N, encode: dWx.bind([io.x, { buffer: dzx }], grads.dwx, scratch) },
-          { name: 'dWh', flops: 2 * T * B * H * N, encode: dWh.bind([{ buffer: hs }, { buffer: dz }], grads.dwh, scratch) },
+          { name: 'dWh', flops: (late ? 4 : 2) * T * B * H * N, encode: dWhLate && copy && copyGroup
+            ? (pass) => { dWhEncode(pass); dWhLate(pass); copy.encode(pass, copyGroup); } : dWhEncode },
           { name: 'db', flops: T * B * N, encode: dB.bind([{ buffer: dzx }], grads.db, scratch) });
         if (bh && grads.dbh) gradients.push({ name: 'dbh', flops: T * B * N, encode: dB.bind([{ buffer: dz }], grads.dbh, scratch) });
       }
@@ -184,6 +193,7 @@ export class RnnSchedule {
       };
       // Multi-gate cells: the same loops over the gate kernels, which also read xw's saved zh and write dzx.
       const gateSteps = async (step: GPUBufferBinding, stride: number): Promise<Recurrence> => {
+        if (gated) return gatedSteps(step, stride);
         const [fwd, bwd, seed] = await Promise.all([forwardGates(device, s, cell, { save: !!grads, bh: !!bh }),
           grads && backwardGates(device, s, cell, !!io.dOut), grads && backwardGatesSeed(device, s, cell, !!io.dOut)]);
         const fwdGroup = fwd.bind(step, io.wh, io.lengths, bh ?? io.wh, { buffer: xw }, { buffer: hs }, { buffer: outputs });
@@ -196,6 +206,28 @@ export class RnnSchedule {
           backward: bwd && bwdGroup && seed && seedGroup && ((pass) => {
             seed.encode(pass, seedGroup, [0]);
             for (let t = T - 1; t >= 0; t--) bwd.encode(pass, bwdGroup, [t * stride]);
+          }),
+        };
+      };
+      // A gated cell (GRU with resetAfter false): two dispatches a step each way (recurrence_gates.wgsl).
+      const gatedSteps = async (step: GPUBufferBinding, stride: number): Promise<Recurrence> => {
+        const [[early, late], bwd, seed] = await Promise.all([forwardGated(device, s, cell),
+          grads && backwardGated(device, s, cell, !!io.dOut), grads && backwardGatesSeed(device, s, cell, !!io.dOut)]);
+        const fwdBuffers = [step, io.wh, io.lengths, io.wh, { buffer: xw }, { buffer: hs }, { buffer: outputs }, { buffer: us! }];
+        const [earlyGroup, lateGroup] = [early.bind(...fwdBuffers), late.bind(...fwdBuffers)];
+        const bwdBuffers = whT && [step, { buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: xw }, { buffer: dh }, { buffer: dz }];
+        const bwdGroups = bwd && bwdBuffers && bwd.map((p) => p.bind(...bwdBuffers));
+        const seedGroup = seed && bwdBuffers && seed.bind(...bwdBuffers);
+        return {
+          forward: (pass) => {
+            for (let t = 0; t < T; t++) {
+              early.encode(pass, earlyGroup, [t * stride]);
+              late.encode(pass, lateGroup, [t * stride]);
+            }
+          },
+          backward: bwd && bwdGroups && seed && seedGroup && ((pass) => {
+            seed.encode(pass, seedGroup, [0]);
+            for (let t = T - 1; t >= 0; t--) bwd.forEach((p, i) => p.encode(pass, bwdGroups[i]!, [t * stride]));
           }),
         };
       };
@@ -240,7 +272,8 @@ export class RnnSchedule {
       matmulDemand('rnn.inputProjection', { M: T * B, N, K: I, bias: true }),
       multi ? gateStepDemand('rnn.forwardGates', s) : stepDemand('rnn.forwardStep', s),
     ];
-    if (cell.gates > 1) list.push(storage(`xw${multi && training ? ' and zh [2, ' : ', dz ['}steps, batch, gates * units]`, (multi && training ? 2 : 1) * T * B * N));
+    const keep = multi && (training || cell.gatedFrom !== undefined); // zh kept after xw
+    if (cell.gates > 1) list.push(storage(`xw${keep ? ' and zh [2, ' : ', dz ['}steps, batch, gates * units]`, (keep ? 2 : 1) * T * B * N));
     if (training) {
       list.push(storage('whT [gates * units, units]', H * N),
         dispatch('swap01 (Wh transposed)', grid1d(H * N, 256, device.limits.maxComputeWorkgroupsPerDimension)),

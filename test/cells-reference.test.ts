@@ -3,8 +3,8 @@
 // naive implementations written here from the equations (gate by gate, PyTorch's algebra), with lengths 0, 1, T and
 // between; central differences of the recurrence (h0 and length 0 included) and of whole unrolled stacks through the
 // gradcheck harness (LSTM, both GRU forms, stacked, masked and not, returnSequences on and off, both losses);
-// pre-activations near ±300; the configs, their errors and the initialisers; and RnnSchedule refusing these cells
-// until their kernels exist.
+// pre-activations near ±300; the configs, their errors and the initialisers. (The same cells on the GPU:
+// test/cells-gpu.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { sigmoid, type Cell } from '../src/cells/cell.js';
 import { cellOf, cells, gru, gruResetBefore, lstm } from '../src/cells/index.js';
@@ -15,7 +15,6 @@ import { Random } from '../src/random.js';
 import { describeEntry, gradcheck } from '../src/reference/gradcheck.js';
 import { matmulRef, rnnBackwardRef, rnnForwardRef, type RnnRefParams } from '../src/reference/index.js';
 import { backwardRef, forwardRef } from '../src/reference/sequential.js';
-import { RnnSchedule, type RnnBindings } from '../src/scheduler.js';
 import { randomBatch } from './sequential-batches.js';
 
 const xent = 'softmax-cross-entropy' as const;
@@ -370,14 +369,5 @@ describe('the reference of a stack runs the cell its config names', () => {
     const p: RnnRefParams = { x: batch.x, wx: w['layers.0.wx']!.data, wh: w['layers.0.wh']!.data, b: w['layers.0.b']!.data, lengths: batch.lengths, batch: 2, steps: 4, inputs: 2, units: 3 };
     expect(forwardRef(config, w, batch).outputs).toEqual(rnnForwardRef(p, gruResetBefore).state);
     expect(forwardRef(config, w, batch).outputs).not.toEqual(rnnForwardRef({ ...p, bh: new Float64Array(9) }, gru).state);
-  });
-});
-
-describe('RnnSchedule refuses GRU with resetAfter: false until its kernels exist (no device needed: it refuses before any GPU work)', () => {
-  // LSTM and GRU (resetAfter) run on the GPU: test/cells-gpu.test.ts.
-  const never = new Proxy({}, { get: () => { throw new Error('touched'); } });
-  it(gruResetBefore.name, async () => {
-    await expect(RnnSchedule.create(never as GPUDevice, { batch: 1, steps: 1, inputs: 1, units: 1 }, never as RnnBindings, gruResetBefore))
-      .rejects.toThrow(/cell 'gru-reset-before' \(GRU with resetAfter: false\) is not on the GPU yet/);
   });
 });

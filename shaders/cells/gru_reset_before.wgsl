@@ -1,8 +1,8 @@
 // The GRU cell's step math for one unit, reset-before form (src/cells/gru.ts `gruResetBefore`, resetAfter: false;
-// checked against its float64 reference in test/cells.test.ts). Not run by the recurrence kernels yet (RnnSchedule
-// refuses the cell; the multi-gate kernels are the next stage of issue 12). The n block's recurrent product takes
-// u = r·h, not h: a kernel computes zh.x, zh.y = h·Wh[:, r, z] first, then u (cellGatedInput), then zh.z = u·Un;
-// backward, du = dzh.z·Un^T comes back through cellGatedInputBackward.
+// checked against its float64 reference in test/cells.test.ts), spliced into the gated kernels of
+// shaders/recurrence_gates.wgsl, which call the cellStep* functions at the end of this file. The n block's recurrent
+// product takes u = r·h, not h: the kernels compute zh.x, zh.y = h·Wh[:, r, z] first, then u (cellGatedInput), then
+// zh.z = u·Un in a second dispatch; backward, du = dzh.z·Un^T comes back through cellGatedInputBackward.
 //   r = σ(zx.x + zh.x), z = σ(zx.y + zh.y), n = tanh(zx.z + zh.z);  h' = (1 - z)·n + z·h
 //   backward from dh':  da = dh'·(1 - z)·(1 - n^2), dz = dh'·(h - n)·z(1 - z):  dzx = dzh = (0, dz, da), dh = dh'·z;
 //   then from du:  dzx.x = dzh.x = du·h·r(1 - r), dh += du·r
@@ -54,4 +54,30 @@ fn cellBackward(zx: vec3<f32>, zh: vec3<f32>, h: f32, dh1: f32) -> CellGrad {
 fn cellGatedInputBackward(zx: vec3<f32>, zh: vec3<f32>, h: f32, du: f32) -> vec2<f32> {
   let r = cellSigmoid(zx.x + zh.x);
   return vec2<f32>(du * h * r * (1.0 - r), du * r);
+}
+
+// The multi-gate recurrence kernels' interface (shaders/recurrence_gates.wgsl, its gated kernels): blocks r, z, n in
+// the lanes .xyz of zx and zh (zh.z = u·Un), the state h in s.x.
+struct CellStepGrad {
+  dzx: vec4<f32>,
+  dzh: vec4<f32>,
+  dBefore: vec2<f32>, // dL/dh before the step, directly, without the path through u: (dh'·z, 0)
+}
+
+fn cellStepGatedInput(zx: vec4<f32>, zh: vec4<f32>, s: vec2<f32>) -> f32 {
+  return cellGatedInput(zx.xyz, zh.xyz, s.x);
+}
+
+fn cellStep(zx: vec4<f32>, zh: vec4<f32>, s: vec2<f32>) -> vec2<f32> {
+  return vec2<f32>(cellForward(zx.xyz, zh.xyz, s.x), 0.0);
+}
+
+fn cellStepBackward(zx: vec4<f32>, zh: vec4<f32>, s: vec2<f32>, s1: vec2<f32>, d1: vec2<f32>) -> CellStepGrad {
+  let g = cellBackward(zx.xyz, zh.xyz, s.x, d1.x);
+  return CellStepGrad(vec4<f32>(g.dzx, 0.0), vec4<f32>(g.dzh, 0.0), vec2<f32>(g.dh, 0.0));
+}
+
+// From du: (the r block's dz, the addition to dL/dh before the step).
+fn cellStepGatedInputBackward(zx: vec4<f32>, zh: vec4<f32>, s: vec2<f32>, du: f32) -> vec2<f32> {
+  return cellGatedInputBackward(zx.xyz, zh.xyz, s.x, du);
 }

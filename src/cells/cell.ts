@@ -70,10 +70,16 @@ export interface Cell {
   /**
    * The step epilogue in WGSL (shaders/cells/<name>.wgsl), spliced into the recurrence kernels at `${CELL}`. For a
    * one-gate, one-state cell: `cellForward(z: f32) -> f32` (h from z), `cellForward4` on a vec4, and
-   * `cellBackward(h: f32, dh: f32) -> f32` (dz from the output h and dL/dh), `cellBackward4` on vec4s. LSTM and GRU:
-   * their step math for one unit (cellForward / cellBackward on that unit's gate pre-activations, and the gated
-   * cell's cellGatedInput / cellGatedInputBackward), checked against the reference; no kernel splices them in yet
-   * (RnnSchedule refuses them).
+   * `cellBackward(h: f32, dh: f32) -> f32` (dz from the output h and dL/dh), `cellBackward4` on vec4s (the kernels of
+   * shaders/recurrence.wgsl and recurrence_fused.wgsl). A multi-gate cell (up to 4 gate blocks, 2 states: LSTM, GRU)
+   * for shaders/recurrence_gates.wgsl: `cellStep(zx, zh: vec4<f32>, s: vec2<f32>) -> vec2<f32>` (the states after the
+   * step from the gate blocks in the lanes, unused lanes 0, and the states (h, c) before it) and
+   * `cellStepBackward(zx, zh, s, s1: vec2<f32>, d1: vec2<f32>) -> CellStepGrad` (dzx, dzh: vec4, dBefore: vec2; d1 is
+   * dL/d(states after), dOut included), with `struct CellStepGrad` defined by the cell. The LSTM and GRU files build
+   * these on their one-unit step math (cellForward / cellBackward, and the gated cell's cellGatedInput /
+   * cellGatedInputBackward), which test/cells.test.ts checks against the reference. A gated cell shaped as GRU
+   * with resetAfter false (3 blocks, gatedFrom 2) also gives `cellStepGatedInput(zx, zh, s) -> f32` (u) and
+   * `cellStepGatedInputBackward(zx, zh, s, du) -> vec2<f32>` (the r block's dz, the addition to dL/dh).
    */
   readonly wgsl: string;
   /** Parameter shapes by suffix, in the order of the flat parameter buffer: wx [I, G·H], wh [H, G·H], b [G·H] (, bh [G·H]). */

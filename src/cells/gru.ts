@@ -19,7 +19,9 @@
 // step: h·Wh[:, 0:2H] then u·Un (and backward, du = dzh_n·Un^T before the r, z blocks' dzh·Wh^T).
 //
 // shaders/cells/gru.wgsl and gru_reset_before.wgsl hold each form's step for one unit in float32 (test/cells.test.ts
-// checks them against `reference`); the recurrence kernels do not run these cells yet (RnnSchedule refuses them).
+// checks them against `reference`). The multi-gate recurrence kernels (shaders/recurrence_gates.wgsl) run `gru`
+// through gru.wgsl's cellStep / cellStepBackward, and `gruResetBefore` through their gated kernels (two dispatches a
+// step each way) and gru_reset_before.wgsl's (test/cells-gpu.test.ts).
 import source from '../../shaders/cells/gru.wgsl?raw';
 import resetBeforeSource from '../../shaders/cells/gru_reset_before.wgsl?raw';
 import { gateParams, sigmoid, type Cell } from './cell.js';

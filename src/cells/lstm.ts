@@ -9,7 +9,8 @@
 //   dzx = dzh = dz;  dc_{t-1} = dc⊙f (dBefore[1]);  h_{t-1} reaches h_t only through zh (dBefore[0] = 0)
 // Keras's unit_forget_bias (the layer option forgetBias, on by default) is an initialisation: 1 added to b's f block
 // (model/init.ts), nothing here. shaders/cells/lstm.wgsl holds the same step for one unit in float32 (test/cells.test.ts
-// checks it against `reference`); the recurrence kernels do not run this cell yet (RnnSchedule refuses it).
+// checks it against `reference`), which the multi-gate recurrence kernels (shaders/recurrence_gates.wgsl) run through
+// its cellStep / cellStepBackward (test/cells-gpu.test.ts).
 import source from '../../shaders/cells/lstm.wgsl?raw';
 import { gateParams, sigmoid, type Cell } from './cell.js';
 

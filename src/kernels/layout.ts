@@ -1,6 +1,8 @@
-// Layout kernels: the axis swap between batch-major and time-major (shaders/layout.wgsl) and a zero fill (fill.wgsl).
+// Layout kernels: the axis swap between batch-major and time-major (shaders/layout.wgsl), a zero fill (fill.wgsl)
+// and a copy of some columns (columns.wgsl).
 import source from '../../shaders/layout.wgsl?raw';
 import fillSource from '../../shaders/fill.wgsl?raw';
+import columnsSource from '../../shaders/columns.wgsl?raw';
 import { grid1d, program, type Program } from '../gpu/shader.js';
 
 /** input [A, B, C] -> output [B, A, C]. Bind (input, output). */
@@ -13,4 +15,10 @@ export function swap01(device: GPUDevice, A: number, B: number, C: number): Prom
 export function fillZero(device: GPUDevice, n: number, offset = 0): Promise<Program> {
   return program(device, 'fillZero', fillSource, { N: n, OFFSET: offset }, 'fillZero', ['storage'],
     grid1d(n, 256, device.limits.maxComputeWorkgroupsPerDimension));
+}
+
+/** output[r, c] = input[r, c] for c in [from, N) of [R, N] matrices (shaders/columns.wgsl). Bind (input, output). */
+export function copyColumns(device: GPUDevice, R: number, N: number, from: number): Promise<Program> {
+  return program(device, 'copyColumns', columnsSource, { R, N, C0: from }, 'copyColumns', ['read', 'storage'],
+    grid1d(R * (N - from), 256, device.limits.maxComputeWorkgroupsPerDimension));
 }

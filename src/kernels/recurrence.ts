@@ -1,6 +1,6 @@
 // The masked recurrence of a cell: one dispatch per time step (shaders/recurrence.wgsl) or all steps in one
 // (shaders/recurrence_fused.wgsl) for one-gate, one-state cells (tanh); one dispatch per time step for multi-gate
-// cells (shaders/recurrence_gates.wgsl: LSTM, GRU with resetAfter). The cell's WGSL epilogue (cells/*.ts,
+// cells (shaders/recurrence_gates.wgsl: LSTM, GRU; two a step for GRU with resetAfter false). The cell's WGSL epilogue (cells/*.ts,
 // shaders/cells/) is spliced in through the CELL define, so each cell compiles to its own pipelines, cached on their
 // generated source; labels and tuning keys name the cell.
 import type { Cell } from '../cells/cell.js';
@@ -125,15 +125,20 @@ export function backwardFused(device: GPUDevice, s: RecurrenceShape, cell: Cell,
 
 // ---- multi-gate cells, one step per dispatch (shaders/recurrence_gates.wgsl) ----
 
-/** Whether the gate kernels run `cell`: up to 4 gate blocks (a vec4) and 2 states (a vec2), h·Wh for every block. */
+/**
+ * Whether the gate kernels run `cell`: up to 4 gate blocks (a vec4) and 2 states (a vec2), h·Wh for every block; or a
+ * gated cell shaped as GRU with resetAfter false (3 blocks, the last multiplying u, one state), in two dispatches a step.
+ */
 export function gateKernelsRun(cell: Cell): boolean {
-  return cell.gates <= 4 && cell.states <= 2 && cell.gatedFrom === undefined;
+  if (cell.gatedFrom !== undefined) return cell.gatedFrom === 2 && cell.gates === 3 && cell.states === 1;
+  return cell.gates <= 4 && cell.states <= 2;
 }
 
 function gateDefines(s: RecurrenceShape, cell: Cell, tile: Tile, forward: boolean, o: { save?: boolean; bh?: boolean; dOut?: boolean } = {}) {
   return {
     CELL: cell.wgsl, T: s.steps, B: s.batch, H: s.units, G: cell.gates, G4: cell.gates === 4, S: cell.states, S2: cell.states === 2,
     WG_X: tile.wgX, WG_Y: tile.wgY, FORWARD: forward, BACKWARD: !forward, SAVE: !!o.save, BH: !!o.bh, D_OUT: !!o.dOut, DZX: !!cell.dzxApart,
+    GATED: cell.gatedFrom !== undefined, J_END: (cell.gatedFrom ?? cell.gates) * s.units,
   };
 }
 
@@ -148,7 +153,9 @@ export function gateStepDemand(what: string, s: RecurrenceShape): Demand {
   return dispatch(what, [Math.max(...all.map((w) => w[0])), Math.max(...all.map((w) => w[1])), 1]);
 }
 
-const GATES_FORWARD_KINDS = ['uniform-dynamic', 'read', 'read', 'read', 'storage', 'storage', 'storage'] as const;
+function gatesForwardKinds(cell: Cell) {
+  return ['uniform-dynamic', 'read', 'read', 'read', 'storage', 'storage', 'storage', ...(cell.gatedFrom !== undefined ? ['storage' as const] : [])] as const;
+}
 
 /**
  * Bind (step uniform, wh, lengths, bh, xw, hs, outputs); encode with the dynamic offset of step t. Without `bh` (a
@@ -159,7 +166,57 @@ export async function forwardGates(device: GPUDevice, s: RecurrenceShape, cell: 
   const name = label('forwardGates', cell);
   const chosen = tile ?? await chooseTile(device, `${name} ${s.batch}x${s.units}${o.save ? ' save' : ''}`,
     (t) => measureGates(device, s, cell, t, true, o), s.batch * s.units * s.units * cell.gates, gateTiles(device));
-  return program(device, name, gatesSource, gateDefines(s, cell, chosen, true, o), 'forwardGates', [...GATES_FORWARD_KINDS], gateWorkgroups(s, chosen));
+  return program(device, name, gatesSource, gateDefines(s, cell, chosen, true, o), 'forwardGates', [...gatesForwardKinds(cell)], gateWorkgroups(s, chosen));
+}
+
+/**
+ * A gated cell's forward step t, two dispatches in order: forwardEarly, forwardLate. Bind each as forwardGates plus
+ * us [T, B, H] (u = r⊙h_{t-1}); xw is [2, T, B, G·H] whether training or not (the late half reads the early zh).
+ */
+export async function forwardGated(device: GPUDevice, s: RecurrenceShape, cell: Cell, tile?: Tile): Promise<[Program, Program]> {
+  const name = label('forwardGated', cell);
+  const chosen = tile ?? await chooseTile(device, `${name} ${s.batch}x${s.units}`, (t) => measureGated(device, s, cell, t, true),
+    s.batch * s.units * s.units * cell.gates, gateTiles(device));
+  const defines = gateDefines(s, cell, chosen, true, { save: true });
+  return Promise.all([
+    program(device, label('forwardEarly', cell), gatesSource, defines, 'forwardEarly', [...gatesForwardKinds(cell)], gateWorkgroups(s, chosen)),
+    program(device, label('forwardLate', cell), gatesSource, defines, 'forwardLate', [...gatesForwardKinds(cell)], gateWorkgroups(s, chosen)),
+  ]);
+}
+
+/**
+ * A gated cell's backward step t, two dispatches in order: backwardDu (du = dz_late·Wh_late^T, on into dz's early
+ * blocks and the direct part of dh), then backwardGates over the early blocks. Bind each as backwardGates.
+ */
+export async function backwardGated(device: GPUDevice, s: RecurrenceShape, cell: Cell, dOut: boolean, tile?: Tile): Promise<[Program, Program]> {
+  const name = label('backwardGated', cell);
+  const chosen = tile ?? await chooseTile(device, `${name} ${s.batch}x${s.units}${dOut ? ' dOut' : ''}`, (t) => measureGated(device, s, cell, t, false, dOut),
+    s.batch * s.units * s.units * cell.gates, gateTiles(device));
+  const defines = gateDefines(s, cell, chosen, false, { dOut });
+  return Promise.all([
+    program(device, label('backwardDu', cell), gatesSource, defines, 'backwardDu', [...gatesBackwardKinds(cell)], gateWorkgroups(s, chosen)),
+    backwardGates(device, s, cell, dOut, chosen),
+  ]);
+}
+
+/** Both dispatches of a gated step (t = 0) in variant `tile`, on scratch buffers: what the tuner times (exported for its test). */
+export async function measureGated(device: GPUDevice, s: RecurrenceShape, cell: Cell, tile: Tile, forward: boolean, dOut = false): Promise<number> {
+  const programs = forward ? await forwardGated(device, s, cell, tile) : await backwardGated(device, s, cell, dOut, tile);
+  const scratch = new BufferSet(device, 'autotune');
+  try {
+    const { steps: T, batch: B, units: H } = s, N = cell.gates * H;
+    const step = { buffer: scratch.create('step', 256, GPUBufferUsage.UNIFORM), size: 16 };
+    const lengths = scratch.create('lengths', B * 4);
+    const hs = scratch.create('hs', (T + 1) * B * H * 4);
+    const xw = scratch.create('xw', 2 * T * B * N * 4);
+    const buffers = forward
+      ? [step, scratch.create('wh', H * N * 4), lengths, scratch.create('bh', N * 4), xw, hs, scratch.create('out', B * T * H * 4), scratch.create('us', T * B * H * 4)]
+      : [step, scratch.create('whT', H * N * 4), lengths, hs, scratch.create('dOut', B * T * H * 4), xw, scratch.create('dh', 3 * B * H * 4), scratch.create('dz', T * B * N * 4)];
+    const groups = programs.map((p) => p.bind(...buffers));
+    return await timeKernel(device, (pass) => programs.forEach((p, i) => p.encode(pass, groups[i]!, [0])));
+  } finally {
+    scratch.destroy();
+  }
 }
 
 function gatesBackwardKinds(cell: Cell) {
@@ -183,8 +240,8 @@ export function backwardGatesSeed(device: GPUDevice, s: RecurrenceShape, cell: C
     [...gatesBackwardKinds(cell)], seedWorkgroups(device, s));
 }
 
-/** One step (t = 0) of a gate kernel in variant `tile`, on scratch buffers. */
-async function measureGates(device: GPUDevice, s: RecurrenceShape, cell: Cell, tile: Tile, forward: boolean, o: { save?: boolean; bh?: boolean; dOut?: boolean }): Promise<number> {
+/** One step (t = 0) of a gate kernel in variant `tile`, on scratch buffers: what the tuner times (exported for its test). */
+export async function measureGates(device: GPUDevice, s: RecurrenceShape, cell: Cell, tile: Tile, forward: boolean, o: { save?: boolean; bh?: boolean; dOut?: boolean }): Promise<number> {
   const p = forward ? await forwardGates(device, s, cell, { save: !!o.save, bh: !!o.bh }, tile) : await backwardGates(device, s, cell, !!o.dOut, tile);
   const scratch = new BufferSet(device, 'autotune');
   try {
