@@ -76,6 +76,18 @@ export function upload(set: BufferSet, data: Float32Array | Int32Array, name = '
 }
 
 /** The InputError `work` fails with (failing the test if it does not), having checked that it allocated no buffer. */
+/** The InputError `work` throws (synchronously); fails the test when it throws nothing or something else. */
+export function thrownInput(work: () => unknown): InputError {
+  let error: unknown;
+  try {
+    work();
+  } catch (e) {
+    error = e;
+  }
+  expect(error, 'an InputError').toBeInstanceOf(InputError);
+  return error as InputError;
+}
+
 export async function rejectedInput(work: () => Promise<unknown> | unknown): Promise<InputError> {
   const before = liveBufferCount();
   let error: unknown;

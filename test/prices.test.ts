@@ -6,26 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { forecastRmse, parsePriceCsv, priceTask } from '../src/data/prices.js';
-import { InputError } from '../src/errors.js';
 import { readPrices, sp500File, trainPrices } from '../src/node/task-prices.js';
 import { parseTrainArgs, type TrainArgs } from '../src/node/train.js';
-import { testDevice } from './helpers.js';
+import { testDevice, thrownInput } from './helpers.js';
 
 const device = await testDevice();
 
 function csv(closes: number[]): string {
   const day = (d: number) => new Date(Date.UTC(2000, 0, 1) + d * 86400000).toISOString().slice(0, 10);
   return ['date,open,close', ...closes.map((c, d) => `${day(d)},0,${c}`)].join('\n');
-}
-
-function inputError(f: () => unknown): InputError {
-  try {
-    f();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error('no error');
 }
 
 describe('prices: the data', () => {
@@ -37,13 +26,13 @@ describe('prices: the data', () => {
   });
 
   it('names the file, the line and the fault of a malformed CSV', () => {
-    expect(inputError(() => parsePriceCsv('', 'a.csv')).message).toBe('a.csv: expected a CSV file with a header and daily rows, got an empty file');
-    expect(inputError(() => parsePriceCsv('date,price\n2000-01-01,1', 'b.csv')).field).toBe('b.csv line 1');
-    expect(inputError(() => parsePriceCsv('date,close\n2000-01-01,1\n2000-01-02', 'c.csv')).message).toMatch(/^c\.csv line 3: expected 2 comma-separated values, got 1/);
-    expect(inputError(() => parsePriceCsv('date,close\n2000-01-01,1\n2000-01-02,abc', 'd.csv')).message).toBe("d.csv line 3 close: expected a positive number, got 'abc'");
-    expect(inputError(() => parsePriceCsv('date,close\n2000-01-01,1\n2000-01-02,-3', 'e.csv')).field).toBe('e.csv line 3 close');
-    expect(inputError(() => parsePriceCsv('date,close\n2000-01-02,1\n2000-01-01,2\n2000-01-03,2', 'f.csv')).message).toBe("f.csv line 3 date: expected a date after 2000-01-02, got '2000-01-01'");
-    expect(inputError(() => readPrices('/nonexistent/prices.csv')).message).toMatch(/^\/nonexistent\/prices\.csv: expected a readable CSV file of daily closes, got ENOENT/);
+    expect(thrownInput(() => parsePriceCsv('', 'a.csv')).message).toBe('a.csv: expected a CSV file with a header and daily rows, got an empty file');
+    expect(thrownInput(() => parsePriceCsv('date,price\n2000-01-01,1', 'b.csv')).field).toBe('b.csv line 1');
+    expect(thrownInput(() => parsePriceCsv('date,close\n2000-01-01,1\n2000-01-02', 'c.csv')).message).toMatch(/^c\.csv line 3: expected 2 comma-separated values, got 1/);
+    expect(thrownInput(() => parsePriceCsv('date,close\n2000-01-01,1\n2000-01-02,abc', 'd.csv')).message).toBe("d.csv line 3 close: expected a positive number, got 'abc'");
+    expect(thrownInput(() => parsePriceCsv('date,close\n2000-01-01,1\n2000-01-02,-3', 'e.csv')).field).toBe('e.csv line 3 close');
+    expect(thrownInput(() => parsePriceCsv('date,close\n2000-01-02,1\n2000-01-01,2\n2000-01-03,2', 'f.csv')).message).toBe("f.csv line 3 date: expected a date after 2000-01-02, got '2000-01-01'");
+    expect(thrownInput(() => readPrices('/nonexistent/prices.csv')).message).toMatch(/^\/nonexistent\/prices\.csv: expected a readable CSV file of daily closes, got ENOENT/);
   });
 
   it('windows of normalised log returns, the next day at every step; test windows forecast the days after the split', () => {
@@ -65,7 +54,7 @@ describe('prices: the data', () => {
     expect(Array.from(t.test.last)).toEqual([15, 16, 17, 18]);
     expect(t.test.y[3 * 3 + 2]).toBeCloseTo((r(19) - mean) / std, 6);
     expect(priceTask(series, 14).train.n).toBe(1); // the longest window the 16 training days allow
-    expect(inputError(() => priceTask(series, 15)).message).toBe('window: expected at most 14 days (the training part of x.csv has 16 days), got 15');
+    expect(thrownInput(() => priceTask(series, 15)).message).toBe('window: expected at most 14 days (the training part of x.csv has 16 days), got 15');
   });
 
   it('RMSE in the series units; a model that forecasts no change is the naive forecast', () => {

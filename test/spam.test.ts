@@ -5,23 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BASIC_CHARS, emailBody, Vocabulary } from '../src/data/text.js';
-import { InputError } from '../src/errors.js';
 import { encodeEmails, readEmails, spamAssassinDirectory, trainSpam } from '../src/node/task-spam.js';
 import { parseTrainArgs, type TrainArgs } from '../src/node/train.js';
 import { Random } from '../src/random.js';
-import { testDevice } from './helpers.js';
+import { testDevice, thrownInput } from './helpers.js';
 
 const device = await testDevice();
-
-function inputError(f: () => unknown): InputError {
-  try {
-    f();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error('no error');
-}
 
 /** A corpus folder: group -> messages, each a JSON file { group, text } with a header block. */
 function corpus(groups: Record<string, string[]>): string {
@@ -41,14 +30,14 @@ describe('spam: the data', () => {
   });
 
   it('names the folder or file and the fault', () => {
-    expect(inputError(() => readEmails('/nonexistent/spam')).message).toMatch(/^\/nonexistent\/spam: expected a folder of the SpamAssassin corpus .*, got ENOENT$/);
+    expect(thrownInput(() => readEmails('/nonexistent/spam')).message).toMatch(/^\/nonexistent\/spam: expected a folder of the SpamAssassin corpus .*, got ENOENT$/);
     const dir = corpus({ 'spam-1': ['win'] });
     writeFileSync(join(dir, 'spam-1', '00009.json'), '{ not json');
-    expect(inputError(() => readEmails(dir)).field).toBe(join(dir, 'spam-1', '00009.json'));
+    expect(thrownInput(() => readEmails(dir)).field).toBe(join(dir, 'spam-1', '00009.json'));
     const dir2 = corpus({ 'easy-ham-1': [] });
     writeFileSync(join(dir2, 'easy-ham-1', '00001.json'), JSON.stringify({ group: 'easy-ham-1', text: 3 }));
-    expect(inputError(() => readEmails(dir2)).message).toBe(`${join(dir2, 'easy-ham-1', '00001.json')} text: expected a string (the raw e-mail), got number`);
-    expect(inputError(() => readEmails(corpus({}))).message).toMatch(/expected folders of JSON e-mails/);
+    expect(thrownInput(() => readEmails(dir2)).message).toBe(`${join(dir2, 'easy-ham-1', '00001.json')} text: expected a string (the raw e-mail), got number`);
+    expect(thrownInput(() => readEmails(corpus({}))).message).toMatch(/expected folders of JSON e-mails/);
   });
 
   it('bodies without headers; characters lower-cased to ids, 0 for the rest; cut at the window, length at least 1', () => {
@@ -80,5 +69,26 @@ describe.skipIf(!device)('spam: training', () => {
     expect(code).toBe(0);
     expect(json.majority_accuracy as number).toBeGreaterThan(0.5);
     expect(json.test_accuracy as number).toBeGreaterThan(0.95);
+  }, 120_000);
+});
+
+describe.skipIf(!device)('default batch sizes fit the device', () => {
+  it("evaluate and predict halve their default batch until it fits (a GRU over 200 steps at 1000 passes lavapipe's binding limit)", async () => {
+    const { Sequential, SequenceDataset, layers } = await import('../src/node/index.js');
+    const d = device!;
+    const T = 200, n = 1000, V = 8;
+    const model = new Sequential(d, { inputs: V, layers: [layers.rnn({ units: 64, cell: 'gru' }), layers.dense({ units: 2 })], loss: 'softmax-cross-entropy' });
+    const limit = Math.min(d.limits.maxStorageBufferBindingSize, d.limits.maxBufferSize);
+    if (T * n * 3 * 64 * 4 <= limit) return; // a device whose binding limit holds it all: nothing to halve
+    const x = Int32Array.from({ length: n * T }, (_, k) => k % V);
+    const data = await SequenceDataset.fromArrays(d, { x, y: Int32Array.from({ length: n }, (_, i) => i % 2), steps: T, inputs: V, classes: 2 });
+    try {
+      const r = await model.evaluate(data);
+      expect(Number.isFinite(r.loss)).toBe(true);
+      await expect(model.evaluate(data, { batchSize: 1000 })).rejects.toThrow(/^batchSize: expected a size whose buffers and dispatches fit this device/);
+    } finally {
+      model.destroy();
+      data.destroy();
+    }
   }, 120_000);
 });

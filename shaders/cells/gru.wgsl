@@ -6,24 +6,7 @@
 //   h' = (1 - z)·n + z·h
 //   backward from dh':  da = dh'·(1 - z)·(1 - n^2);  dzx = (dr, dz, da), dzh = (dr, dz, da·r)  with
 //   dr = da·zh.z·r(1 - r), dz = dh'·(h - n)·z(1 - z);  dh (directly, not through Wh) = dh'·z
-// σ and tanh are finite for every z (exp only of -|z|): σ is exactly 1 from z = 17, σ(-z) as precise as WGSL's exp
-// (3 + 2|z| ulp) while float32 is normal, tanh exactly ±1 from |z| = 9.
-
-fn cellSigmoid(z: f32) -> f32 {
-  let e = exp(-abs(z));
-  let s = 1.0 / (1.0 + e);
-  return select(e * s, s, z >= 0.0);
-}
-
-fn cellTanh(z: f32) -> f32 {
-  let az = abs(z);
-  if (az < 0.125) {
-    let z2 = z * z;
-    return z * (1.0 + z2 * (-1.0 / 3.0 + z2 * (2.0 / 15.0 + z2 * (-17.0 / 315.0))));
-  }
-  let e = exp(-2.0 * az);
-  return sign(z) * (1.0 - e) / (1.0 + e);
-}
+// cellSigmoid and cellTanh come from activations.wgsl, spliced before this file.
 
 fn cellForward(zx: vec3<f32>, zh: vec3<f32>, h: f32) -> f32 {
   let r = cellSigmoid(zx.x + zh.x);

@@ -6,22 +6,7 @@
 //   r = σ(zx.x + zh.x), z = σ(zx.y + zh.y), n = tanh(zx.z + zh.z);  h' = (1 - z)·n + z·h
 //   backward from dh':  da = dh'·(1 - z)·(1 - n^2), dz = dh'·(h - n)·z(1 - z):  dzx = dzh = (0, dz, da), dh = dh'·z;
 //   then from du:  dzx.x = dzh.x = du·h·r(1 - r), dh += du·r
-
-fn cellSigmoid(z: f32) -> f32 {
-  let e = exp(-abs(z));
-  let s = 1.0 / (1.0 + e);
-  return select(e * s, s, z >= 0.0);
-}
-
-fn cellTanh(z: f32) -> f32 {
-  let az = abs(z);
-  if (az < 0.125) {
-    let z2 = z * z;
-    return z * (1.0 + z2 * (-1.0 / 3.0 + z2 * (2.0 / 15.0 + z2 * (-17.0 / 315.0))));
-  }
-  let e = exp(-2.0 * az);
-  return sign(z) * (1.0 - e) / (1.0 + e);
-}
+// cellSigmoid and cellTanh come from activations.wgsl, spliced before this file.
 
 // u = r·h, from the r block's pre-activations.
 fn cellGatedInput(zx: vec3<f32>, zh: vec3<f32>, h: f32) -> f32 {

@@ -5,26 +5,7 @@
 //   forward:   i = σ(z.x), f = σ(z.y), g = tanh(z.z), o = σ(z.w);  c' = f·c + i·g;  h' = o·tanh(c')   -> (h', c')
 //   backward:  from c (before), c' (after), dh', dc' (from step t+1):  dc = dc' + dh'·o·(1 - tanh(c')^2)
 //              dz = (dc·g·i(1 - i), dc·c·f(1 - f), dc·i(1 - g^2), dh'·tanh(c')·o(1 - o)),  dc_prev = dc·f
-// σ and tanh are finite for every z (exp only of -|z|): σ is exactly 1 from z = 17, σ(-z) as precise as WGSL's exp
-// (3 + 2|z| ulp) while float32 is normal, tanh exactly ±1 from |z| = 9.
-
-// σ(z) from exp(-|z|) only: 1 / (1 + e) for z >= 0, e / (1 + e) below.
-fn cellSigmoid(z: f32) -> f32 {
-  let e = exp(-abs(z));
-  let s = 1.0 / (1.0 + e);
-  return select(e * s, s, z >= 0.0);
-}
-
-// Overflow-safe tanh (WGSL's built-in may return NaN for large |z|), as the tanh cell's: a short Taylor series near 0.
-fn cellTanh(z: f32) -> f32 {
-  let az = abs(z);
-  if (az < 0.125) {
-    let z2 = z * z;
-    return z * (1.0 + z2 * (-1.0 / 3.0 + z2 * (2.0 / 15.0 + z2 * (-17.0 / 315.0))));
-  }
-  let e = exp(-2.0 * az);
-  return sign(z) * (1.0 - e) / (1.0 + e);
-}
+// cellSigmoid and cellTanh come from activations.wgsl, spliced before this file.
 
 // (h', c') from the unit's pre-activations (i, f, g, o) and its cell state c.
 fn cellForward(z: vec4<f32>, c: f32) -> vec2<f32> {

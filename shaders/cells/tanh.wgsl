@@ -4,16 +4,9 @@
 //   backward:  dz = dh * (1 - h^2)   (in terms of the output: the kernels keep h, not z)
 // Scalar for the per-step kernels, vec4 (four sequences in the lanes) for the fused ones.
 
-// Overflow-safe tanh: WGSL's built-in may return NaN for large |z|. A short Taylor series near 0 avoids the
-// cancellation in 1 - exp(-2|z|).
+// h from z: the overflow-safe tanh of activations.wgsl, spliced before this file.
 fn cellForward(z: f32) -> f32 {
-  let az = abs(z);
-  if (az < 0.125) {
-    let z2 = z * z;
-    return z * (1.0 + z2 * (-1.0 / 3.0 + z2 * (2.0 / 15.0 + z2 * (-17.0 / 315.0))));
-  }
-  let e = exp(-2.0 * az);
-  return sign(z) * (1.0 - e) / (1.0 + e);
+  return cellTanh(z);
 }
 
 // cellForward on four values at once (both branches evaluated, then selected).

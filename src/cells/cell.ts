@@ -20,6 +20,8 @@
 // passes per step.
 
 /** A cell's float64 step for one batch row, in plain loops: what its WGSL epilogue is checked against. */
+import activations from '../../shaders/cells/activations.wgsl?raw';
+
 export interface CellReference {
   /**
    * The states after the step, S vectors of [H], from zx [G·H] (x_t·Wx + b), zh [G·H] (h_{t-1}·Wh + bh, or u·Wh for
@@ -101,4 +103,9 @@ export function sigmoid(z: number): number {
   if (z >= 0) return 1 / (1 + Math.exp(-z));
   const e = Math.exp(z);
   return e / (1 + e);
+}
+
+/** A cell's WGSL as the kernels splice it: the shared activations (shaders/cells/activations.wgsl), then its own. */
+export function cellSource(own: string): string {
+  return `${activations}\n${own}`;
 }

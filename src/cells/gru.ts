@@ -24,14 +24,14 @@
 // step each way) and gru_reset_before.wgsl's (test/cells-gpu.test.ts).
 import source from '../../shaders/cells/gru.wgsl?raw';
 import resetBeforeSource from '../../shaders/cells/gru_reset_before.wgsl?raw';
-import { gateParams, sigmoid, type Cell } from './cell.js';
+import { cellSource, gateParams, sigmoid, type Cell } from './cell.js';
 
 export const gru: Cell = {
   name: 'gru',
   gates: 3,
   states: 1,
   dzxApart: true, // dzx_n = da, dzh_n = da⊙r
-  wgsl: source,
+  wgsl: cellSource(source),
   params: gateParams(3, true),
   initialiser: 'orthogonal', // Keras GRU: glorot_uniform kernel, orthogonal recurrent_kernel
   reference: {
@@ -67,7 +67,7 @@ export const gruResetBefore: Cell = {
   gates: 3,
   states: 1,
   gatedFrom: 2, // n's recurrent product multiplies u = r⊙h, not h
-  wgsl: resetBeforeSource,
+  wgsl: cellSource(resetBeforeSource),
   params: gateParams(3),
   initialiser: 'orthogonal',
   reference: {

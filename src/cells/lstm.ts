@@ -12,13 +12,13 @@
 // checks it against `reference`), which the multi-gate recurrence kernels (shaders/recurrence_gates.wgsl) run through
 // its cellStep / cellStepBackward (test/cells-gpu.test.ts).
 import source from '../../shaders/cells/lstm.wgsl?raw';
-import { gateParams, sigmoid, type Cell } from './cell.js';
+import { cellSource, gateParams, sigmoid, type Cell } from './cell.js';
 
 export const lstm: Cell = {
   name: 'lstm',
   gates: 4,
   states: 2,
-  wgsl: source,
+  wgsl: cellSource(source),
   params: gateParams(4),
   initialiser: 'orthogonal', // Keras LSTM: glorot_uniform kernel, orthogonal recurrent_kernel
   reference: {

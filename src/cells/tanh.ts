@@ -2,13 +2,13 @@
 //   h_t = tanh(z),  z = zx + zh = (x_t·Wx + b) + h_{t-1}·Wh        dzx = dzh = dh_t * (1 - h_t^2)
 // Its WGSL epilogue is shaders/cells/tanh.wgsl; test/cells.test.ts checks it against `reference` below.
 import source from '../../shaders/cells/tanh.wgsl?raw';
-import { gateParams, type Cell } from './cell.js';
+import { cellSource, gateParams, type Cell } from './cell.js';
 
 export const tanh: Cell = {
   name: 'tanh',
   gates: 1,
   states: 1,
-  wgsl: source,
+  wgsl: cellSource(source),
   params: gateParams(1),
   initialiser: 'glorot',
   reference: {

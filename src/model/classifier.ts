@@ -131,7 +131,8 @@ export class SequenceClassifier {
   async evaluate(data: ImageDataset, options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy: number }> {
     this.core.checkLive();
     this.checkData(data);
-    const B = Math.min(checkSize('batchSize', options.batchSize ?? 1000), data.count);
+    const B = options.batchSize === undefined ? this.core.fittingBatch((b) => data.batchShape(b), data.steps, Math.min(1000, data.count), false)
+      : Math.min(checkSize('batchSize', options.batchSize), data.count);
     this.core.checkData(data, B, false, 'images');
     const { loss, correct, rows } = await this.core.evaluate(data, B);
     return { loss: loss / rows, accuracy: correct / rows };
@@ -151,8 +152,8 @@ export class SequenceClassifier {
       throw new InputError('images', `a non-empty length that is a multiple of steps * inputs = ${T * I}`, `length ${images.length}`);
     }
     const n = images.length / (T * I);
-    const batchSize = Math.min(checkSize('batchSize', options.batchSize ?? 500), n);
-    return this.sequential.predict(asInputs(images), { steps: T, batchSize });
+    const batchSize = options.batchSize === undefined ? undefined : Math.min(checkSize('batchSize', options.batchSize), n); // default: Sequential's
+    return this.sequential.predict(asInputs(images), { steps: T, ...(batchSize !== undefined && { batchSize }) });
   }
 
   /**

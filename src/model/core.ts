@@ -7,7 +7,7 @@ import type { BatchSource } from '../data/source.js';
 import { InputError } from '../errors.js';
 import { readFloats, scoped } from '../gpu/buffers.js';
 import { asGpuError, lostError, watchDevice } from '../gpu/device.js';
-import { checkDemands, storage } from '../gpu/limits.js';
+import { checkDemands, overLimit, storage, type Demand } from '../gpu/limits.js';
 import type { AdamConfig } from '../kernels/adam.js';
 import type { SequenceBatchShape } from '../kernels/data.js';
 import { range } from '../random.js';
@@ -69,8 +69,22 @@ export class ModelCore {
 
   /** A batch of this shape (T steps) fits the device's limits with this model's layers, training or not. */
   checkFootprint(shape: SequenceBatchShape, T: number, train: boolean): void {
+    checkDemands(this.device, 'batchSize', shape.batch, this.demands(shape, T, train));
+  }
+
+  /**
+   * A default batch size: `want`, halved until a batch fits the device (a long sequence of a wide cell can pass the
+   * storage binding limit at 1000); at least 1, whose own faults checkFootprint then names.
+   */
+  fittingBatch(shape: (B: number) => SequenceBatchShape, T: number, want: number, train: boolean): number {
+    let B = want;
+    while (B > 1 && overLimit(this.device, this.demands(shape(B), T, train))) B = Math.ceil(B / 2);
+    return B;
+  }
+
+  private demands(shape: SequenceBatchShape, T: number, train: boolean): Demand[] {
     const B = shape.batch;
-    checkDemands(this.device, 'batchSize', B, [storage('x [steps, batch, inputs]', shape.xSteps * B * shape.inputs), ...BatchPlan.demands(this.device, this.plan, T, B, train)]);
+    return [storage('x [steps, batch, inputs]', shape.xSteps * B * shape.inputs), ...BatchPlan.demands(this.device, this.plan, T, B, train)];
   }
 
   /** Calls run one after another in call order; GPU failures (a lost device, a failed submit) come out as GpuErrors. */

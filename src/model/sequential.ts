@@ -106,7 +106,7 @@ export class Sequential {
 
   /** Mean loss (and accuracy, for classes) over all of `data`, in batches of `batchSize` (default all, at most 1000). */
   async evaluate(data: BatchSource, options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy?: number }> {
-    const B = this.checkBatch(data, options.batchSize ?? Math.min(1000, data?.count), false);
+    const B = this.checkBatch(data, options.batchSize ?? this.defaultBatch(data, 1000), false);
     const { loss, correct, rows } = await this.core.evaluate(data, B);
     return this.plan.loss === 'mse' ? { loss: loss / rows } : { loss: loss / rows, accuracy: correct / rows };
   }
@@ -171,6 +171,12 @@ export class Sequential {
     return { batchSize: B, adam, clipNorm, shuffle };
   }
 
+  /** Up to `want` (and the data set's size), halved until a batch of it fits the device. */
+  private defaultBatch(data: BatchSource, want: number): number {
+    this.checkBatch(data, 1, false); // the data set's own faults first, named as such
+    return this.core.fittingBatch((B) => data.batchShape(B), data.steps, Math.min(want, data.count), false);
+  }
+
   private checkBatch(data: BatchSource, batchSize: unknown, train: boolean): number {
     this.core.checkLive();
     if (!(data instanceof Object) || typeof (data as BatchSource).bindGather !== 'function') {
@@ -207,8 +213,9 @@ export class Sequential {
       const bad = x.findIndex((v) => v < 0 || v >= p.inputs);
       if (bad >= 0) throw new InputError(`x[${bad}]`, `a token id in [0, inputs) = [0, ${p.inputs})`, String(x[bad]));
     }
-    const B = Math.min(checkSize('batchSize', options.batchSize ?? 500), n);
-    this.core.checkFootprint({ batch: B, xSteps: p.sequenceInput ? steps : 1, inputs: p.inputs, ySteps: T, width: p.loss === 'mse' ? O : 1 }, steps, false);
+    const shape = (B: number) => ({ batch: B, xSteps: p.sequenceInput ? steps : 1, inputs: p.inputs, ySteps: T, width: p.loss === 'mse' ? O : 1 });
+    const B = options.batchSize === undefined ? this.core.fittingBatch(shape, steps, Math.min(500, n), false) : Math.min(checkSize('batchSize', options.batchSize), n);
+    this.core.checkFootprint(shape(B), steps, false);
     return this.core.exclusive(async () => {
       // The model's input slot: x is written into it a batch at a time; its plans stay built for the next call.
       const feed = this.core.feed({

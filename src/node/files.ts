@@ -69,3 +69,17 @@ export function saveOrRescue(path: string, bytes: Uint8Array, rescueDirs = [tmpd
   }
   throw new Error(`could not write ${path} (${error.message}), nor a rescue copy in ${rescueDirs.join(' or ')}`);
 }
+
+/**
+ * The end of a training command: `bytes` to `path` (saveOrRescue), a line saying where they went; 0, or 1 when only
+ * the rescue file could take them.
+ */
+export function saveTrained(path: string, bytes: Uint8Array, log: (line: string) => void): number {
+  const saved = saveOrRescue(path, bytes);
+  if (saved.error) {
+    log(`train: could not save to ${path} (${saved.error.message}); the trained model is in ${saved.path}`);
+    return 1;
+  }
+  log(`saved checkpoint to ${path}`);
+  return 0;
+}

@@ -10,7 +10,7 @@ import { SequenceDataset } from '../data/sequences.js';
 import { InputError } from '../errors.js';
 import { adapterName } from '../gpu/device.js';
 import { layers, Sequential } from '../model/sequential.js';
-import { saveOrRescue } from './files.js';
+import { saveTrained } from './files.js';
 import type { TrainArgs } from './train.js';
 
 /** The S&P 500 file of the installed vega-datasets package. */
@@ -67,16 +67,7 @@ export async function trainPrices(device: GPUDevice, args: TrainArgs, log: (line
         `test RMSE ${result.test_rmse.toFixed(2)} points, naive ${result.naive_rmse.toFixed(2)} (x${(result.test_rmse / result.naive_rmse).toFixed(4)}) ` +
         `(${seconds.toFixed(1)} s, ${(Math.floor(train.count / batchSize) * batchSize / seconds).toFixed(0)} seq/s)`);
     }
-    let code = 0;
-    if (args.save) {
-      const saved = saveOrRescue(args.save, model.save());
-      if (saved.error) {
-        log(`train: could not save to ${args.save} (${saved.error.message}); the trained model is in ${saved.path}`);
-        code = 1;
-      } else {
-        log(`saved checkpoint to ${args.save}`);
-      }
-    }
+    const code = args.save ? saveTrained(args.save, model.save(), log) : 0;
     return {
       code,
       json: {

@@ -13,7 +13,7 @@ import { InputError } from '../errors.js';
 import { adapterName } from '../gpu/device.js';
 import { layers, Sequential } from '../model/sequential.js';
 import { Random } from '../random.js';
-import { saveOrRescue } from './files.js';
+import { saveTrained } from './files.js';
 import type { TrainArgs } from './train.js';
 
 export interface Email {
@@ -111,16 +111,7 @@ export async function trainSpam(device: GPUDevice, args: TrainArgs, log: (line: 
       log(`epoch ${epoch}/${args.epochs}: train loss ${last.loss.toFixed(4)} (accuracy ${last.accuracy.toFixed(3)}); test accuracy ` +
         `${result.accuracy.toFixed(4)} (majority ${majority_accuracy.toFixed(4)}), test loss ${result.loss.toFixed(4)} (${seconds.toFixed(1)} s, ${(seen / seconds).toFixed(0)} seq/s)`);
     }
-    let code = 0;
-    if (args.save) {
-      const saved = saveOrRescue(args.save, model.save());
-      if (saved.error) {
-        log(`train: could not save to ${args.save} (${saved.error.message}); the trained model is in ${saved.path}`);
-        code = 1;
-      } else {
-        log(`saved checkpoint to ${args.save}`);
-      }
-    }
+    const code = args.save ? saveTrained(args.save, model.save(), log) : 0;
     return {
       code,
       json: {

@@ -7,7 +7,7 @@ import { SequenceClassifier, type CheckpointOptions, type Progress } from '../mo
 import { setAutotune, tuningReport, variantName } from '../tune.js';
 import { getDevice } from './device.js';
 import { commandLine, integerFlag, textFlag, UsageError } from './cli.js';
-import { saveOrRescue, whyNotWritable, writeFileAtomic } from './files.js';
+import { saveTrained, whyNotWritable, writeFileAtomic } from './files.js';
 import { loadTuningCache, saveTuningCache, tuningCachePath } from './tuning-cache.js';
 import { loadMnist } from './mnist.js';
 import { trainPrices } from './task-prices.js';
@@ -353,16 +353,7 @@ export async function main(argv: string[]): Promise<number> {
       log(`${args.resume} is past epoch ${args.epochs}: nothing to train`);
       result = await model.evaluate(test);
     }
-    let code = 0;
-    if (args.save) {
-      const saved = saveOrRescue(args.save, model.save(runMetadata(args, start.epoch > args.epochs ? start : { epoch: args.epochs + 1, epochStep: 0 })));
-      if (saved.error) {
-        log(`train: could not save to ${args.save} (${saved.error.message}); the trained model is in ${saved.path}`);
-        code = 1;
-      } else {
-        log(`saved checkpoint to ${args.save}`);
-      }
-    }
+    const code = args.save ? saveTrained(args.save, model.save(runMetadata(args, start.epoch > args.epochs ? start : { epoch: args.epochs + 1, epochStep: 0 })), log) : 0;
     if (args.json) {
       console.log(JSON.stringify({
         epochs: args.epochs, cell: args.cell, units: args.units, train_seconds: Number(trainSeconds.toFixed(3)), seq_per_s: Number((sequences / trainSeconds).toFixed(1)),
