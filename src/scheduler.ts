@@ -93,6 +93,23 @@ function checkCell(cell: Cell, shape: RnnShape, io: RnnBindings): void {
   }
 }
 
+/**
+ * The per-step recurrence of one kernel a step each way: forward t = 0 .. T-1, then backward a seed dispatch and
+ * t = T-1 .. 0, each step selecting its uniform slot (`stride` bytes apart) by a dynamic offset.
+ */
+function stepLoops(T: number, stride: number, forward: [Program, GPUBindGroup],
+  backward?: [step: [Program, GPUBindGroup], seed: [Program, GPUBindGroup]]): Recurrence {
+  const [fwd, fwdGroup] = forward;
+  return {
+    forward: (pass) => { for (let t = 0; t < T; t++) fwd.encode(pass, fwdGroup, [t * stride]); },
+    backward: backward && ((pass) => {
+      const [[bwd, bwdGroup], [seed, seedGroup]] = backward;
+      seed.encode(pass, seedGroup, [0]);
+      for (let t = T - 1; t >= 0; t--) bwd.encode(pass, bwdGroup, [t * stride]);
+    }),
+  };
+}
+
 export class RnnSchedule {
   private constructor(
     readonly shape: RnnShape,
@@ -181,15 +198,7 @@ export class RnnSchedule {
           grads && backwardSeed(device, s, cell, !!io.dOut)]);
         const fwdGroup = fwd.bind(step, io.wh, io.lengths, { buffer: xw }, { buffer: hs }, { buffer: outputs });
         const bwdBuffers = whT && [step, { buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: dh }, { buffer: dz }];
-        const bwdGroup = bwd && bwdBuffers && bwd.bind(...bwdBuffers);
-        const seedGroup = seed && bwdBuffers && seed.bind(...bwdBuffers);
-        return {
-          forward: (pass) => { for (let t = 0; t < T; t++) fwd.encode(pass, fwdGroup, [t * stride]); },
-          backward: bwd && bwdGroup && seed && seedGroup && ((pass) => {
-            seed.encode(pass, seedGroup, [0]);
-            for (let t = T - 1; t >= 0; t--) bwd.encode(pass, bwdGroup, [t * stride]);
-          }),
-        };
+        return stepLoops(T, stride, [fwd, fwdGroup], bwd && bwdBuffers && seed && [[bwd, bwd.bind(...bwdBuffers)], [seed, seed.bind(...bwdBuffers)]]);
       };
       // Multi-gate cells: the same loops over the gate kernels, which also read xw's saved zh and write dzx.
       const gateSteps = async (step: GPUBufferBinding, stride: number): Promise<Recurrence> => {
@@ -199,15 +208,7 @@ export class RnnSchedule {
         const fwdGroup = fwd.bind(step, io.wh, io.lengths, bh ?? io.wh, { buffer: xw }, { buffer: hs }, { buffer: outputs });
         const bwdBuffers = whT && [step, { buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: xw }, { buffer: dh }, { buffer: dz },
           ...(cell.dzxApart ? [{ buffer: dzx }] : [])];
-        const bwdGroup = bwd && bwdBuffers && bwd.bind(...bwdBuffers);
-        const seedGroup = seed && bwdBuffers && seed.bind(...bwdBuffers);
-        return {
-          forward: (pass) => { for (let t = 0; t < T; t++) fwd.encode(pass, fwdGroup, [t * stride]); },
-          backward: bwd && bwdGroup && seed && seedGroup && ((pass) => {
-            seed.encode(pass, seedGroup, [0]);
-            for (let t = T - 1; t >= 0; t--) bwd.encode(pass, bwdGroup, [t * stride]);
-          }),
-        };
+        return stepLoops(T, stride, [fwd, fwdGroup], bwd && bwdBuffers && seed && [[bwd, bwd.bind(...bwdBuffers)], [seed, seed.bind(...bwdBuffers)]]);
       };
       // A gated cell (GRU with resetAfter false): two dispatches a step each way (recurrence_gates.wgsl).
       const gatedSteps = async (step: GPUBufferBinding, stride: number): Promise<Recurrence> => {

@@ -5,7 +5,7 @@ import { BufferSet, withErrorScopes } from '../gpu/buffers.js';
 import { checkDemands } from '../gpu/limits.js';
 import type { Program } from '../gpu/shader.js';
 import { gather, gatherDemands, type SequenceBatchShape } from '../kernels/data.js';
-import type { BatchSource } from './source.js';
+import { destroyedData, type BatchSource } from './source.js';
 import { checkDevice, checkSize, describe } from '../validate.js';
 import { checkPair, parseIdxImages, parseIdxLabels } from './idx.js';
 
@@ -100,7 +100,7 @@ export class ImageDataset implements BatchSource {
   }
 
   checkLive(field = 'data'): void {
-    if (this.gone) throw new InputError(field, 'a live data set (not destroyed)', `data set '${this.name}' after destroy()`);
+    if (this.gone) throw destroyedData(field, this.name);
   }
 
   /** Whether destroy() was called: a destroyed data set is refused wherever it is passed. */

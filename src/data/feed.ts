@@ -3,7 +3,7 @@
 // of uploading a data set and building a plan per call. Its targets are zeros: predict reads outputs, not the loss.
 import { BufferSet } from '../gpu/buffers.js';
 import type { Program } from '../gpu/shader.js';
-import { gatherSequences, type SequenceBatchShape } from '../kernels/data.js';
+import { bindGatherSequences, gatherSequences, type SequenceBatchShape } from '../kernels/data.js';
 import type { BatchSource } from './source.js';
 
 export interface FeedShape {
@@ -65,7 +65,7 @@ export class Feed implements BatchSource {
   }
 
   bindGather(program: Program, slots: GPUBuffer, order: GPUBuffer, out: { x: GPUBuffer; y: GPUBuffer; lengths: GPUBuffer }): GPUBindGroup {
-    return program.bind({ buffer: slots, size: 16 }, order, this.x, this.y, this.lengths, out.x, out.y, out.lengths);
+    return bindGatherSequences(program, slots, order, { x: this.x, y: this.y, lengths: this.lengths }, out);
   }
 
   checkLive(field = 'data'): void {

@@ -5,8 +5,8 @@ import { InputError } from '../errors.js';
 import { BufferSet, withErrorScopes } from '../gpu/buffers.js';
 import { checkDemands, storage } from '../gpu/limits.js';
 import type { Program } from '../gpu/shader.js';
-import type { BatchSource } from './source.js';
-import { gatherSequences, gatherSequencesDemands, type SequenceBatchShape } from '../kernels/data.js';
+import { destroyedData, type BatchSource } from './source.js';
+import { bindGatherSequences, gatherSequences, gatherSequencesDemands, type SequenceBatchShape } from '../kernels/data.js';
 import { checkDevice, checkSize, describe } from '../validate.js';
 
 /** What SequenceDataset.fromArrays takes. Arrays are row-major, sample-major. */
@@ -127,12 +127,12 @@ export class SequenceDataset implements BatchSource {
    */
   bindGather(program: Program, slots: GPUBuffer, order: GPUBuffer, out: { x: GPUBuffer; y: GPUBuffer; lengths: GPUBuffer }): GPUBindGroup {
     this.checkLive();
-    return program.bind({ buffer: slots, size: 16 }, order, this.x, this.y, this.lengths, out.x, out.y, out.lengths);
+    return bindGatherSequences(program, slots, order, this, out);
   }
 
   /** Throws the InputError every use of a destroyed data set gets, naming `field`. */
   checkLive(field = 'data'): void {
-    if (this.gone) throw new InputError(field, 'a live data set (not destroyed)', `data set '${this.name}' after destroy()`);
+    if (this.gone) throw destroyedData(field, this.name);
   }
 
   /** Whether destroy() was called: a destroyed data set is refused wherever it is passed. */

@@ -1,5 +1,6 @@
 // What a model trains on: a data set resident on the GPU that can gather one batch, time-major, into a model's
 // buffers. SequenceDataset (float sequences) and ImageDataset (MNIST's bytes) are the two; a model sees only this.
+import { InputError } from '../errors.js';
 import type { Program } from '../gpu/shader.js';
 import type { SequenceBatchShape } from '../kernels/data.js';
 
@@ -20,4 +21,9 @@ export interface BatchSource {
   bindGather(program: Program, slots: GPUBuffer, order: GPUBuffer, out: { x: GPUBuffer; y: GPUBuffer; lengths: GPUBuffer }): GPUBindGroup;
   /** Throws the InputError every use of a destroyed data set gets, naming `field`. */
   checkLive(field?: string): void;
+}
+
+/** The InputError every use of a destroyed data set gets: `field` names where it was passed. */
+export function destroyedData(field: string, name: string): InputError {
+  return new InputError(field, 'a live data set (not destroyed)', `data set '${name}' after destroy()`);
 }

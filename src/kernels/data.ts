@@ -55,3 +55,9 @@ export function gatherSequences(device: GPUDevice, s: SequenceBatchShape, oneHot
     ['uniform-dynamic', 'read', 'read', 'read', 'read', 'storage', 'storage', 'storage'],
     grid1d(gatherElements(s), 256, device.limits.maxComputeWorkgroupsPerDimension));
 }
+
+/** The bind group of gatherSequences over a data set's x, y and lengths into one batch's; see its binding order. */
+export function bindGatherSequences(program: Program, slots: GPUBuffer, order: GPUBuffer,
+  data: { x: GPUBuffer; y: GPUBuffer; lengths: GPUBuffer }, out: { x: GPUBuffer; y: GPUBuffer; lengths: GPUBuffer }): GPUBindGroup {
+  return program.bind({ buffer: slots, size: 16 }, order, data.x, data.y, data.lengths, out.x, out.y, out.lengths);
+}

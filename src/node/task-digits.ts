@@ -12,6 +12,7 @@ import { InputError } from '../errors.js';
 import { adapterName } from '../gpu/device.js';
 import { layers, Sequential } from '../model/sequential.js';
 import { saveTrained, writeFileAtomic } from './files.js';
+import { trainEpochs } from './task-epochs.js';
 import { mnistDirectory } from './mnist.js';
 import { grayPng } from './png.js';
 import type { TrainArgs } from './train.js';
@@ -69,19 +70,12 @@ export async function trainDigits(device: GPUDevice, args: TrainArgs, log: (line
   const batchSize = Math.min(args.batch, train.count);
   log(`model: repeat(28) -> ${args.cell} rnn(${args.units}, every step) -> dense(28), MSE, Adam ${args.lr}, batch ${batchSize}`);
   try {
-    let trainSeconds = 0, sequences = 0, test_mse = NaN;
-    for (let epoch = 1; epoch <= args.epochs; epoch++) {
-      const started = performance.now();
-      let last = NaN;
-      await model.fit(train, { epochs: 1, batchSize, progressEvery: 20, onProgress: (p) => (last = p.loss) });
-      const seconds = (performance.now() - started) / 1000;
-      const seen = Math.floor(train.count / batchSize) * batchSize;
-      trainSeconds += seconds;
-      sequences += seen;
+    let test_mse = NaN;
+    const timing = await trainEpochs(model, train, { epochs: args.epochs, batchSize, progressEvery: 20 }, async ({ epoch, last, seconds, seqPerSec }) => {
       test_mse = (await model.evaluate(test)).loss;
-      log(`epoch ${epoch}/${args.epochs}: train loss ${last.toFixed(5)}, test MSE ${test_mse.toFixed(5)} (mean image ${mean_image_mse.toFixed(5)}) ` +
-        `(${seconds.toFixed(1)} s, ${(seen / seconds).toFixed(0)} seq/s)`);
-    }
+      log(`epoch ${epoch}/${args.epochs}: train loss ${(last?.loss ?? NaN).toFixed(5)}, test MSE ${test_mse.toFixed(5)} (mean image ${mean_image_mse.toFixed(5)}) ` +
+        `(${seconds.toFixed(1)} s, ${seqPerSec.toFixed(0)} seq/s)`);
+    });
     if (args.sample) {
       // One digit per class, side by side: [28, 10 * 28] pixels.
       const out = await model.predict(Float32Array.from({ length: CLASSES * CLASSES }, (_, k) => (k % (CLASSES + 1) === 0 ? 1 : 0)));
@@ -99,7 +93,7 @@ export async function trainDigits(device: GPUDevice, args: TrainArgs, log: (line
       code,
       json: {
         task: 'digits', epochs: args.epochs, cell: args.cell, units: args.units, train_images: trainSet.n,
-        train_seconds: Number(trainSeconds.toFixed(3)), seq_per_s: Number((sequences / trainSeconds).toFixed(1)),
+        ...timing,
         test_mse: Number(test_mse.toFixed(6)), mean_image_mse: Number(mean_image_mse.toFixed(6)), adapter: adapterName(device),
       },
     };

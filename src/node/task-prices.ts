@@ -11,6 +11,7 @@ import { InputError } from '../errors.js';
 import { adapterName } from '../gpu/device.js';
 import { layers, Sequential } from '../model/sequential.js';
 import { saveTrained } from './files.js';
+import { trainEpochs } from './task-epochs.js';
 import type { TrainArgs } from './train.js';
 
 /** The S&P 500 file of the installed vega-datasets package. */
@@ -50,29 +51,23 @@ export async function trainPrices(device: GPUDevice, args: TrainArgs, log: (line
   const [train, test] = await Promise.all([SequenceDataset.fromArrays(device, arrays(task.train, 'prices-train')), SequenceDataset.fromArrays(device, arrays(task.test, 'prices-test'))]);
   log(`model: ${args.cell} rnn(${args.units}, every step) -> dense(1), MSE, Adam ${args.lr}, batch ${Math.min(args.batch, train.count)}`);
   try {
-    let trainSeconds = 0, sequences = 0, result = { test_loss: NaN, test_rmse: NaN, naive_rmse: NaN };
+    let result = { test_loss: NaN, test_rmse: NaN, naive_rmse: NaN };
     const batchSize = Math.min(args.batch, train.count);
-    for (let epoch = 1; epoch <= args.epochs; epoch++) {
-      const started = performance.now();
-      let last = NaN;
-      await model.fit(train, { epochs: 1, batchSize, progressEvery: 10, onProgress: (p) => (last = p.loss) });
-      const seconds = (performance.now() - started) / 1000;
-      trainSeconds += seconds;
-      sequences += Math.floor(train.count / batchSize) * batchSize;
+    const timing = await trainEpochs(model, train, { epochs: args.epochs, batchSize, progressEvery: 10 }, async ({ epoch, last, seconds, seqPerSec }) => {
       const { loss } = await model.evaluate(test);
       const out = await model.predict(task.test.x, { steps: W });
       const lastSteps = Float32Array.from({ length: task.test.n }, (_, i) => out[i * W + W - 1]!);
       result = { test_loss: loss, ...forecastRmse(task, series, lastSteps) };
-      log(`epoch ${epoch}/${args.epochs}: train loss ${last.toFixed(4)}, test loss ${loss.toFixed(4)} (normalised returns); ` +
+      log(`epoch ${epoch}/${args.epochs}: train loss ${(last?.loss ?? NaN).toFixed(4)}, test loss ${loss.toFixed(4)} (normalised returns); ` +
         `test RMSE ${result.test_rmse.toFixed(2)} points, naive ${result.naive_rmse.toFixed(2)} (x${(result.test_rmse / result.naive_rmse).toFixed(4)}) ` +
-        `(${seconds.toFixed(1)} s, ${(Math.floor(train.count / batchSize) * batchSize / seconds).toFixed(0)} seq/s)`);
-    }
+        `(${seconds.toFixed(1)} s, ${seqPerSec.toFixed(0)} seq/s)`);
+    });
     const code = args.save ? saveTrained(args.save, model.save(), log) : 0;
     return {
       code,
       json: {
         task: 'prices', epochs: args.epochs, cell: args.cell, units: args.units, window: W,
-        train_seconds: Number(trainSeconds.toFixed(3)), seq_per_s: Number((sequences / trainSeconds).toFixed(1)),
+        ...timing,
         test_loss: Number(result.test_loss.toFixed(6)), test_rmse: Number(result.test_rmse.toFixed(4)), naive_rmse: Number(result.naive_rmse.toFixed(4)),
         adapter: adapterName(device),
       },

@@ -14,6 +14,7 @@ import { adapterName } from '../gpu/device.js';
 import { layers, Sequential } from '../model/sequential.js';
 import { Random } from '../random.js';
 import { saveTrained } from './files.js';
+import { trainEpochs } from './task-epochs.js';
 import type { TrainArgs } from './train.js';
 
 export interface Email {
@@ -97,26 +98,19 @@ export async function trainSpam(device: GPUDevice, args: TrainArgs, log: (line: 
   const batchSize = Math.min(args.batch, train.count);
   log(`model: ${args.cell} rnn(${args.units}) -> dense(2) on the last valid step, softmax cross-entropy, Adam ${args.lr}, batch ${batchSize}`);
   try {
-    let trainSeconds = 0, sequences = 0, result = { loss: NaN, accuracy: NaN };
-    for (let epoch = 1; epoch <= args.epochs; epoch++) {
-      const started = performance.now();
-      let last = { loss: NaN, accuracy: NaN };
-      await model.fit(train, { epochs: 1, batchSize, progressEvery: 10, onProgress: (p) => (last = { loss: p.loss, accuracy: p.accuracy! }) });
-      const seconds = (performance.now() - started) / 1000;
-      const seen = Math.floor(train.count / batchSize) * batchSize;
-      trainSeconds += seconds;
-      sequences += seen;
+    let result = { loss: NaN, accuracy: NaN };
+    const timing = await trainEpochs(model, train, { epochs: args.epochs, batchSize, progressEvery: 10 }, async ({ epoch, last, seconds, seqPerSec }) => {
       const r = await model.evaluate(test);
       result = { loss: r.loss, accuracy: r.accuracy! };
-      log(`epoch ${epoch}/${args.epochs}: train loss ${last.loss.toFixed(4)} (accuracy ${last.accuracy.toFixed(3)}); test accuracy ` +
-        `${result.accuracy.toFixed(4)} (majority ${majority_accuracy.toFixed(4)}), test loss ${result.loss.toFixed(4)} (${seconds.toFixed(1)} s, ${(seen / seconds).toFixed(0)} seq/s)`);
-    }
+      log(`epoch ${epoch}/${args.epochs}: train loss ${(last?.loss ?? NaN).toFixed(4)} (accuracy ${(last?.accuracy ?? NaN).toFixed(3)}); test accuracy ` +
+        `${result.accuracy.toFixed(4)} (majority ${majority_accuracy.toFixed(4)}), test loss ${result.loss.toFixed(4)} (${seconds.toFixed(1)} s, ${seqPerSec.toFixed(0)} seq/s)`);
+    });
     const code = args.save ? saveTrained(args.save, model.save(), log) : 0;
     return {
       code,
       json: {
         task: 'spam', epochs: args.epochs, cell: args.cell, units: args.units, window,
-        train_seconds: Number(trainSeconds.toFixed(3)), seq_per_s: Number((sequences / trainSeconds).toFixed(1)),
+        ...timing,
         test_loss: Number(result.loss.toFixed(6)), test_accuracy: result.accuracy, majority_accuracy: Number(majority_accuracy.toFixed(6)),
         adapter: adapterName(device),
       },
