@@ -35,6 +35,7 @@ const H: u32 = ${H}u;
 const G: u32 = ${G}u;
 const N: u32 = ${G}u * ${H}u;
 const TU: u32 = 4u;
+const TB: u32 = ${TB}u;  // backwardGates' rows per invocation: 4 or 8 (the forward kernels own 4)
 const WG_X: u32 = ${WG_X}u;
 const WG_Y: u32 = ${WG_Y}u;
 const CS: u32 = (${T}u + 1u) * ${B}u * ${H}u;  // where c starts in hs (S = 2)
@@ -385,7 +386,7 @@ fn emitBackward(t: u32, b: u32, k0: u32, acc: vec4<f32>) {
 @compute @workgroup_size(${WG_X}, ${WG_Y})
 fn backwardGates(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let t = step.t;
-  let b0 = wid.y * 4u * WG_Y + lid.y;
+  let b0 = wid.y * TB * WG_Y + lid.y;  // TB rows: 4 or 8 (one accumulator a row here, not G as forward)
   let k0 = wid.x * TU * WG_X + lid.x;  // this invocation's units of dh_{t-1}: k0 + kk*WG_X
   let c0 = min(k0, H - 1u);
   let c1 = min(k0 + WG_X, H - 1u);
@@ -400,6 +401,16 @@ fn backwardGates(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
+#if ${TB8}
+  let r4 = at + min(b0 + 4u * WG_Y, B - 1u) * N;
+  let r5 = at + min(b0 + 5u * WG_Y, B - 1u) * N;
+  let r6 = at + min(b0 + 6u * WG_Y, B - 1u) * N;
+  let r7 = at + min(b0 + 7u * WG_Y, B - 1u) * N;
+  var acc4 = vec4<f32>(0.0);
+  var acc5 = vec4<f32>(0.0);
+  var acc6 = vec4<f32>(0.0);
+  var acc7 = vec4<f32>(0.0);
+#endif
   // dh_{t-1}[b, k] = sum over the columns j of dz_t[b, j] * Wh[k, j]: all N, or a gated cell's blocks before
   // gatedFrom (the late ones reach h_{t-1} through u: backwardDu)
   for (var j = 0u; j < J_END; j++) {
@@ -408,9 +419,21 @@ fn backwardGates(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
     acc1 = fma(vec4<f32>(dz[r1 + j]), w, acc1);
     acc2 = fma(vec4<f32>(dz[r2 + j]), w, acc2);
     acc3 = fma(vec4<f32>(dz[r3 + j]), w, acc3);
+#if ${TB8}
+    acc4 = fma(vec4<f32>(dz[r4 + j]), w, acc4);
+    acc5 = fma(vec4<f32>(dz[r5 + j]), w, acc5);
+    acc6 = fma(vec4<f32>(dz[r6 + j]), w, acc6);
+    acc7 = fma(vec4<f32>(dz[r7 + j]), w, acc7);
+#endif
   }
-  var accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
-  for (var i = 0u; i < opaque(4u); i++) {
+  var accs = array<vec4<f32>, 8>(acc0, acc1, acc2, acc3, vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+#if ${TB8}
+  accs[4] = acc4;
+  accs[5] = acc5;
+  accs[6] = acc6;
+  accs[7] = acc7;
+#endif
+  for (var i = 0u; i < opaque(TB); i++) {
     emitBackward(t, b0 + i * WG_Y, k0, accs[i]);
   }
 }

@@ -62,7 +62,7 @@ describe.skipIf(!device)('--profile: the RNN pass phase by phase', () => {
     expect(records.map((r) => r.phase)).toEqual(['input projection', 'forward steps (per-step)', 'transpose Wh', 'backward steps (per-step)', 'dWx', 'dWh', 'db', 'sum']);
     for (const r of records) {
       expect(r.ms, r.phase).toBeGreaterThan(0);
-      expect(r).toMatchObject({ mode: 'profile', batch: 5, steps: 3, units: 7, inputs: 4 });
+      expect(r).toMatchObject({ mode: 'profile', cell: 'tanh', batch: 5, steps: 3, units: 7, inputs: 4 });
     }
     const parts = records.slice(0, -1), sum = records.at(-1)!;
     expect(parts.reduce((a, r) => a + r.share, 0)).toBeCloseTo(1, 2);
@@ -72,9 +72,16 @@ describe.skipIf(!device)('--profile: the RNN pass phase by phase', () => {
     const fwd = records.find((r) => r.phase.startsWith('forward'))!;
     expect(fwd.gflops! / (2 * 3 * 5 * 7 * 7 / fwd.ms / 1e6)).toBeCloseTo(1, 1);
     const text = formatProfile(records);
-    expect(text).toMatch(/^RNN forward \+ backward, batch 5, 3 steps, 4 inputs, 7 units, on /);
+    expect(text).toMatch(/^RNN forward \+ backward, batch 5, 3 steps, 4 inputs, 7 tanh units, on /);
     for (const r of records) expect(text).toContain(r.phase);
     expect(Array.isArray(tuning)).toBe(true);
+  });
+  it('profiles a multi-gate cell (--cell gru): its 3H-wide products, and dbh', async () => {
+    const { records } = await profileRnn(device!, { batch: 5, steps: 3, units: 7, cell: 'gru' }, 4);
+    expect(records.map((r) => r.phase)).toEqual(['input projection', 'forward steps (per-step)', 'transpose Wh', 'backward steps (per-step)', 'dWx', 'dWh', 'db', 'dbh', 'sum']);
+    const fwd = records.find((r) => r.phase.startsWith('forward'))!;
+    expect(fwd.cell).toBe('gru');
+    expect(fwd.gflops! / (2 * 3 * 5 * 7 * 21 / fwd.ms / 1e6)).toBeCloseTo(1, 1); // 2 T B H (3H)
   });
 });
 
@@ -325,7 +332,7 @@ describe.skipIf(!device || !haveChromium)('npm run bench, end to end (tiny setti
     expect(phases.map((p) => p.phase)).toContain('dWh');
     expect(phases.every((p) => p.ms > 0)).toBe(true);
     expect(lines.filter((l) => l.mode === 'matmul')).toEqual([expect.objectContaining({ size: 64, gflops: expect.any(Number) })]);
-    expect(run.stderr).toMatch(/RNN forward \+ backward, batch 4, 3 steps, 28 inputs, 8 units/);
+    expect(run.stderr).toMatch(/RNN forward \+ backward, batch 4, 3 steps, 28 inputs, 8 tanh units/);
     expect(run.stderr).toMatch(/matmul 64\^3 on the same adapter: [\d.]+ GFLOP\/s; the phases together reach [\d.]+% of it/);
     const both = spawnSync('node', ['dist/bench.js', '--profile', '--sweep'], { encoding: 'utf8' });
     expect(both.status).toBe(2);

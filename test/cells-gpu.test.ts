@@ -1,6 +1,6 @@
 // LSTM and GRU (both forms) on the GPU: RnnSchedule's per-step multi-gate kernels (shaders/recurrence_gates.wgsl)
 // forward and backward against the float64 reference recurrence through the same cell (rnnForwardRef /
-// rnnBackwardRef), at units that are not tile multiples (1, 17, 65), lengths 0, 1, T and between in one batch, with
+// rnnBackwardRef), at units that are not tile multiples (1, 3, 17, 65, 150), lengths 0, 1, T and between in one batch, with
 // and without dOut and dx, in every tile the tuner can pick for these kernels, and with |z| past 100; the tuner's
 // choices for them; their size demands; the refusals; and Sequential stacks of LSTM + GRU + dense (loss, gradients,
 // 3 Adam steps) against the float64 model. Sizes are small: each new shape compiles three step pipelines (0.3 to 0.6 s
@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Cell } from '../src/cells/cell.js';
 import { gru, gruResetBefore, lstm } from '../src/cells/index.js';
 import { overLimit } from '../src/gpu/limits.js';
-import { measureGated, measureGates } from '../src/kernels/recurrence.js';
+import { backwardGates, forwardGates, measureGated, measureGates } from '../src/kernels/recurrence.js';
 import { adapterClass, BufferSet, readFloats, RnnSchedule, setAutotune, TILES, tuningReport, type RnnBindings, type Tile } from '../src/index.js';
 import { layers, Sequential, SequenceDataset, type SequentialConfig } from '../src/node/index.js';
 import type { Batch } from '../src/model/batch.js';
@@ -98,19 +98,26 @@ async function check(cell: Cell, p: Params, o: { dOut: boolean; dx: boolean; see
   return got;
 }
 
-/** The tiles the multi-gate kernels can run (any adapter class): those of 4 rows (tune.ts gateTiles). */
-const GATE_TILES: readonly Tile[] = TILES.filter((t) => t.rows === 4);
+/**
+ * The tiles the multi-gate kernels can run on any adapter class: all of them for the backward step (tune.ts
+ * backwardGateTiles); the forward kernels run the 4-row ones (gateTiles), and a forced 8-row tile gives way there.
+ */
+const GATE_TILES: readonly Tile[] = TILES;
 const tileName = (t: Tile) => `${t.rows}x${t.cols}@${t.wgX}x${t.wgY}`;
 
 describe.skipIf(!device)('LSTM and GRU through RnnSchedule match the float64 reference', () => {
   afterEach(() => setAutotune(device!, 'off'));
   for (const cell of [lstm, gru, gruResetBefore]) {
-    // Units that are not tile multiples (1, 17, and 65 below; not 3 or 9: lavapipe's LLVM unrolls a product loop that
-    // short, and a shape of 3 units took 7 s to compile); batch 5, 4 steps, lengths 0, 1, 4, 2, 4.
+    // Units that are not tile multiples: 1, 3, 17, 65 and 150 (lavapipe's LLVM unrolls a product loop as short as 3
+    // units: that shape is the slowest to compile); batch 5, 4 steps, lengths 0, 1, 4, 2, 4.
     it(`${cell.name}, 17 units, lengths 0, 1, T and between, dOut and dx`, () =>
       check(cell, params(cell, 5, 4, 3, 17, [0, 1, 4, 2, 4], 24), { dOut: true, dx: true }));
     it(`${cell.name}, 1 unit, one step, no dOut (a layer on the last state), no dx`, () =>
       check(cell, params(cell, 3, 1, 2, 1, [1, 0, 1], 5), { dOut: false, dx: false }));
+    it(`${cell.name}, 3 units and 150 (the MNIST recipe's), lengths 0, 1 and T`, async () => {
+      await check(cell, params(cell, 3, 3, 2, 3, [3, 0, 1], 7), { dOut: true, dx: true });
+      await check(cell, params(cell, 3, 2, 2, 150, [2, 1, 0], 8), { dOut: true, dx: false });
+    });
     it(`${cell.name}: every tile its kernels can pick (${GATE_TILES.map(tileName).join(', ')}), 65 units, batch 9`, async () => {
       for (const tile of GATE_TILES) {
         setAutotune(device!, { tile });
@@ -143,9 +150,14 @@ describe.skipIf(!device)('the tuner and multi-gate cells', () => {
       setAutotune(device!, 'off');
     }
   });
-  it('a forced 8-row tile gives way to the gate kernels\' default (they run 4-row tiles only)', async () => {
-    setAutotune(device!, { tile: TILES.find((t) => t.rows === 8)! });
+  it('a forced 8-row tile gives way to the forward kernels\' default (4-row tiles only) and runs in the backward step', async () => {
+    const eight = TILES[2]!; // 8x4@8x8: 64 rows a workgroup; the 4-row default and the CPU's 8x4@8x4 have 32
+    expect(tileName(eight)).toBe('8x4@8x8');
+    setAutotune(device!, { tile: eight });
     try {
+      const s = { steps: 4, batch: 40, units: 17 };
+      expect((await forwardGates(device!, s, gru, { save: true, bh: true })).workgroups, 'forward: 4 rows a lane').toEqual([1, 2, 1]);
+      expect((await backwardGates(device!, s, gru, true)).workgroups, 'backward: the forced 8 rows a lane').toEqual([1, 1, 1]);
       await check(gru, params(gru, 5, 4, 3, 17, [0, 1, 4, 2, 4], 24), { dOut: true, dx: true });
     } finally {
       setAutotune(device!, 'off');

@@ -10,7 +10,7 @@ import gatesSource from '../../shaders/recurrence_gates.wgsl?raw';
 import { BufferSet } from '../gpu/buffers.js';
 import { dispatch, type Demand } from '../gpu/limits.js';
 import { grid1d, program, type Program } from '../gpu/shader.js';
-import { chooseTile, gateTiles, TILES, timeKernel, type Tile } from '../tune.js';
+import { backwardGateTiles, chooseTile, gateTiles, TILES, timeKernel, type Tile } from '../tune.js';
 
 export interface RecurrenceShape {
   steps: number;
@@ -136,15 +136,15 @@ export function gateKernelsRun(cell: Cell): boolean {
 
 function gateDefines(s: RecurrenceShape, cell: Cell, tile: Tile, forward: boolean, o: { save?: boolean; bh?: boolean; dOut?: boolean } = {}) {
   return {
-    CELL: cell.wgsl, T: s.steps, B: s.batch, H: s.units, G: cell.gates, G4: cell.gates === 4, S: cell.states, S2: cell.states === 2,
+    CELL: cell.wgsl, T: s.steps, B: s.batch, H: s.units, TB: tile.rows, TB8: tile.rows === 8, G: cell.gates, G4: cell.gates === 4, S: cell.states, S2: cell.states === 2,
     WG_X: tile.wgX, WG_Y: tile.wgY, FORWARD: forward, BACKWARD: !forward, SAVE: !!o.save, BH: !!o.bh, D_OUT: !!o.dOut, DZX: !!cell.dzxApart,
     GATED: cell.gatedFrom !== undefined, J_END: (cell.gatedFrom ?? cell.gates) * s.units,
   };
 }
 
-/** 4 rows x 4 units per invocation (gates: all G of them in the forward step). */
-function gateWorkgroups(s: RecurrenceShape, tile: Tile): [number, number, number] {
-  return [Math.ceil(s.units / (4 * tile.wgX)), Math.ceil(s.batch / (4 * tile.wgY)), 1];
+/** 4 rows x 4 units per invocation (gates: all G of them in the forward step); backwardGates `tile.rows` rows. */
+function gateWorkgroups(s: RecurrenceShape, tile: Tile, rows = 4): [number, number, number] {
+  return [Math.ceil(s.units / (4 * tile.wgX)), Math.ceil(s.batch / (rows * tile.wgY)), 1];
 }
 
 /** A gate kernel's step dispatch in the variant with the most workgroups per dimension. */
@@ -230,8 +230,8 @@ function gatesBackwardKinds(cell: Cell) {
 export async function backwardGates(device: GPUDevice, s: RecurrenceShape, cell: Cell, dOut: boolean, tile?: Tile): Promise<Program> {
   const name = label('backwardGates', cell);
   const chosen = tile ?? await chooseTile(device, `${name} ${s.batch}x${s.units}${dOut ? ' dOut' : ''}`,
-    (t) => measureGates(device, s, cell, t, false, { dOut }), s.batch * s.units * s.units * cell.gates, gateTiles(device));
-  return program(device, name, gatesSource, gateDefines(s, cell, chosen, false, { dOut }), 'backwardGates', [...gatesBackwardKinds(cell)], gateWorkgroups(s, chosen));
+    (t) => measureGates(device, s, cell, t, false, { dOut }), s.batch * s.units * s.units * cell.gates, backwardGateTiles(device));
+  return program(device, name, gatesSource, gateDefines(s, cell, chosen, false, { dOut }), 'backwardGates', [...gatesBackwardKinds(cell)], gateWorkgroups(s, chosen, chosen.rows));
 }
 
 /** Step T-1's cell backward from dState, before the first backward step. Bind as backwardGates. */

@@ -85,7 +85,7 @@ TensorFlow.js on the same WebGPU adapter in headless Chromium, and with this run
   --sweep              instead: time per step against batch, steps and units, one varied at a time around
                        --batch/--steps/--units; writes <out>/sweep.csv and <out>/sweep.svg
   --profile            instead: time each phase of the RNN's forward and backward pass (input projection, steps,
-                       weight gradients) at --batch/--steps/--units, in Node, and the matmul beside it (no data set
+                       weight gradients) at --batch/--steps/--units/--cell, in Node, and the matmul beside it (no data set
                        needed); with --json, one JSON line a phase
   --sweep-batch LIST   (default ${DEFAULTS.sweepBatch.join(',')})
   --sweep-steps LIST   (default ${DEFAULTS.sweepSteps.join(',')})
@@ -361,7 +361,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`bench: --profile runs alone: not with --sweep, --from or --markdown\n${USAGE}`);
       return 2;
     }
-    const { records, tuning, ceiling } = await runProfile({ batch: args.batch, steps: args.steps, units: args.units }, args.adapter, args.matmul ? args.matmulSize : 0, log);
+    const { records, tuning, ceiling } = await runProfile({ batch: args.batch, steps: args.steps, units: args.units, ...(args.cell === 'tanh' ? {} : { cell: args.cell }) }, args.adapter, args.matmul ? args.matmulSize : 0, log);
     for (const t of tuning) log(`node: autotune: ${t}`);
     const table = `\n${formatProfile(records, ceiling)}`;
     if (args.json) {

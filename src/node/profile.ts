@@ -1,6 +1,7 @@
 // `npm run bench -- --profile`: where the time of the RNN's forward and backward pass goes, phase by phase, on the
 // Node adapter. The schedule is the one training uses (RnnSchedule, variants chosen by the autotuner); each phase
 // (scheduler.ts, RnnSchedule.phases) is timed alone with the tuner's timer: the fastest of a few runs after a warm-up.
+import { cellOf } from '../cells/index.js';
 import { adapterName } from '../gpu/device.js';
 import { BufferSet } from '../gpu/buffers.js';
 import { Random } from '../random.js';
@@ -11,6 +12,8 @@ import { getDevice } from './device.js';
 
 export interface PhaseRecord {
   mode: 'profile';
+  /** The rnn's cell (tanh, lstm, gru). */
+  cell: string;
   phase: string;
   ms: number;
   /** This phase's share of the sum of all phases. */
@@ -25,10 +28,12 @@ export interface PhaseRecord {
   date: string;
 }
 
-/** Times each phase of a forward + backward pass of a `size` RNN (28 inputs a step) on `device`. */
+/** Times each phase of a forward + backward pass of a `size` RNN (28 inputs a step; its cell, tanh if none) on `device`. */
 export async function profileRnn(device: GPUDevice, size: ModelSize, inputs = 28): Promise<{ records: PhaseRecord[]; tuning: string[] }> {
   const { batch: B, steps: T, units: H } = size;
   const I = inputs;
+  const cell = cellOf(size.cell ?? 'tanh');
+  const p = cell.params(I, H), count = (shape: readonly number[]) => shape.reduce((a, n) => a * n, 1);
   const set = new BufferSet(device, 'profile');
   try {
     const random = new Random(1);
@@ -40,17 +45,21 @@ export async function profileRnn(device: GPUDevice, size: ModelSize, inputs = 28
     const lengths = set.create('lengths', B * 4);
     device.queue.writeBuffer(lengths, 0, new Int32Array(B).fill(T));
     const schedule = await RnnSchedule.create(device, { batch: B, steps: T, inputs: I, units: H }, {
-      x: filled('x', T * B * I, 1), wx: filled('wx', I * H, 0.15), wh: filled('wh', H * H, 0.15), b: filled('b', H, 0.1),
+      x: filled('x', T * B * I, 1), wx: filled('wx', count(p.wx), 0.15), wh: filled('wh', count(p.wh), 0.15), b: filled('b', count(p.b), 0.1),
+      ...(p.bh ? { bh: filled('bh', count(p.bh), 0.1) } : {}),
       lengths: { buffer: lengths },
-      grads: { dwx: { buffer: set.create('dwx', I * H * 4) }, dwh: { buffer: set.create('dwh', H * H * 4) }, db: { buffer: set.create('db', H * 4) } },
-    });
+      grads: {
+        dwx: { buffer: set.create('dwx', count(p.wx) * 4) }, dwh: { buffer: set.create('dwh', count(p.wh) * 4) }, db: { buffer: set.create('db', count(p.b) * 4) },
+        ...(p.bh ? { dbh: { buffer: set.create('dbh', count(p.bh) * 4) } } : {}),
+      },
+    }, cell);
     try {
       const times: Array<{ name: string; flops: number; ms: number }> = [];
       for (const p of schedule.phases()) times.push({ name: p.name, flops: p.flops, ms: await timeKernel(device, p.encode, 3) });
       const total = times.reduce((a, t) => a + t.ms, 0);
       const flops = times.reduce((a, t) => a + t.flops, 0);
       const date = new Date().toISOString();
-      const base = { mode: 'profile' as const, batch: B, steps: T, units: H, inputs: I, adapter: adapterName(device), date };
+      const base = { mode: 'profile' as const, cell: cell.name, batch: B, steps: T, units: H, inputs: I, adapter: adapterName(device), date };
       const records: PhaseRecord[] = times.map((t) => ({
         ...base, phase: t.name, ms: round(t.ms), share: round(t.ms / total, 3), gflops: t.flops > 0 ? round(t.flops / t.ms / 1e6, 3) : null,
       }));
@@ -69,7 +78,7 @@ export async function profileRnn(device: GPUDevice, size: ModelSize, inputs = 28
 export function formatProfile(records: PhaseRecord[], ceiling?: Ceiling): string {
   const first = records[0];
   if (!first) return '';
-  const head = `RNN forward + backward, batch ${first.batch}, ${first.steps} steps, ${first.inputs} inputs, ${first.units} units, on ${first.adapter}`;
+  const head = `RNN forward + backward, batch ${first.batch}, ${first.steps} steps, ${first.inputs} inputs, ${first.units} ${first.cell} units, on ${first.adapter}`;
   const rows = [['phase', 'ms', 'share', 'GFLOP/s'], ...records.map((r) => [r.phase, r.ms.toFixed(r.ms < 10 ? 2 : 1), `${(r.share * 100).toFixed(1)}%`, r.gflops === null ? '-' : r.gflops.toFixed(2)])];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
@@ -94,7 +103,7 @@ export async function runProfile(size: ModelSize, adapter: string | undefined, m
   const device = await getDevice({ adapter, log: (l) => log(`node: ${l}`) });
   try {
     setAutotune(device, 'measure', { log: (l) => log(`node: ${l}`) }); // as `npm run train` does
-    log(`node: profiling batch ${size.batch}, ${size.steps} steps, ${size.units} units (tuning first)`);
+    log(`node: profiling batch ${size.batch}, ${size.steps} steps, ${size.units} ${size.cell ?? 'tanh'} units (tuning first)`);
     const profile = await profileRnn(device, size);
     if (matmulSize === 0) return profile;
     const m = await benchMatmul(device, matmulSize, 3, (l) => log(`node: ${l}`));
