@@ -11,7 +11,7 @@ import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import { TrainingChart } from './chart.js';
 import { DrawPad, toModelInput } from './draw.js';
 import { HeatMap, LEGEND_GRADIENT } from './heatmap.js';
-import type { DemoConfig, Inspection, ProgressInfo, Reply, Request } from './protocol.js';
+import type { DemoConfig, DrawnDigit, Inspection, ProgressInfo, Reply, Request } from './protocol.js';
 import TrainWorker from './worker.ts?worker&inline';
 
 /** The `progress` event's detail. */
@@ -37,9 +37,12 @@ export interface ShownPrediction {
 type State = 'idle' | 'loading' | 'ready' | 'running' | 'broken' | 'unsupported';
 type Current = { kind: 'drawing' } | { kind: 'test'; image: Uint8Array; label: number; index: number };
 type Reply_<T extends Reply['type']> = Extract<Reply, { type: T }>;
-type Asked = { type: 'predict' | 'inspect' | 'testImage' | 'liveBuffers' };
+type Asked = { type: 'predict' | 'inspect' | 'testImage' | 'liveBuffers' | 'drawDigit' };
 
-const DEFAULTS = { units: 150, batchSize: 150, learningRate: 0.001, dataUrl: './mnist/', trainLimit: 0, testLimit: 0, evalSize: 1000, seed: 1 };
+const DEFAULTS = {
+  units: 150, batchSize: 150, learningRate: 0.001, dataUrl: './mnist/', trainLimit: 0, testLimit: 0, evalSize: 1000, seed: 1,
+  digitUnits: 64, digitSteps: 300, digitImages: 5000,
+};
 
 const NO_WEBGPU_HELP = `
   <p><strong>WebGPU is not available in this browser</strong>, so the network cannot be trained here.</p>
@@ -90,6 +93,8 @@ const STYLE = `
   canvas.map { width: 168px; height: 300px; display: block; image-rendering: pixelated; border: 1px solid var(--border); }
   .marker { position: absolute; top: -3px; bottom: -3px; width: 6px; border: 2px solid #ffb000; border-radius: 2px; display: none; pointer-events: none; }
   .legend { display: flex; align-items: center; gap: 6px; font-size: 12px; color: var(--muted); margin-top: 8px; }
+  .digit-buttons { display: grid; grid-template-columns: repeat(10, 1fr); gap: 4px; margin-bottom: 10px; max-width: 360px; }
+  .digit-buttons button { padding: 4px 0; font-weight: 600; font-variant-numeric: tabular-nums; }
   .legend .g { width: 120px; height: 10px; border-radius: 2px; background: ${LEGEND_GRADIENT}; }
   .message { border: 1px solid #e5b3a8; background: #fdf3f1; color: #6b1d10; border-radius: 8px; padding: 10px 14px; margin-bottom: 10px; }
   .message.unsupported { border-color: #e3c77a; background: #fffaeb; color: #4a3a06; }
@@ -121,7 +126,10 @@ export class RnnMnistDemo extends HTMLElement {
   private ui: ReturnType<RnnMnistDemo['render']> | undefined;
   private pad: DrawPad | undefined;
   private heat: HeatMap | undefined;
+  private drawnHeat: HeatMap | undefined;
   private chart: TrainingChart | undefined;
+  /** The drawDigit in progress: its digit, and what settles it once its rows have all appeared. */
+  private drawingDigit: { digit: number; drawn?: DrawnDigit; resolve: (rows: Float32Array) => void; reject: (error: Error) => void } | undefined;
 
   constructor() {
     super();
@@ -210,6 +218,32 @@ export class RnnMnistDemo extends HTMLElement {
     return reply.probs;
   }
 
+  /**
+   * "Draw a digit for me": the vector-to-sequence model draws `digit` (0..9) row by row in the element, training first
+   * if it has not been trained yet (digit-steps steps, `digit-training` events). Resolves with the 28 x 28 values it
+   * drew (about 0..1, row-major) once the last row has appeared; `digit-row` fires as each row appears.
+   */
+  async drawDigit(digit: number): Promise<Float32Array> {
+    if (!(Number.isInteger(digit) && digit >= 0 && digit <= 9)) throw new Error(`drawDigit: digit: expected an integer 0..9, got ${String(digit)}`);
+    if (this.drawingDigit) throw new Error(`drawDigit: the digit ${this.drawingDigit.digit} is being drawn; wait for it to finish`);
+    if (!(this.state === 'ready' || this.state === 'running')) throw new Error(`drawDigit: the demo is not ready (status '${this.state}')`);
+    const done = new Promise<Float32Array>((resolve, reject) => (this.drawingDigit = { digit, resolve, reject }));
+    this.updateDigitButtons();
+    const ui = this.ui!;
+    ui.drawnCaption.textContent = `the model is about to draw a ${digit}`;
+    this.ask<'digit'>({ type: 'drawDigit', digit }).then((drawn) => {
+      const pending = this.drawingDigit;
+      if (!pending || pending.digit !== digit) return;
+      pending.drawn = drawn;
+      ui.digitBarWrap.hidden = true;
+      ui.drawnCaption.textContent = `a ${digit}, drawn one row per step (after ${drawn.step} training steps, MSE ${drawn.loss.toFixed(4)})`;
+      const rowHeight = Math.max(1, Math.min(8, Math.floor(300 / drawn.units)));
+      ui.drawnMap.style.height = `${Math.min(400, drawn.units * rowHeight)}px`;
+      this.drawnHeat?.show(drawn.rows, drawn.states, drawn.units, true);
+    }, (error: Error) => this.finishDigit(error));
+    return done;
+  }
+
   /** The worker's count of live GPU buffers (the runtime's liveBufferCount). */
   async liveBuffers(): Promise<number> {
     return (await this.ask<'liveBuffers'>({ type: 'liveBuffers' })).count;
@@ -290,6 +324,7 @@ export class RnnMnistDemo extends HTMLElement {
       case 'prediction':
       case 'inspection':
       case 'testImage':
+      case 'digit':
       case 'liveBuffers': {
         const waiter = this.waiting.get(reply.id);
         this.waiting.delete(reply.id);
@@ -302,6 +337,13 @@ export class RnnMnistDemo extends HTMLElement {
         waiter?.reject(new Error(reply.message));
         return;
       }
+      case 'digitTraining':
+        ui.digitBarWrap.hidden = false;
+        ui.digitBar.style.width = `${Math.min(100, Math.round((100 * reply.step) / reply.steps))}%`;
+        ui.drawnCaption.textContent = `training the drawing model on ${reply.images.toLocaleString('en')} images: step ` +
+          `${Math.min(reply.step, reply.steps)} of ${reply.steps}, MSE ${reply.loss.toFixed(4)}`;
+        this.dispatchEvent(new CustomEvent('digit-training', { detail: { step: reply.step, steps: reply.steps, loss: reply.loss } }));
+        return;
       case 'unsupported':
         this.unsupported(reply.message);
         return;
@@ -401,6 +443,37 @@ export class RnnMnistDemo extends HTMLElement {
     ui.inputCaption.textContent = '';
   }
 
+  /** A row of the drawn digit appeared (t), or the replay ended (null). */
+  private drawnStep = (t: number | null) => {
+    const ui = this.ui;
+    if (!ui) return; // the heat map's first clear(), while render() is still building the ui
+    ui.drawnMarker.style.display = t === null ? 'none' : 'block';
+    if (t !== null) ui.drawnMarker.style.left = `${t * 6}px`;
+    ui.drawnStepLabel.textContent = t === null ? '' : `row ${t + 1} of 28`;
+    const pending = this.drawingDigit;
+    if (!pending?.drawn) return;
+    if (t !== null) this.dispatchEvent(new CustomEvent('digit-row', { detail: { digit: pending.digit, row: t } }));
+    else this.finishDigit(null);
+  };
+
+  private finishDigit(error: Error | null): void {
+    const pending = this.drawingDigit;
+    this.drawingDigit = undefined;
+    if (this.ui) {
+      this.ui.digitBarWrap.hidden = true;
+      if (error && pending) this.ui.drawnCaption.textContent = `could not draw a ${pending.digit}: ${error.message}`;
+    }
+    this.updateDigitButtons();
+    if (!pending) return;
+    if (error) pending.reject(error);
+    else pending.resolve(pending.drawn!.rows);
+  }
+
+  private updateDigitButtons(): void {
+    const usable = this.state === 'ready' || this.state === 'running';
+    for (const b of this.ui?.digitButtons ?? []) b.disabled = !usable || !!this.drawingDigit;
+  }
+
   // ---- state, errors, teardown ----
 
   private setState(state: State): void {
@@ -413,6 +486,7 @@ export class RnnMnistDemo extends HTMLElement {
     ui.reset.disabled = !(usable || state === 'broken');
     ui.testImage.disabled = !usable;
     ui.replay.disabled = !usable;
+    this.updateDigitButtons();
     ui.status.textContent = { idle: '', loading: 'Loading…', ready: 'Paused', running: 'Training', broken: 'Stopped by an error', unsupported: 'WebGPU unavailable' }[state];
     if (usable) void this.inspectNext();
   }
@@ -436,6 +510,8 @@ export class RnnMnistDemo extends HTMLElement {
       ui.loadWrap.hidden = true;
     }
     if (fatal) {
+      this.drawnHeat?.stop();
+      this.finishDigit(new Error(message));
       this.setState('broken');
       for (const { reject } of this.waiting.values()) reject(new Error(message));
       this.waiting.clear();
@@ -451,6 +527,7 @@ export class RnnMnistDemo extends HTMLElement {
     ui.unsupportedDetails.textContent = `Details: ${details}`;
     this.worker?.terminate();
     this.worker = undefined;
+    this.finishDigit(new Error('WebGPU is not available in this browser'));
     for (const { reject } of this.waiting.values()) reject(new Error('WebGPU is not available in this browser'));
     this.waiting.clear();
     this.dispatchEvent(new CustomEvent('error', { detail: { message: `WebGPU is not available in this browser. ${details}` } }));
@@ -459,6 +536,9 @@ export class RnnMnistDemo extends HTMLElement {
   /** Frees the GPU (the worker destroys model, data and device and reports its live buffers), then ends the worker. */
   private dispose(): void {
     this.heat?.stop();
+    this.drawnHeat?.stop();
+    this.drawingDigit?.reject(new Error('rnn-mnist-demo was removed'));
+    this.drawingDigit = undefined;
     this.chart?.destroy();
     this.chart = undefined;
     for (const { reject } of this.waiting.values()) reject(new Error('rnn-mnist-demo was removed'));
@@ -514,6 +594,9 @@ export class RnnMnistDemo extends HTMLElement {
       testLimit: integer('test-limit', DEFAULTS.testLimit, 0),
       evalSize: integer('eval-size', DEFAULTS.evalSize, 1),
       seed: integer('seed', DEFAULTS.seed, 0),
+      digitUnits: integer('digit-units', DEFAULTS.digitUnits, 1),
+      digitSteps: integer('digit-steps', DEFAULTS.digitSteps, 1),
+      digitImages: integer('digit-images', DEFAULTS.digitImages, 1),
     };
     if (problems.length) this.fail(`rnn-mnist-demo: ignored attribute ${problems.join(', ')}`, false);
     return config;
@@ -573,6 +656,20 @@ export class RnnMnistDemo extends HTMLElement {
               updates its state h<sub>t</sub> = tanh(x<sub>t</sub>·W<sub>x</sub> + h<sub>t−1</sub>·W<sub>h</sub> + b);
               the class is read from the last state.</p>
           </section>
+          <section class="generate">
+            <h3>Draw a digit for me</h3>
+            <div class="digit-buttons" part="digit-buttons" role="group" aria-label="Digit to draw"></div>
+            <div class="bar-wrap digit-bar" hidden><div></div></div>
+            <div class="viz">
+              <figure><canvas class="drawn" part="drawn-digit" width="168" height="168" role="img" aria-label="The digit the network draws, one row per step"></canvas><figcaption class="drawn-caption">pick a digit</figcaption></figure>
+              <figure><div class="mapwrap"><canvas class="map drawn-map" part="drawn-heatmap" width="28" height="64" role="img" aria-label="Heat map of the drawing network's hidden state: one column per time step, one row per unit"></canvas><div class="marker drawn-marker"></div></div>
+                <figcaption>its hidden state (rows: units) while drawing each row (columns)</figcaption></figure>
+            </div>
+            <div class="legend"><span class="drawn-step-label"></span></div>
+            <p class="note">The other way round, vector to sequence: a second RNN gets the digit's class as a one-hot vector at
+              every one of 28 steps, and at step <i>t</i> a dense layer turns its state h<sub>t</sub> into row <i>t</i> of the
+              image. It learns (MSE) what the training images of each class share, the first time you ask, in this worker.</p>
+          </section>
         </div>
       </div>`;
     const $ = <T extends Element = HTMLElement>(selector: string) => root.querySelector(selector) as T;
@@ -597,7 +694,21 @@ export class RnnMnistDemo extends HTMLElement {
       loadWrap: $('.bar-wrap'), loadBar: $('.bar-wrap > div'),
       step: $('.step'), epoch: $('.epoch'), loss: $('.loss'), accuracy: $('.accuracy'), speed: $('.speed'), adapter: $('.adapter'), note: $('.training .note'),
       digit: $('.digit'), confidence: $('.confidence'), source: $('.source'), bars,
-      input: $<HTMLCanvasElement>('canvas.input'), map: $<HTMLCanvasElement>('canvas.map'), marker: $('.marker'), stepLabel: $('.step-label'),
+      input: $<HTMLCanvasElement>('canvas.input'), map: $<HTMLCanvasElement>('.neurons canvas.map'), marker: $('.neurons .marker'), stepLabel: $('.step-label'),
+      drawn: $<HTMLCanvasElement>('canvas.drawn'), drawnMap: $<HTMLCanvasElement>('canvas.drawn-map'), drawnMarker: $('.drawn-marker'),
+      drawnCaption: $('.drawn-caption'), drawnStepLabel: $('.drawn-step-label'), digitBarWrap: $('.digit-bar'), digitBar: $('.digit-bar > div'),
+      digitButtons: Array.from({ length: 10 }, (_, d) => {
+        const b = document.createElement('button');
+        b.textContent = String(d);
+        b.disabled = true;
+        b.title = `Draw a ${d}`;
+        b.onclick = () => void this.drawDigit(d).catch((error: Error) => {
+          // A reset cancels the drawing on purpose; the caption says so.
+          if (this.worker && !/cancelled/.test(error.message)) this.fail(`Could not draw a ${d}: ${error.message}`, false);
+        });
+        $('.digit-buttons').append(b);
+        return b;
+      }),
       inputCaption: $('.input-caption'), mapCaption: $('.map-caption'), hint: $('.hint'),
     };
     ui.start.onclick = () => this.start();
@@ -617,6 +728,7 @@ export class RnnMnistDemo extends HTMLElement {
       if (t !== null) ui.marker.style.left = `${t * 6}px`;
       ui.stepLabel.textContent = t === null ? '' : `step t = ${t}`;
     });
+    this.drawnHeat = new HeatMap(ui.drawn, ui.drawnMap, this.drawnStep, 'write');
     this.chart = new TrainingChart($('.chart'));
     return ui;
   }

@@ -27,7 +27,8 @@ const BASE_ARGS = ['--headless=new', '--no-sandbox', '--disable-background-netwo
 const WEBGPU_ARGS = [...BASE_ARGS, '--enable-unsafe-webgpu'];
 
 /** Small enough for SwiftShader: about 400 sequences/s here, test accuracy past 0.5 in about 15 s. */
-const SMALL_MODEL = 'units="32" batch-size="50" learning-rate="0.002" train-limit="5000" test-limit="1000" eval-size="500" autostart';
+const SMALL_MODEL = 'units="32" batch-size="50" learning-rate="0.002" train-limit="5000" test-limit="1000" eval-size="500" ' +
+  'digit-units="32" digit-steps="150" digit-images="2000" autostart';
 const ACCURACY_BAR = 0.5; // chance is 0.1
 const TRAIN_TIMEOUT_MS = 90_000;
 
@@ -308,6 +309,67 @@ describe.skipIf(!haveChromium)('the demo in headless Chromium', () => {
     const fresh = await page.evaluate((n: number) => ((window as any).demo.progress as Array<{ step: number; accuracy: number }>).slice(n).find((p) => p.step === 0)!, before);
     expect(fresh.accuracy).toBeLessThan(0.3);
     expect(await look()).toMatchObject({ status: 'ready', start: false, pause: true });
+    expect(collected.errors).toEqual([]);
+  }, 60_000);
+
+  it('draws a digit for me: the vector-to-sequence model trains, then its 28 rows appear one step at a time', async () => {
+    expect(page, 'needs the page of the previous test').toBeDefined();
+    const started = Date.now();
+    const r = await page.evaluate(async () => {
+      const el = document.querySelector('rnn-mnist-demo')!;
+      const canvas = el.shadowRoot!.querySelector('canvas.drawn') as HTMLCanvasElement;
+      /** The brightest pixel of the drawn image's canvas from row `from` (of 28) down. */
+      const inkBelow = (from: number) => {
+        const { data } = canvas.getContext('2d')!.getImageData(0, Math.ceil((from * canvas.height) / 28), canvas.width, canvas.height);
+        let max = 0;
+        for (let i = 0; i < data.length; i += 4) max = Math.max(max, data[i]!);
+        return max;
+      };
+      const rows: Array<{ digit: number; row: number; at: number }> = [];
+      const training: Array<{ step: number; steps: number; loss: number }> = [];
+      let midway = -1;
+      el.addEventListener('digit-row', (e) => {
+        const d = (e as CustomEvent).detail;
+        rows.push({ ...d, at: performance.now() });
+        // Part way through, the rows not drawn yet are still black.
+        if (d.digit === 0 && d.row === 10) midway = inkBelow(12);
+      });
+      el.addEventListener('digit-training', (e) => training.push((e as CustomEvent).detail));
+      const errors: string[] = [];
+      await el.drawDigit(12).catch((e: Error) => errors.push(e.message));
+      const zero = Array.from(await el.drawDigit(0));
+      const final = inkBelow(0);
+      const trainedSteps = training.length;
+      // The second digit is drawn by the model as trained: no more training.
+      const one = Array.from(await el.drawDigit(1));
+      return { rows, training, trainedSteps, zero, one, midway, final, errors, caption: el.shadowRoot!.querySelector('.drawn-caption')!.textContent };
+    });
+    console.info(`draw a digit: ${r.training.at(-1)?.step} steps of the drawing model (MSE ${r.training[0]?.loss.toFixed(4)} -> ${r.training.at(-1)?.loss.toFixed(4)}), ` +
+      `28 rows of a 0 over ${(r.rows[27]!.at - r.rows[0]!.at).toFixed(0)} ms; ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
+    expect(r.errors[0]).toMatch(/digit: expected an integer 0\.\.9, got 12/);
+    // Trained first, the loss falling, up to digit-steps.
+    expect(r.training.length).toBeGreaterThan(2);
+    expect(r.training.at(-1)!.step).toBeGreaterThanOrEqual(150);
+    expect(r.training.at(-1)!.loss).toBeLessThan(r.training[0]!.loss);
+    expect(r.training.length).toBe(r.trainedSteps);
+    // 28 rows per digit, in order, one at a time (not all in one frame).
+    for (const digit of [0, 1]) {
+      const rows = r.rows.filter((x) => x.digit === digit);
+      expect(rows.map((x) => x.row)).toEqual(Array.from({ length: 28 }, (_, i) => i));
+      expect(rows[27]!.at - rows[0]!.at).toBeGreaterThan(27 * 10);
+    }
+    expect(r.midway, 'rows below the one being drawn are black').toBe(0);
+    expect(r.final, 'the finished drawing has ink').toBeGreaterThan(100);
+    // Not blank, and the class matters: a 0 and a 1 differ.
+    for (const image of [r.zero, r.one]) {
+      expect(image).toHaveLength(784);
+      expect(Math.max(...image)).toBeGreaterThan(0.3);
+      expect(image.every(Number.isFinite)).toBe(true);
+    }
+    const diff = r.zero.reduce((sum, v, i) => sum + Math.abs(v - r.one[i]!), 0) / 784;
+    expect(diff).toBeGreaterThan(0.03);
+    expect(r.caption).toMatch(/a 1, drawn one row per step/);
+    await page.screenshot({ path: 'test-artifacts/demo-draw-digit.png', fullPage: true });
     expect(collected.errors).toEqual([]);
   }, 60_000);
 
