@@ -14,6 +14,7 @@ import {
 } from '../src/index.js';
 import { DIGIT_CLASSES, DIGIT_COLS, DIGIT_ROWS, digitArrays, digitModelConfig, digitOneHot } from '../src/data/digits.js';
 import type { DemoConfig, DrawnDigit, Reply, Request } from './protocol.js';
+import { readAll } from './read-all.js';
 
 const PIXELS = 28 * 28;
 const CHUNK_SECONDS = 0.15;
@@ -294,28 +295,6 @@ async function loadData(gpu: GPUDevice, c: DemoConfig, key: string): Promise<Dat
   } finally {
     loading = undefined;
   }
-}
-
-/** The whole body, reporting bytes as they arrive. (A truncated file is caught by the IDX parser's length check.) */
-async function readAll(response: Response, progress: (bytes: number) => void): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array(await response.arrayBuffer());
-  const reader = response.body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-    size += value.length;
-    progress(value.length);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    all.set(part, at);
-    at += part.length;
-  }
-  return all;
 }
 
 /** Trains until a message arrives or an evaluation is due, then evaluates if it is. */
