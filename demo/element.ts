@@ -44,7 +44,7 @@ type Asked = { type: 'predict' | 'inspect' | 'testImage' | 'liveBuffers' | 'draw
 
 const DEFAULTS = {
   units: 150, batchSize: 150, learningRate: 0.001, dataUrl: './mnist/', trainLimit: 0, testLimit: 0, evalSize: 1000, seed: 1,
-  digitUnits: 64, digitSteps: 300, digitImages: 5000,
+  digitUnits: 64, digitSteps: 200, digitImages: 5000,
 };
 
 export class RnnMnistDemo extends HTMLElement {
