@@ -6,14 +6,15 @@
 //   <rnn-mnist-demo units="150" batch-size="150" learning-rate="0.001" data-url="./mnist/"></rnn-mnist-demo>
 //
 // This file is the user interface (main thread). The GPU device, the data and the model live in a worker
-// (worker.ts, inlined into this bundle by Vite), so training never blocks drawing. The two talk through protocol.ts.
+// (worker.ts, started through worker-entry.ts, which Vite inlines into this bundle), so training never blocks drawing.
+// The two talk through protocol.ts.
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import { TrainingChart } from './chart.js';
 import { DrawPad, toModelInput } from './draw.js';
 import { HeatMap } from './heatmap.js';
 import { NO_WEBGPU_HELP, STYLE } from './style.js';
 import type { DemoConfig, DrawnDigit, Inspection, ProgressInfo, Reply, Request } from './protocol.js';
-import TrainWorker from './worker.ts?worker&inline';
+import TrainWorker from './worker-entry.ts?worker&inline';
 // The bundle's one script defines both elements.
 import './text-element.js';
 

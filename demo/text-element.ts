@@ -10,7 +10,7 @@ import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import { TrainingChart } from './chart.js';
 import { NO_WEBGPU_HELP, STYLE } from './style.js';
 import type { Sampling, TextConfig, TextReply, TextRequest, TextSample } from './text-protocol.js';
-import TextWorker from './text-worker.ts?worker&inline';
+import TextWorker from './worker-entry.ts?worker&inline';
 
 /** The `progress` event's detail. */
 export interface TextProgressDetail {

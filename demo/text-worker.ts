@@ -54,18 +54,21 @@ let lastSampleEnd = 0;
 let lastSampleCost = 0;
 let sampledStep = -1;
 
-scope.onmessage = (event) => {
-  const message = event.data;
-  if (message.type === 'destroy') {
-    closing = true;
-    queue.length = 0;
-    loading?.abort();
-  }
-  interrupted = true;
-  queue.push(message);
-  training?.abort();
-  void pump();
-};
+/** Makes this worker <rnn-text-demo>'s: worker-entry.ts calls it when the worker's name says so. */
+export function installTextWorker(): void {
+  scope.onmessage = (event) => {
+    const message = event.data;
+    if (message.type === 'destroy') {
+      closing = true;
+      queue.length = 0;
+      loading?.abort();
+    }
+    interrupted = true;
+    queue.push(message);
+    training?.abort();
+    void pump();
+  };
+}
 
 let pumping = false;
 async function pump(): Promise<void> {

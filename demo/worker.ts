@@ -80,20 +80,23 @@ let lastEvalEnd = 0;
 let lastEvalCost = 0;
 let evaluatedStep = -1;
 
-scope.onmessage = (event) => {
-  const message = event.data;
-  if (message.type === 'destroy') {
-    // Nothing else matters once the element is gone: drop what is queued and stop any download.
-    closing = true;
-    queue.length = 0;
-    loading?.abort();
-  }
-  // Only going away or starting over cancels the drawing model's training: other requests wait for the drawing.
-  if (message.type === 'destroy' || message.type === 'reset') drawing?.abort();
-  queue.push(message);
-  training?.abort();
-  void pump();
-};
+/** Makes this worker <rnn-mnist-demo>'s: worker-entry.ts calls it when the worker's name says so. */
+export function installMnistWorker(): void {
+  scope.onmessage = (event) => {
+    const message = event.data;
+    if (message.type === 'destroy') {
+      // Nothing else matters once the element is gone: drop what is queued and stop any download.
+      closing = true;
+      queue.length = 0;
+      loading?.abort();
+    }
+    // Only going away or starting over cancels the drawing model's training: other requests wait for the drawing.
+    if (message.type === 'destroy' || message.type === 'reset') drawing?.abort();
+    queue.push(message);
+    training?.abort();
+    void pump();
+  };
+}
 
 let pumping = false;
 async function pump(): Promise<void> {
