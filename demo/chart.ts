@@ -1,5 +1,6 @@
 // The live training chart: training loss (each progress report) and test accuracy (each evaluation) against the
 // training step, on uPlot. Both series share one x array, so each row fills one of them and leaves the other null.
+// The text demo has no accuracy: { accuracy: false } draws the loss alone.
 import uPlot from 'uplot';
 
 /** Beyond this many rows, every other loss-only row of the older half is dropped, so long runs stay cheap to draw. */
@@ -13,22 +14,24 @@ export class TrainingChart {
   private frame = 0;
   private readonly resize: ResizeObserver;
 
-  constructor(private readonly host: HTMLElement) {
+  constructor(private readonly host: HTMLElement, options: { accuracy?: boolean; lossLabel?: string } = {}) {
+    const withAccuracy = options.accuracy ?? true;
+    const lossLabel = options.lossLabel ?? 'training loss';
     const opts: uPlot.Options = {
       width: Math.max(200, host.clientWidth),
       height: 220,
       cursor: { drag: { x: false, y: false } },
-      legend: { live: false },
+      legend: { live: false, show: withAccuracy },
       scales: { x: { time: false }, loss: { range: (_u, min, max) => [0, Math.max(0.5, max ?? 1, min ?? 0)] }, acc: { range: [0, 1] } },
       axes: [
         { label: 'training step', size: 36, labelSize: 16 },
-        { scale: 'loss', label: 'training loss', size: 44, labelSize: 16, stroke: '#1f5fa8' },
-        { scale: 'acc', label: 'test accuracy', side: 1, size: 44, labelSize: 16, stroke: '#c0502b', grid: { show: false } },
+        { scale: 'loss', label: lossLabel, size: 44, labelSize: 16, stroke: '#1f5fa8' },
+        { scale: 'acc', label: 'test accuracy', side: 1, size: 44, labelSize: 16, stroke: '#c0502b', grid: { show: false }, show: withAccuracy },
       ],
       series: [
         { label: 'step' },
-        { label: 'training loss', scale: 'loss', stroke: '#1f5fa8', width: 1.5, spanGaps: true, points: { show: false } },
-        { label: 'test accuracy', scale: 'acc', stroke: '#c0502b', width: 2, spanGaps: true, points: { show: true, size: 5 } },
+        { label: lossLabel, scale: 'loss', stroke: '#1f5fa8', width: 1.5, spanGaps: true, points: { show: false } },
+        { label: 'test accuracy', scale: 'acc', stroke: '#c0502b', width: 2, spanGaps: true, points: { show: true, size: 5 }, show: withAccuracy },
       ],
     };
     this.plot = new uPlot(opts, [[], [], []], host);

@@ -1,18 +1,22 @@
 // <rnn-mnist-demo>: Géron's MNIST sequence classifier (ch. 14) trained live in the page on WebGPU, a pad to draw a
 // digit on, and the hidden state of the units across the 28 time steps.
 //
-// Embedding is one script and one element:
+// Embedding is one script and one element (the same script also defines <rnn-text-demo>, text-element.ts):
 //   <script type="module" src=".../webgpu-rnn-demo.js"></script>
 //   <rnn-mnist-demo units="150" batch-size="150" learning-rate="0.001" data-url="./mnist/"></rnn-mnist-demo>
 //
 // This file is the user interface (main thread). The GPU device, the data and the model live in a worker
-// (worker.ts, inlined into this bundle by Vite), so training never blocks drawing. The two talk through protocol.ts.
+// (worker.ts, started through worker-entry.ts, which Vite inlines into this bundle), so training never blocks drawing.
+// The two talk through protocol.ts.
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import { TrainingChart } from './chart.js';
 import { DrawPad, toModelInput } from './draw.js';
-import { HeatMap, LEGEND_GRADIENT } from './heatmap.js';
-import type { DemoConfig, Inspection, ProgressInfo, Reply, Request } from './protocol.js';
-import TrainWorker from './worker.ts?worker&inline';
+import { HeatMap } from './heatmap.js';
+import { NO_WEBGPU_HELP, STYLE } from './style.js';
+import type { DemoConfig, DrawnDigit, Inspection, ProgressInfo, Reply, Request } from './protocol.js';
+import TrainWorker from './worker-entry.ts?worker&inline';
+// The bundle's one script defines both elements.
+import './text-element.js';
 
 /** The `progress` event's detail. */
 export interface ProgressDetail {
@@ -37,68 +41,12 @@ export interface ShownPrediction {
 type State = 'idle' | 'loading' | 'ready' | 'running' | 'broken' | 'unsupported';
 type Current = { kind: 'drawing' } | { kind: 'test'; image: Uint8Array; label: number; index: number };
 type Reply_<T extends Reply['type']> = Extract<Reply, { type: T }>;
-type Asked = { type: 'predict' | 'inspect' | 'testImage' | 'liveBuffers' };
+type Asked = { type: 'predict' | 'inspect' | 'testImage' | 'liveBuffers' | 'drawDigit' };
 
-const DEFAULTS = { units: 150, batchSize: 150, learningRate: 0.001, dataUrl: './mnist/', trainLimit: 0, testLimit: 0, evalSize: 1000, seed: 1 };
-
-const NO_WEBGPU_HELP = `
-  <p><strong>WebGPU is not available in this browser</strong>, so the network cannot be trained here.</p>
-  <ul>
-    <li>Use a browser with WebGPU: Chrome or Edge 113 or later, Safari 26 or later, or Firefox 141 or later on Windows.</li>
-    <li>In Chrome on Linux, or where WebGPU is switched off, enable it at <code>chrome://flags/#enable-unsafe-webgpu</code>
-      (or start Chrome with <code>--enable-unsafe-webgpu</code>) and check that hardware acceleration is on
-      (<code>chrome://gpu</code>).</li>
-  </ul>`;
-
-const STYLE = `
-  :host { display: block; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d232b;
-    --accent: #1f5fa8; --border: #d6dbe1; --muted: #5d6773; }
-  * { box-sizing: border-box; }
-  .root { border: 1px solid var(--border); border-radius: 10px; background: #fff; padding: 14px 16px; }
-  header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 14px; margin-bottom: 8px; }
-  h2 { font-size: 17px; margin: 0; }
-  h3 { font-size: 14px; margin: 0 0 8px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
-  .status { color: var(--muted); }
-  .grid { display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); }
-  section { min-width: 0; }
-  button { font: inherit; padding: 5px 14px; border: 1px solid var(--border); border-radius: 6px; background: #f6f8fa; cursor: pointer; }
-  button:hover:enabled { border-color: var(--accent); }
-  button:disabled { opacity: .45; cursor: default; }
-  button.primary { background: var(--accent); color: #fff; border-color: var(--accent); }
-  .buttons { display: flex; gap: 8px; flex-wrap: wrap; margin-bottom: 10px; }
-  dl.stats { display: grid; grid-template-columns: auto 1fr; gap: 2px 12px; margin: 0 0 10px; font-variant-numeric: tabular-nums; }
-  dt { color: var(--muted); }
-  dd { margin: 0; font-weight: 600; }
-  .bar-wrap { height: 4px; background: #eef1f4; border-radius: 2px; margin-bottom: 10px; overflow: hidden; }
-  .bar-wrap > div { height: 100%; width: 0; background: var(--accent); transition: width .2s; }
-  .note { color: var(--muted); font-size: 12.5px; margin: 6px 0 0; }
-  .pad-wrap { position: relative; width: 280px; max-width: 100%; }
-  .hint { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; color: #777; pointer-events: none; }
-  canvas.pad { width: 280px; height: 280px; max-width: 100%; aspect-ratio: 1; border-radius: 6px; touch-action: none; cursor: crosshair; display: block; }
-  .prediction { display: flex; align-items: center; gap: 14px; margin: 10px 0 6px; min-height: 56px; }
-  .digit { font-size: 44px; font-weight: 700; width: 44px; text-align: center; color: var(--accent); }
-  .probs { display: grid; grid-template-columns: 14px 1fr 44px; gap: 1px 8px; font-size: 12.5px; font-variant-numeric: tabular-nums; }
-  .probs .p { height: 11px; align-self: center; background: #eef1f4; border-radius: 2px; overflow: hidden; }
-  .probs .p > div { height: 100%; background: #9bb3cf; }
-  .probs .top > div { background: var(--accent); }
-  .probs span:nth-child(3n) { text-align: right; color: var(--muted); }
-  .viz { display: flex; gap: 12px; align-items: flex-start; }
-  figure { margin: 0; }
-  figcaption { font-size: 12px; color: var(--muted); margin-top: 4px; max-width: 180px; }
-  canvas.input { width: 168px; height: 168px; border-radius: 4px; display: block; }
-  .mapwrap { position: relative; }
-  canvas.map { width: 168px; height: 300px; display: block; image-rendering: pixelated; border: 1px solid var(--border); }
-  .marker { position: absolute; top: -3px; bottom: -3px; width: 6px; border: 2px solid #ffb000; border-radius: 2px; display: none; pointer-events: none; }
-  .legend { display: flex; align-items: center; gap: 6px; font-size: 12px; color: var(--muted); margin-top: 8px; }
-  .legend .g { width: 120px; height: 10px; border-radius: 2px; background: ${LEGEND_GRADIENT}; }
-  .message { border: 1px solid #e5b3a8; background: #fdf3f1; color: #6b1d10; border-radius: 8px; padding: 10px 14px; margin-bottom: 10px; }
-  .message.unsupported { border-color: #e3c77a; background: #fffaeb; color: #4a3a06; }
-  .message p { margin: 0 0 6px; }
-  .message ul { margin: 0; padding-left: 20px; }
-  .message .details { font-size: 12.5px; opacity: .85; margin-top: 6px; }
-  .message button { float: right; padding: 0 8px; }
-  [hidden] { display: none !important; }
-`;
+const DEFAULTS = {
+  units: 150, batchSize: 150, learningRate: 0.001, dataUrl: './mnist/', trainLimit: 0, testLimit: 0, evalSize: 1000, seed: 1,
+  digitUnits: 64, digitSteps: 200, digitImages: 5000,
+};
 
 export class RnnMnistDemo extends HTMLElement {
   private worker: Worker | undefined;
@@ -121,7 +69,10 @@ export class RnnMnistDemo extends HTMLElement {
   private ui: ReturnType<RnnMnistDemo['render']> | undefined;
   private pad: DrawPad | undefined;
   private heat: HeatMap | undefined;
+  private drawnHeat: HeatMap | undefined;
   private chart: TrainingChart | undefined;
+  /** The drawDigit in progress: its digit, and what settles it once its rows have all appeared. */
+  private drawingDigit: { digit: number; drawn?: DrawnDigit; resolve: (rows: Float32Array) => void; reject: (error: Error) => void } | undefined;
 
   constructor() {
     super();
@@ -210,6 +161,32 @@ export class RnnMnistDemo extends HTMLElement {
     return reply.probs;
   }
 
+  /**
+   * "Draw a digit for me": the vector-to-sequence model draws `digit` (0..9) row by row in the element, training first
+   * if it has not been trained yet (digit-steps steps, `digit-training` events). Resolves with the 28 x 28 values it
+   * drew (about 0..1, row-major) once the last row has appeared; `digit-row` fires as each row appears.
+   */
+  async drawDigit(digit: number): Promise<Float32Array> {
+    if (!(Number.isInteger(digit) && digit >= 0 && digit <= 9)) throw new Error(`drawDigit: digit: expected an integer 0..9, got ${String(digit)}`);
+    if (this.drawingDigit) throw new Error(`drawDigit: the digit ${this.drawingDigit.digit} is being drawn; wait for it to finish`);
+    if (!(this.state === 'ready' || this.state === 'running')) throw new Error(`drawDigit: the demo is not ready (status '${this.state}')`);
+    const done = new Promise<Float32Array>((resolve, reject) => (this.drawingDigit = { digit, resolve, reject }));
+    this.updateDigitButtons();
+    const ui = this.ui!;
+    ui.drawnCaption.textContent = `the model is about to draw a ${digit}`;
+    this.ask<'digit'>({ type: 'drawDigit', digit }).then((drawn) => {
+      const pending = this.drawingDigit;
+      if (!pending || pending.digit !== digit) return;
+      pending.drawn = drawn;
+      ui.digitBarWrap.hidden = true;
+      ui.drawnCaption.textContent = `a ${digit}, drawn one row per step (after ${drawn.step} training steps, MSE ${drawn.loss.toFixed(4)})`;
+      const rowHeight = Math.max(1, Math.min(8, Math.floor(300 / drawn.units)));
+      ui.drawnMap.style.height = `${Math.min(400, drawn.units * rowHeight)}px`;
+      this.drawnHeat?.show(drawn.rows, drawn.states, drawn.units, true);
+    }, (error: Error) => this.finishDigit(error));
+    return done;
+  }
+
   /** The worker's count of live GPU buffers (the runtime's liveBufferCount). */
   async liveBuffers(): Promise<number> {
     return (await this.ask<'liveBuffers'>({ type: 'liveBuffers' })).count;
@@ -290,6 +267,7 @@ export class RnnMnistDemo extends HTMLElement {
       case 'prediction':
       case 'inspection':
       case 'testImage':
+      case 'digit':
       case 'liveBuffers': {
         const waiter = this.waiting.get(reply.id);
         this.waiting.delete(reply.id);
@@ -302,6 +280,13 @@ export class RnnMnistDemo extends HTMLElement {
         waiter?.reject(new Error(reply.message));
         return;
       }
+      case 'digitTraining':
+        ui.digitBarWrap.hidden = false;
+        ui.digitBar.style.width = `${Math.min(100, Math.round((100 * reply.step) / reply.steps))}%`;
+        ui.drawnCaption.textContent = `training the drawing model on ${reply.images.toLocaleString('en')} images: step ` +
+          `${Math.min(reply.step, reply.steps)} of ${reply.steps}, MSE ${reply.loss.toFixed(4)}`;
+        this.dispatchEvent(new CustomEvent('digit-training', { detail: { step: reply.step, steps: reply.steps, loss: reply.loss } }));
+        return;
       case 'unsupported':
         this.unsupported(reply.message);
         return;
@@ -401,6 +386,37 @@ export class RnnMnistDemo extends HTMLElement {
     ui.inputCaption.textContent = '';
   }
 
+  /** A row of the drawn digit appeared (t), or the replay ended (null). */
+  private drawnStep = (t: number | null) => {
+    const ui = this.ui;
+    if (!ui) return; // the heat map's first clear(), while render() is still building the ui
+    ui.drawnMarker.style.display = t === null ? 'none' : 'block';
+    if (t !== null) ui.drawnMarker.style.left = `${t * 6}px`;
+    ui.drawnStepLabel.textContent = t === null ? '' : `row ${t + 1} of 28`;
+    const pending = this.drawingDigit;
+    if (!pending?.drawn) return;
+    if (t !== null) this.dispatchEvent(new CustomEvent('digit-row', { detail: { digit: pending.digit, row: t } }));
+    else this.finishDigit(null);
+  };
+
+  private finishDigit(error: Error | null): void {
+    const pending = this.drawingDigit;
+    this.drawingDigit = undefined;
+    if (this.ui) {
+      this.ui.digitBarWrap.hidden = true;
+      if (error && pending) this.ui.drawnCaption.textContent = `could not draw a ${pending.digit}: ${error.message}`;
+    }
+    this.updateDigitButtons();
+    if (!pending) return;
+    if (error) pending.reject(error);
+    else pending.resolve(pending.drawn!.rows);
+  }
+
+  private updateDigitButtons(): void {
+    const usable = this.state === 'ready' || this.state === 'running';
+    for (const b of this.ui?.digitButtons ?? []) b.disabled = !usable || !!this.drawingDigit;
+  }
+
   // ---- state, errors, teardown ----
 
   private setState(state: State): void {
@@ -413,6 +429,7 @@ export class RnnMnistDemo extends HTMLElement {
     ui.reset.disabled = !(usable || state === 'broken');
     ui.testImage.disabled = !usable;
     ui.replay.disabled = !usable;
+    this.updateDigitButtons();
     ui.status.textContent = { idle: '', loading: 'Loading…', ready: 'Paused', running: 'Training', broken: 'Stopped by an error', unsupported: 'WebGPU unavailable' }[state];
     if (usable) void this.inspectNext();
   }
@@ -436,6 +453,8 @@ export class RnnMnistDemo extends HTMLElement {
       ui.loadWrap.hidden = true;
     }
     if (fatal) {
+      this.drawnHeat?.stop();
+      this.finishDigit(new Error(message));
       this.setState('broken');
       for (const { reject } of this.waiting.values()) reject(new Error(message));
       this.waiting.clear();
@@ -451,6 +470,7 @@ export class RnnMnistDemo extends HTMLElement {
     ui.unsupportedDetails.textContent = `Details: ${details}`;
     this.worker?.terminate();
     this.worker = undefined;
+    this.finishDigit(new Error('WebGPU is not available in this browser'));
     for (const { reject } of this.waiting.values()) reject(new Error('WebGPU is not available in this browser'));
     this.waiting.clear();
     this.dispatchEvent(new CustomEvent('error', { detail: { message: `WebGPU is not available in this browser. ${details}` } }));
@@ -459,6 +479,9 @@ export class RnnMnistDemo extends HTMLElement {
   /** Frees the GPU (the worker destroys model, data and device and reports its live buffers), then ends the worker. */
   private dispose(): void {
     this.heat?.stop();
+    this.drawnHeat?.stop();
+    this.drawingDigit?.reject(new Error('rnn-mnist-demo was removed'));
+    this.drawingDigit = undefined;
     this.chart?.destroy();
     this.chart = undefined;
     for (const { reject } of this.waiting.values()) reject(new Error('rnn-mnist-demo was removed'));
@@ -514,6 +537,9 @@ export class RnnMnistDemo extends HTMLElement {
       testLimit: integer('test-limit', DEFAULTS.testLimit, 0),
       evalSize: integer('eval-size', DEFAULTS.evalSize, 1),
       seed: integer('seed', DEFAULTS.seed, 0),
+      digitUnits: integer('digit-units', DEFAULTS.digitUnits, 1),
+      digitSteps: integer('digit-steps', DEFAULTS.digitSteps, 1),
+      digitImages: integer('digit-images', DEFAULTS.digitImages, 1),
     };
     if (problems.length) this.fail(`rnn-mnist-demo: ignored attribute ${problems.join(', ')}`, false);
     return config;
@@ -573,6 +599,20 @@ export class RnnMnistDemo extends HTMLElement {
               updates its state h<sub>t</sub> = tanh(x<sub>t</sub>·W<sub>x</sub> + h<sub>t−1</sub>·W<sub>h</sub> + b);
               the class is read from the last state.</p>
           </section>
+          <section class="generate">
+            <h3>Draw a digit for me</h3>
+            <div class="digit-buttons" part="digit-buttons" role="group" aria-label="Digit to draw"></div>
+            <div class="bar-wrap digit-bar" hidden><div></div></div>
+            <div class="viz">
+              <figure><canvas class="drawn" part="drawn-digit" width="168" height="168" role="img" aria-label="The digit the network draws, one row per step"></canvas><figcaption class="drawn-caption">pick a digit</figcaption></figure>
+              <figure><div class="mapwrap"><canvas class="map drawn-map" part="drawn-heatmap" width="28" height="64" role="img" aria-label="Heat map of the drawing network's hidden state: one column per time step, one row per unit"></canvas><div class="marker drawn-marker"></div></div>
+                <figcaption>its hidden state (rows: units) while drawing each row (columns)</figcaption></figure>
+            </div>
+            <div class="legend"><span class="drawn-step-label"></span></div>
+            <p class="note">The other way round, vector to sequence: a second RNN gets the digit's class as a one-hot vector at
+              every one of 28 steps, and at step <i>t</i> a dense layer turns its state h<sub>t</sub> into row <i>t</i> of the
+              image. It learns (MSE) what the training images of each class share, the first time you ask, in this worker.</p>
+          </section>
         </div>
       </div>`;
     const $ = <T extends Element = HTMLElement>(selector: string) => root.querySelector(selector) as T;
@@ -597,7 +637,21 @@ export class RnnMnistDemo extends HTMLElement {
       loadWrap: $('.bar-wrap'), loadBar: $('.bar-wrap > div'),
       step: $('.step'), epoch: $('.epoch'), loss: $('.loss'), accuracy: $('.accuracy'), speed: $('.speed'), adapter: $('.adapter'), note: $('.training .note'),
       digit: $('.digit'), confidence: $('.confidence'), source: $('.source'), bars,
-      input: $<HTMLCanvasElement>('canvas.input'), map: $<HTMLCanvasElement>('canvas.map'), marker: $('.marker'), stepLabel: $('.step-label'),
+      input: $<HTMLCanvasElement>('canvas.input'), map: $<HTMLCanvasElement>('.neurons canvas.map'), marker: $('.neurons .marker'), stepLabel: $('.step-label'),
+      drawn: $<HTMLCanvasElement>('canvas.drawn'), drawnMap: $<HTMLCanvasElement>('canvas.drawn-map'), drawnMarker: $('.drawn-marker'),
+      drawnCaption: $('.drawn-caption'), drawnStepLabel: $('.drawn-step-label'), digitBarWrap: $('.digit-bar'), digitBar: $('.digit-bar > div'),
+      digitButtons: Array.from({ length: 10 }, (_, d) => {
+        const b = document.createElement('button');
+        b.textContent = String(d);
+        b.disabled = true;
+        b.title = `Draw a ${d}`;
+        b.onclick = () => void this.drawDigit(d).catch((error: Error) => {
+          // A reset cancels the drawing on purpose; the caption says so.
+          if (this.worker && !/cancelled/.test(error.message)) this.fail(`Could not draw a ${d}: ${error.message}`, false);
+        });
+        $('.digit-buttons').append(b);
+        return b;
+      }),
       inputCaption: $('.input-caption'), mapCaption: $('.map-caption'), hint: $('.hint'),
     };
     ui.start.onclick = () => this.start();
@@ -617,6 +671,7 @@ export class RnnMnistDemo extends HTMLElement {
       if (t !== null) ui.marker.style.left = `${t * 6}px`;
       ui.stepLabel.textContent = t === null ? '' : `step t = ${t}`;
     });
+    this.drawnHeat = new HeatMap(ui.drawn, ui.drawnMap, this.drawnStep, 'write');
     this.chart = new TrainingChart($('.chart'));
     return ui;
   }

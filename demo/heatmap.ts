@@ -1,6 +1,9 @@
 // "Visualizing the neurons": the hidden state of every unit after each of the 28 time steps, beside the image the
 // RNN read. Column t of the heat map is the state after reading row t, so animating the columns in order while
 // highlighting row t shows the network unrolled through time.
+//
+// The same map shows the other direction ("draw a digit for me", mode 'write'): the vector-to-sequence model's state
+// while it draws row t, and the image growing by one row a step (rows not drawn yet stay black).
 import { SIZE } from './draw.js';
 
 const STEP_MS = 45;
@@ -37,8 +40,13 @@ export class HeatMap {
   private readonly mapCtx: CanvasRenderingContext2D;
   private readonly pixels: HTMLCanvasElement;
 
-  /** `input`: the image, drawn scaled; `map`: the heat map, one canvas pixel per (step, unit), scaled by CSS. */
-  constructor(private readonly input: HTMLCanvasElement, private readonly map: HTMLCanvasElement, private readonly onStep?: (t: number | null) => void) {
+  /**
+   * `input`: the image, drawn scaled; `map`: the heat map, one canvas pixel per (step, unit), scaled by CSS. `mode`:
+   * 'read' (the RNN reads row t; rows ahead are dimmed) or 'write' (the RNN draws row t; rows ahead are not there yet).
+   * `onStep(t)` is called once for every step of a replay, in order, none skipped; then with null.
+   */
+  constructor(private readonly input: HTMLCanvasElement, private readonly map: HTMLCanvasElement, private readonly onStep?: (t: number | null) => void,
+    private readonly mode: 'read' | 'write' = 'read') {
     this.inputCtx = input.getContext('2d')!;
     this.mapCtx = map.getContext('2d')!;
     this.pixels = document.createElement('canvas');
@@ -68,8 +76,15 @@ export class HeatMap {
     cancelAnimationFrame(this.frame);
     const start = performance.now();
     this.playing = true;
+    let t = -1;
     const tick = () => {
-      const t = Math.min(SIZE - 1, Math.floor((performance.now() - start) / STEP_MS));
+      // One step a frame at most, so that a slow frame never skips a step.
+      const next = Math.min(SIZE - 1, t + 1, Math.max(0, Math.floor((performance.now() - start) / STEP_MS)));
+      if (next === t) {
+        this.frame = requestAnimationFrame(tick);
+        return;
+      }
+      t = next;
       this.shown = t + 1;
       this.render(t);
       if (t < SIZE - 1) this.frame = requestAnimationFrame(tick);
@@ -104,12 +119,13 @@ export class HeatMap {
     if (!image || !states) return;
     const bytes = image instanceof Uint8Array;
 
-    // The input, with the rows not yet read dimmed and the current row outlined.
+    // The input, with the rows not yet read dimmed (not yet drawn: black) and the current row outlined.
     const rgba = new ImageData(SIZE, SIZE);
+    const ahead = this.mode === 'write' ? 0 : 0.25;
     for (let i = 0; i < SIZE * SIZE; i++) {
-      const v = bytes ? image[i]! : Math.round(255 * image[i]!);
+      const v = bytes ? image[i]! : Math.round(255 * Math.min(1, Math.max(0, image[i]!)));
       const unread = step !== null && Math.floor(i / SIZE) > step;
-      const g = unread ? Math.round(v * 0.25) : v;
+      const g = unread ? Math.round(v * ahead) : v;
       rgba.data.set([g, g, g, 255], i * 4);
     }
     this.pixels.getContext('2d')!.putImageData(rgba, 0, 0);

@@ -18,6 +18,10 @@ export interface DemoConfig {
   /** How many of the loaded test images each periodic evaluation uses. */
   evalSize: number;
   seed: number;
+  /** "Draw a digit for me": the vector-to-sequence model's units, training steps (batch 32) and training images. */
+  digitUnits: number;
+  digitSteps: number;
+  digitImages: number;
 }
 
 /** Main thread -> worker. */
@@ -32,6 +36,8 @@ export type Request =
   /** A random test image (or the one at `index`) with its inspection. */
   | { type: 'testImage'; id: number; index?: number }
   | { type: 'liveBuffers'; id: number }
+  /** Trains the drawing model first if it has not been trained yet (reporting `digitTraining`), then draws `digit`. */
+  | { type: 'drawDigit'; id: number; digit: number }
   /** Free everything on the GPU, answer `disposed`, then expect to be terminated. */
   | { type: 'destroy' };
 
@@ -49,6 +55,16 @@ export interface Inspection {
   units: number;
 }
 
+/** A digit as the vector-to-sequence model draws it: row t is the dense layer's output at step t. */
+export interface DrawnDigit {
+  digit: number;
+  rows: Float32Array;    // [28, 28], about 0..1 (not clamped)
+  states: Float32Array;  // [28, units]: the hidden state while drawing each row
+  units: number;
+  step: number;          // the drawing model's training steps
+  loss: number;          // its mean training loss (MSE per pixel) over the last report
+}
+
 /** Worker -> main thread. */
 export type Reply =
   | { type: 'loading'; message: string; fraction: number }
@@ -60,6 +76,8 @@ export type Reply =
   | ({ type: 'inspection'; id: number } & Inspection)
   | ({ type: 'testImage'; id: number; image: Uint8Array; label: number; index: number } & Inspection)
   | { type: 'liveBuffers'; id: number; count: number }
+  | { type: 'digitTraining'; step: number; steps: number; loss: number; images: number }
+  | ({ type: 'digit'; id: number } & DrawnDigit)
   | { type: 'failed'; id: number; message: string }
   /** No usable WebGPU in the worker: no navigator.gpu, or no adapter. */
   | { type: 'unsupported'; message: string }

@@ -14,6 +14,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inkFromRgba, toMnist } from '../demo/draw.js';
 import { stateColour } from '../demo/heatmap.js';
+import { contextWindow, pickId } from '../demo/sample.js';
 
 const CHROMIUM = process.env.PUPPETEER_EXECUTABLE_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -27,8 +28,11 @@ const BASE_ARGS = ['--headless=new', '--no-sandbox', '--disable-background-netwo
 const WEBGPU_ARGS = [...BASE_ARGS, '--enable-unsafe-webgpu'];
 
 /** Small enough for SwiftShader: about 400 sequences/s here, test accuracy past 0.5 in about 15 s. */
-const SMALL_MODEL = 'units="32" batch-size="50" learning-rate="0.002" train-limit="5000" test-limit="1000" eval-size="500" autostart';
+const SMALL_MODEL = 'units="32" batch-size="50" learning-rate="0.002" train-limit="5000" test-limit="1000" eval-size="500" ' +
+  'digit-units="32" digit-steps="150" digit-images="2000" autostart';
 const ACCURACY_BAR = 0.5; // chance is 0.1
+/** The text element, as small: 32 tanh units over windows of 16 characters of the first 30,000 of brown.txt. */
+const SMALL_TEXT_MODEL = 'units="32" steps="16" batch-size="32" learning-rate="0.01" text-limit="30000" sample-length="40" autostart';
 const TRAIN_TIMEOUT_MS = 90_000;
 
 describe('digit preparation (the MNIST way)', () => {
@@ -76,6 +80,20 @@ describe('digit preparation (the MNIST way)', () => {
       expect(ink[5]).toBeCloseTo(1, 5);
       expect(ink[0]).toBeCloseTo(0, 5);
     }
+  });
+
+  it('text sampling: temperature 0 is the likeliest id, low temperatures sharpen, the context is the last `steps` ids', () => {
+    const p = [0.1, 0.6, 0.3];
+    expect(pickId(p, 0, 0.99)).toBe(1);
+    // u walks the cumulative weights: at temperature 1 the probabilities themselves.
+    expect([0.05, 0.2, 0.69, 0.71].map((u) => pickId(p, 1, u))).toEqual([0, 1, 1, 2]);
+    // At 0.1, p^10 normalised: id 1 holds all but about 2e-4 of the mass.
+    expect(pickId(p, 0.1, 0.001)).toBe(1);
+    expect(pickId(p, 0.1, 0.999)).toBe(1);
+    // At a high temperature the weights flatten towards uniform.
+    expect(pickId(p, 100, 0.2)).toBe(0);
+    expect(contextWindow([5, 6, 7], 4)).toEqual({ x: Int32Array.of(5, 6, 7, 0), length: 3 });
+    expect(contextWindow([1, 2, 3, 4, 5, 6], 4)).toEqual({ x: Int32Array.of(3, 4, 5, 6), length: 4 });
   });
 
   it('colours tanh states from blue (-1) through white (0) to red (+1)', () => {
@@ -157,6 +175,7 @@ describe.skipIf(!haveChromium)('the demo in headless Chromium', () => {
     vite('--mode', 'element', '--outDir', dist, '--emptyOutDir');
     vite('--outDir', dist);
     expect(readdirSync(join(dist, 'mnist')).sort()).toEqual(['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte', 'train-images-idx3-ubyte', 'train-labels-idx1-ubyte']);
+    expect(readdirSync(dist)).toContain('brown.txt');
     console.info(`demo build: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     // The README's embedding snippet, in a folder of its own: the script and the data are found relative to the page.
     const embed = `<!doctype html>
@@ -166,7 +185,10 @@ describe.skipIf(!haveChromium)('the demo in headless Chromium', () => {
 <rnn-mnist-demo ${SMALL_MODEL} data-url="../mnist/"></rnn-mnist-demo>
 </body></html>`;
     const missing = embed.replace('data-url="../mnist/"', 'data-url="../no-such-folder/"');
-    ({ server, url: base } = await serve(dist, { '/embed/index.html': embed, '/embed/': embed, '/embed/missing.html': missing }));
+    // The text element from the same script.
+    const text = embed.replace(/<rnn-mnist-demo .*<\/rnn-mnist-demo>/, `<rnn-text-demo ${SMALL_TEXT_MODEL} text-url="../brown.txt" prompt="The "></rnn-text-demo>`);
+    const textBad = text.replace('units="32"', 'units="-3"').replace(' autostart', '');
+    ({ server, url: base } = await serve(dist, { '/embed/index.html': embed, '/embed/': embed, '/embed/missing.html': missing, '/embed/text.html': text, '/embed/text-bad.html': textBad }));
     browser = await puppeteer.launch({ executablePath: CHROMIUM, args: WEBGPU_ARGS });
   });
 
@@ -311,6 +333,67 @@ describe.skipIf(!haveChromium)('the demo in headless Chromium', () => {
     expect(collected.errors).toEqual([]);
   }, 60_000);
 
+  it('draws a digit for me: the vector-to-sequence model trains, then its 28 rows appear one step at a time', async () => {
+    expect(page, 'needs the page of the previous test').toBeDefined();
+    const started = Date.now();
+    const r = await page.evaluate(async () => {
+      const el = document.querySelector('rnn-mnist-demo')!;
+      const canvas = el.shadowRoot!.querySelector('canvas.drawn') as HTMLCanvasElement;
+      /** The brightest pixel of the drawn image's canvas from row `from` (of 28) down. */
+      const inkBelow = (from: number) => {
+        const { data } = canvas.getContext('2d')!.getImageData(0, Math.ceil((from * canvas.height) / 28), canvas.width, canvas.height);
+        let max = 0;
+        for (let i = 0; i < data.length; i += 4) max = Math.max(max, data[i]!);
+        return max;
+      };
+      const rows: Array<{ digit: number; row: number; at: number }> = [];
+      const training: Array<{ step: number; steps: number; loss: number }> = [];
+      let midway = -1;
+      el.addEventListener('digit-row', (e) => {
+        const d = (e as CustomEvent).detail;
+        rows.push({ ...d, at: performance.now() });
+        // Part way through, the rows not drawn yet are still black.
+        if (d.digit === 0 && d.row === 10) midway = inkBelow(12);
+      });
+      el.addEventListener('digit-training', (e) => training.push((e as CustomEvent).detail));
+      const errors: string[] = [];
+      await el.drawDigit(12).catch((e: Error) => errors.push(e.message));
+      const zero = Array.from(await el.drawDigit(0));
+      const final = inkBelow(0);
+      const trainedSteps = training.length;
+      // The second digit is drawn by the model as trained: no more training.
+      const one = Array.from(await el.drawDigit(1));
+      return { rows, training, trainedSteps, zero, one, midway, final, errors, caption: el.shadowRoot!.querySelector('.drawn-caption')!.textContent };
+    });
+    console.info(`draw a digit: ${r.training.at(-1)?.step} steps of the drawing model (MSE ${r.training[0]?.loss.toFixed(4)} -> ${r.training.at(-1)?.loss.toFixed(4)}), ` +
+      `28 rows of a 0 over ${(r.rows[27]!.at - r.rows[0]!.at).toFixed(0)} ms; ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
+    expect(r.errors[0]).toMatch(/digit: expected an integer 0\.\.9, got 12/);
+    // Trained first, the loss falling, up to digit-steps.
+    expect(r.training.length).toBeGreaterThan(2);
+    expect(r.training.at(-1)!.step).toBeGreaterThanOrEqual(150);
+    expect(r.training.at(-1)!.loss).toBeLessThan(r.training[0]!.loss);
+    expect(r.training.length).toBe(r.trainedSteps);
+    // 28 rows per digit, in order, one at a time (not all in one frame).
+    for (const digit of [0, 1]) {
+      const rows = r.rows.filter((x) => x.digit === digit);
+      expect(rows.map((x) => x.row)).toEqual(Array.from({ length: 28 }, (_, i) => i));
+      expect(rows[27]!.at - rows[0]!.at).toBeGreaterThan(27 * 10);
+    }
+    expect(r.midway, 'rows below the one being drawn are black').toBe(0);
+    expect(r.final, 'the finished drawing has ink').toBeGreaterThan(100);
+    // Not blank, and the class matters: a 0 and a 1 differ.
+    for (const image of [r.zero, r.one]) {
+      expect(image).toHaveLength(784);
+      expect(Math.max(...image)).toBeGreaterThan(0.3);
+      expect(image.every(Number.isFinite)).toBe(true);
+    }
+    const diff = r.zero.reduce((sum, v, i) => sum + Math.abs(v - r.one[i]!), 0) / 784;
+    expect(diff).toBeGreaterThan(0.03);
+    expect(r.caption).toMatch(/a 1, drawn one row per step/);
+    await page.screenshot({ path: 'test-artifacts/demo-draw-digit.png', fullPage: true });
+    expect(collected.errors).toEqual([]);
+  }, 60_000);
+
   it('frees every GPU buffer when the element is removed', async () => {
     expect(page, 'needs the page of the previous test').toBeDefined();
     const before = await page.evaluate(() => document.querySelector('rnn-mnist-demo')!.liveBuffers());
@@ -327,6 +410,107 @@ describe.skipIf(!haveChromium)('the demo in headless Chromium', () => {
     expect(page.workers()).toHaveLength(0);
     expect(collected.errors).toEqual([]);
     await page.close();
+  }, 30_000);
+
+  it('<rnn-text-demo> trains on the Brown corpus: loss falls, samples appear and change, prompt and temperature steer them', async () => {
+    const p = await browser.newPage();
+    await p.setViewport({ width: 1280, height: 760 });
+    await p.bringToFront();
+    const c = collectErrors(p);
+    await p.evaluateOnNewDocument(() => {
+      const w = window as unknown as { text: { progress: Array<{ step: number; loss: number }>; samples: Array<{ step: number; prompt: string; text: string; temperature: number }>; errors: string[]; ready?: { adapter: string; vocabulary: string } } };
+      w.text = { progress: [], samples: [], errors: [] };
+      document.addEventListener('DOMContentLoaded', () => {
+        const el = document.querySelector('rnn-text-demo')!;
+        el.addEventListener('progress', (e) => w.text.progress.push((e as unknown as CustomEvent).detail));
+        el.addEventListener('sample', (e) => w.text.samples.push((e as unknown as CustomEvent).detail));
+        el.addEventListener('error', (e) => w.text.errors.push((e as unknown as CustomEvent).detail.message));
+        el.addEventListener('ready', (e) => (w.text.ready = (e as unknown as CustomEvent).detail));
+      });
+    });
+    const opened = Date.now();
+    await p.goto(`${base}/embed/text.html`);
+    await until(p, 'the text element to be ready', 60_000, () => (window as any).text.ready !== undefined || (window as any).text.errors.length > 0);
+    expect(await p.evaluate(() => (window as any).text.errors)).toEqual([]);
+    const vocabulary = await p.evaluate(() => (window as any).text.ready.vocabulary as string);
+    expect(vocabulary).toMatch(/^\n "[^]*ABC[^]*abcdefghijklmnopqrstuvwxyz$/);
+    // The loss falls well below chance (ln of the vocabulary's size; 1.5 nats under it is past what the characters'
+    // frequencies alone give, about 2.9 nats for English), and two different samples have appeared.
+    const chance = Math.log(vocabulary.length + 1);
+    await until(p, 'the loss to fall and two different samples', 90_000, (bar: number) => {
+      const t = (window as any).text as { progress: Array<{ loss: number }>; samples: Array<{ text: string }>; errors: string[] };
+      return t.errors.length > 0 || (t.progress.some((q) => q.loss < bar) && new Set(t.samples.map((s) => s.text)).size >= 2);
+    }, chance - 1.5);
+    const t = await p.evaluate(() => (window as any).text as { progress: Array<{ step: number; loss: number }>; samples: Array<{ step: number; prompt: string; text: string; temperature: number }>; errors: string[] });
+    expect(t.errors).toEqual([]);
+    const first = t.progress[0]!, low = t.progress.find((q) => q.loss < chance - 1.5)!;
+    console.info(`text demo: vocabulary of ${vocabulary.length + 1}, loss ${first.loss.toFixed(3)} at step ${first.step} -> ${low.loss.toFixed(3)} at step ${low.step} ` +
+      `(chance ${chance.toFixed(2)}), ${((Date.now() - opened) / 1000).toFixed(1)} s after opening; samples: ${t.samples.map((s) => `${s.step}: ${JSON.stringify(s.text)}`).join(' | ')}`);
+    expect(low.step).toBeGreaterThan(first.step);
+    for (const s of t.samples) {
+      expect(s.prompt).toBe('The ');
+      expect(s.text).toHaveLength(40);
+    }
+    const shown = await p.evaluate(() => (document.querySelector('rnn-text-demo')!.shadowRoot!.querySelector('[part=sample]') as HTMLElement).innerText);
+    expect(shown).toBe(`The ${t.samples.at(-1)!.text}`);
+
+    // The prompt box and the slider, as a user would change them: the next sample follows.
+    await p.evaluate(() => {
+      const root = document.querySelector('rnn-text-demo')!.shadowRoot!;
+      const prompt = root.querySelector('input.prompt') as HTMLInputElement;
+      prompt.value = 'The jury said ';
+      prompt.dispatchEvent(new Event('input'));
+      const slider = root.querySelector('input.temperature') as HTMLInputElement;
+      slider.value = '0.2';
+      slider.dispatchEvent(new Event('input'));
+    });
+    await until(p, 'a sample of the new prompt at the new temperature', 30_000,
+      () => ((window as any).text.samples as Array<{ prompt: string; temperature: number }>).some((s) => s.prompt === 'The jury said ' && s.temperature === 0.2));
+    // The host API, and its errors naming the field.
+    const api = await p.evaluate(async () => {
+      const el = document.querySelector('rnn-text-demo')!;
+      const written = await el.sample('In the ', { temperature: 0.5, length: 12 });
+      const errors: string[] = [];
+      await el.sample('x', { temperature: 0 }).catch((e: Error) => errors.push(e.message));
+      await el.sample('x', { length: 0 }).catch((e: Error) => errors.push(e.message));
+      try { el.temperature = 7; } catch (e) { errors.push((e as Error).message); }
+      return { written, errors, temperature: el.temperature, prompt: el.prompt };
+    });
+    expect(api.written).toHaveLength(12);
+    expect(api.errors).toEqual([
+      'sample: temperature: expected a number in (0, 2], got 0',
+      'sample: length: expected an integer 1..10000, got 0',
+      'temperature: expected a number in (0, 2], got 7',
+    ]);
+    expect(api).toMatchObject({ temperature: 0.2, prompt: 'The jury said ' });
+    mkdirSync('test-artifacts', { recursive: true });
+    await p.screenshot({ path: 'test-artifacts/demo-text.png', fullPage: true });
+
+    // Removal frees every GPU buffer and ends the worker.
+    const before = await p.evaluate(() => document.querySelector('rnn-text-demo')!.liveBuffers());
+    expect(before).toBeGreaterThan(0);
+    const after = await p.evaluate(() => new Promise<number>((done) => {
+      const el = document.querySelector('rnn-text-demo')!;
+      el.addEventListener('disposed', (e) => done((e as unknown as CustomEvent).detail.liveBuffers), { once: true });
+      el.remove();
+    }));
+    console.info(`text demo: live GPU buffers ${before} before removal, ${after} after`);
+    expect(after).toBe(0);
+    for (let i = 0; i < 20 && p.workers().length > 0; i++) await new Promise((ok) => setTimeout(ok, 100));
+    expect(p.workers()).toHaveLength(0);
+    expect(await p.evaluate(() => (window as any).text.errors)).toEqual([]);
+    expect(c.errors).toEqual([]);
+    await p.close();
+  }, 150_000);
+
+  it('<rnn-text-demo> names a bad attribute, what it expected and what it got', async () => {
+    const p = await browser.newPage();
+    await p.goto(`${base}/embed/text-bad.html`);
+    // Reported as the element connects (before a listener added at DOMContentLoaded could hear the event): shown in it.
+    await until(p, 'the error in the element', 20_000, () => !(document.querySelector('rnn-text-demo')?.shadowRoot?.querySelector('[part=error]') as HTMLElement | null)?.hidden);
+    const shown = await p.evaluate(() => (document.querySelector('rnn-text-demo')!.shadowRoot!.querySelector('.error-text') as HTMLElement).textContent);
+    expect(shown).toBe('rnn-text-demo: ignored attribute units="-3" (expected an integer of at least 1; using 128)');
+    await p.close();
   }, 30_000);
 
   it('shows a data set that cannot be loaded in the element, and fires error', async () => {
@@ -394,6 +578,10 @@ describe.skipIf(!haveChromium)('the demo in headless Chromium', () => {
         expect(text, variant).toMatch(/Chrome or Edge 113/);
         expect(text, variant).toContain('--enable-unsafe-webgpu');
         expect(await p.evaluate(() => document.querySelector('rnn-mnist-demo')!.status), variant).toBe('unsupported');
+        // The text element on the same page says so too.
+        expect(await p.evaluate(() => document.querySelector('rnn-text-demo')!.status), variant).toBe('unsupported');
+        const textMessage = await p.evaluate(() => (document.querySelector('rnn-text-demo')!.shadowRoot!.querySelector('[part=unsupported]') as HTMLElement).innerText);
+        expect(textMessage, variant).toContain('WebGPU is not available in this browser');
         expect(c.errors.filter((e) => e.startsWith('pageerror')), variant).toEqual([]);
         await p.close();
       }

@@ -6,18 +6,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseIdxImages, parseIdxLabels } from '../data/idx.js';
+import { DIGIT_CLASSES, DIGIT_COLS, DIGIT_ROWS, digitArrays, digitModelConfig, meanImageMse } from '../data/digits.js';
 import { SequenceDataset } from '../data/sequences.js';
 import { MNIST_FILES } from '../data/dataset.js';
 import { InputError } from '../errors.js';
 import { adapterName } from '../gpu/device.js';
-import { layers, Sequential } from '../model/sequential.js';
+import { Sequential } from '../model/sequential.js';
 import { saveTrained, writeFileAtomic } from './files.js';
 import { trainEpochs } from './task-epochs.js';
 import { mnistDirectory } from './mnist.js';
 import { grayPng } from './png.js';
 import type { TrainArgs } from './train.js';
 
-const ROWS = 28, COLS = 28, CLASSES = 10;
+const ROWS = DIGIT_ROWS, COLS = DIGIT_COLS, CLASSES = DIGIT_CLASSES;
+export { digitArrays, meanImageMse };
 
 function read(dir: string, file: string): Uint8Array {
   const path = join(dir, file);
@@ -26,27 +28,6 @@ function read(dir: string, file: string): Uint8Array {
   } catch (error) {
     throw new InputError(path, 'a readable MNIST IDX file', (error as NodeJS.ErrnoException).code ?? (error as Error).message);
   }
-}
-
-/** The first `limit` images of a split as the task's arrays: x one-hot [n, 10], y rows [n, 28, 28] in [0, 1]. */
-export function digitArrays(images: Uint8Array, labels: Uint8Array, limit: number) {
-  const n = Math.min(limit, labels.length);
-  const x = new Float32Array(n * CLASSES), y = new Float32Array(n * ROWS * COLS);
-  for (let i = 0; i < n; i++) {
-    x[i * CLASSES + labels[i]!] = 1;
-    for (let k = 0; k < ROWS * COLS; k++) y[i * ROWS * COLS + k] = images[i * ROWS * COLS + k]! / 255;
-  }
-  return { n, x, y };
-}
-
-/** The per-pixel MSE of drawing the mean of `train`'s images for every image of `test`. */
-export function meanImageMse(train: Float32Array, test: Float32Array): number {
-  const P = ROWS * COLS, mean = new Float64Array(P);
-  for (let k = 0; k < train.length; k++) mean[k % P] += train[k]!;
-  for (let p = 0; p < P; p++) mean[p] /= train.length / P;
-  let sum = 0;
-  for (let k = 0; k < test.length; k++) sum += (test[k]! - mean[k % P]!) ** 2;
-  return sum / test.length;
 }
 
 export async function trainDigits(device: GPUDevice, args: TrainArgs, log: (line: string) => void): Promise<{ code: number; json: Record<string, unknown> }> {
@@ -62,11 +43,7 @@ export async function trainDigits(device: GPUDevice, args: TrainArgs, log: (line
     `the mean training image's test MSE: ${mean_image_mse.toFixed(5)}`);
   const upload = (s: typeof trainSet, name: string) => SequenceDataset.fromArrays(device, { name, x: s.x, y: s.y, vector: true, steps: ROWS, inputs: CLASSES, outputs: COLS });
   const [train, test] = await Promise.all([upload(trainSet, 'digits-train'), upload(testSet, 'digits-test')]);
-  const model = new Sequential(device, {
-    inputs: CLASSES, loss: 'mse', seed: args.seed,
-    optimizer: { learningRate: args.lr, ...(args.clipNorm !== undefined && { clipNorm: args.clipNorm }) },
-    layers: [layers.repeat({ steps: ROWS }), layers.rnn({ units: args.units, returnSequences: true, ...(args.cell !== 'tanh' && { cell: args.cell }) }), layers.dense({ units: COLS })],
-  });
+  const model = new Sequential(device, digitModelConfig({ units: args.units, learningRate: args.lr, seed: args.seed, cell: args.cell, clipNorm: args.clipNorm }));
   const batchSize = Math.min(args.batch, train.count);
   log(`model: repeat(28) -> ${args.cell} rnn(${args.units}, every step) -> dense(28), MSE, Adam ${args.lr}, batch ${batchSize}`);
   try {
