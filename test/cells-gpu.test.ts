@@ -1,4 +1,5 @@
-// LSTM and GRU (both forms) on the GPU: RnnSchedule's per-step multi-gate kernels (shaders/recurrence_gates.wgsl)
+// LSTM and GRU (both forms) on the GPU: RnnSchedule's per-step multi-gate kernels (shaders/recurrence_gates.wgsl; the fused
+// variant of LSTM and GRU reset-after: test/cells-fused.test.ts, through the same harness, test/gates-harness.ts)
 // forward and backward against the float64 reference recurrence through the same cell (rnnForwardRef /
 // rnnBackwardRef), at units that are not tile multiples (1, 17, 65), lengths 0, 1, T and between in one batch, with
 // and without dOut and dx, in every tile the tuner can pick for these kernels, and with |z| past 100; the tuner's
@@ -60,10 +61,11 @@ describe.skipIf(!device)('LSTM and GRU through RnnSchedule match the float64 ref
 });
 
 describe.skipIf(!device)('the tuner and multi-gate cells', () => {
-  it('runs them per step, never fused, even when fused is forced', async () => {
+  // LSTM and GRU reset-after have a fused variant too: test/cells-fused.test.ts.
+  it('runs GRU reset-before (a gated cell) per step, never fused, even when fused is forced', async () => {
     setAutotune(device!, { recurrence: 'fused' });
     try {
-      await check(lstm, params(lstm, 5, 4, 3, 17, [0, 1, 4, 2, 4], 24), { dOut: true, dx: true });
+      await check(gruResetBefore, params(gruResetBefore, 5, 4, 3, 17, [0, 1, 4, 2, 4], 24), { dOut: true, dx: true });
     } finally {
       setAutotune(device!, 'off');
     }
