@@ -4,7 +4,9 @@
 // sums are then added (split-K, kernels/matmul.ts). Everything is built once per shape and cell; encoding allocates
 // nothing and reads nothing back. The schedule knows the cell only as data (its gate and state counts, its WGSL):
 // one-gate, one-state cells (tanh) run shaders/recurrence.wgsl or recurrence_fused.wgsl, multi-gate cells (LSTM, GRU)
-// shaders/recurrence_gates.wgsl, per step only (GRU with resetAfter false: two dispatches a step each way).
+// shaders/recurrence_gates.wgsl or recurrence_gates_fused.wgsl; GRU with resetAfter false (gated) per step only, two
+// dispatches a step each way. Which variant runs is the tuner's choice (tune.ts chooseRecurrence) where the fused one
+// fits the device (fusedFits, gatesFusedFits); both leave the same buffers, so the reductions after them are shared.
 //
 // Layouts (T steps, B batch, I inputs, H units, G gate blocks and S states of the cell), time-major inside:
 //   x [T, B, I]   xw [T, B, G·H] (multi-gate cells when training: [2, T, B, G·H], zx then the saved zh)
