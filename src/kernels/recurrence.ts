@@ -1,9 +1,9 @@
 // The masked recurrence of a cell: one dispatch per time step (shaders/recurrence.wgsl) or all steps in one
 // (shaders/recurrence_fused.wgsl) for one-gate, one-state cells (tanh); for multi-gate cells one dispatch per time step
 // (shaders/recurrence_gates.wgsl: LSTM, GRU; two a step for GRU with resetAfter false) or, LSTM and GRU reset-after
-// only, all steps in one (shaders/recurrence_gates_fused.wgsl, same layouts and results). The cell's WGSL epilogue (cells/*.ts,
-// shaders/cells/) is spliced in through the CELL define, so each cell compiles to its own pipelines, cached on their
-// generated source; labels and tuning keys name the cell.
+// only, all steps in one (shaders/recurrence_gates_fused.wgsl, same layouts and results). The cell's WGSL epilogue
+// (cells/*.ts, shaders/cells/) is spliced in through the CELL define, so each cell compiles to its own pipelines,
+// cached on their generated source; labels and tuning keys name the cell.
 import type { Cell } from '../cells/cell.js';
 import source from '../../shaders/recurrence.wgsl?raw';
 import fusedSource from '../../shaders/recurrence_fused.wgsl?raw';
