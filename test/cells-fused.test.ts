@@ -1,9 +1,9 @@
 // The fused all-steps recurrence of multi-gate cells (shaders/recurrence_gates_fused.wgsl: LSTM and GRU reset-after)
 // forced through RnnSchedule, forward and backward against the float64 reference recurrence through the same cell
 // (test/gates-harness.ts), at units that are not multiples of its 64 invocations (1, 17, and 65: two units per
-// invocation), lengths 0, 1, T and between in one batch, with and without dOut; that the default on a software
-// adapter is the per-step variant and the fused one is not compiled; where it fits (GRU reset-before, gated, never
-// runs it: test/cells-gpu.test.ts forces it there); and a Sequential stack of LSTM + GRU + dense, forced fused,
+// invocation), lengths 0, 1, T and between in one batch, with and without dOut, |z| past 100; that the default on a
+// software adapter is the per-step variant and the fused one is not compiled; where it fits (GRU reset-before, gated,
+// never runs it: test/cells-gpu.test.ts forces it there); and a Sequential stack of LSTM + GRU + dense, forced fused,
 // against the per-step model and the float64 one. Few shapes: each compiles its step pipelines (0.3 to 0.6 s each on
 // lavapipe) besides the fused pair and the products.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -63,6 +63,14 @@ describe.skipIf(!device)('the fused recurrence of LSTM and GRU (reset-after)', (
       expect(created).toEqual(expect.arrayContaining([`rnn.forwardGatesFused ${cell.name}`, `rnn.backwardGatesFused ${cell.name}`]));
     });
   }
+  it('lstm and gru, forced: pre-activations past ±100 stay finite and match (the 17-unit shape again: no compile)', async () => {
+    setAutotune(device!, { recurrence: 'fused' });
+    for (const cell of [lstm, gru]) {
+      const p = params(cell, ...SHAPE, [4, 4, 2, 1, 3], 19, 300); // test/cells-gpu.test.ts: its first step's |z| passes 100
+      const got = await check(device!, cell, p, { dOut: true, dx: true, through: 1e-2, recurrence: 'fused' });
+      for (const v of [got.outputs, got.dwh, got.dwx, got.dh0]) expect(v.every(Number.isFinite)).toBe(true);
+    }
+  });
   // One more shape each, without dOut (a layer on the last state): each new shape compiles its own pipelines.
   it('gru, forced: 1 unit, one step, no dOut, no dx', () => {
     setAutotune(device!, { recurrence: 'fused' });
