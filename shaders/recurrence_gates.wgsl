@@ -1,5 +1,6 @@
 // The masked recurrence of a multi-gate cell (LSTM, GRU), one time step per dispatch (two for a gated cell), forward
-// and backward side by side. recurrence.wgsl does the same for one-gate cells; this file knows no cell either: the
+// and backward side by side (recurrence_gates_fused.wgsl: all steps in one dispatch, same layouts and results, for the
+// cells that are not gated). recurrence.wgsl does the same for one-gate cells; this file knows no cell either: the
 // cell's step (shaders/cells/<name>.wgsl: cellStep, cellStepBackward) is spliced in at the CELL placeholder, with G gate
 // blocks in the lanes of a vec4 (x, y, z, w; unused lanes 0) and S states in the lanes of a vec2 (h, c; c = 0 when S = 1).
 //

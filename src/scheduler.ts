@@ -4,7 +4,9 @@
 // sums are then added (split-K, kernels/matmul.ts). Everything is built once per shape and cell; encoding allocates
 // nothing and reads nothing back. The schedule knows the cell only as data (its gate and state counts, its WGSL):
 // one-gate, one-state cells (tanh) run shaders/recurrence.wgsl or recurrence_fused.wgsl, multi-gate cells (LSTM, GRU)
-// shaders/recurrence_gates.wgsl, per step only (GRU with resetAfter false: two dispatches a step each way).
+// shaders/recurrence_gates.wgsl or recurrence_gates_fused.wgsl; GRU with resetAfter false (gated) per step only, two
+// dispatches a step each way. Which variant runs is the tuner's choice (tune.ts chooseRecurrence) where the fused one
+// fits the device (fusedFits, gatesFusedFits); both leave the same buffers, so the reductions after them are shared.
 //
 // Layouts (T steps, B batch, I inputs, H units, G gate blocks and S states of the cell), time-major inside:
 //   x [T, B, I]   xw [T, B, G·H] (multi-gate cells when training: [2, T, B, G·H], zx then the saved zh)
@@ -20,8 +22,8 @@ import { grid1d } from './gpu/shader.js';
 import { colsumSplitK, colsumSplitKDemands, matmul, matmulDemand, matmulSplitK, splitKDemands } from './kernels/matmul.js';
 import { copyColumns, swap01 } from './kernels/layout.js';
 import {
-  backwardFused, backwardGated, backwardGates, backwardGatesSeed, backwardSeed, backwardStep, forwardFused, forwardGated, forwardGates,
-  forwardStep, fusedFits, gateKernelsRun, gateStepDemand, seedWorkgroups, stepDemand,
+  backwardFused, backwardGated, backwardGates, backwardGatesFused, backwardGatesSeed, backwardSeed, backwardStep, forwardFused, forwardGated,
+  forwardGates, forwardGatesFused, forwardStep, fusedFits, gateKernelsRun, gatesFusedFits, gateStepDemand, seedWorkgroups, stepDemand,
 } from './kernels/recurrence.js';
 import { chooseRecurrence, timeKernel, type Recurrence as RecurrenceKind } from './tune.js';
 
@@ -233,9 +235,19 @@ export class RnnSchedule {
         };
       };
       const fused = async (): Promise<Recurrence> => {
+        if (multi) return gatesFused();
         const [fwd, bwd] = await Promise.all([forwardFused(device, s, cell), grads && backwardFused(device, s, cell, !!io.dOut)]);
         const fwdGroup = fwd.bind(io.wh, io.lengths, { buffer: xw }, { buffer: hs }, { buffer: outputs });
         const bwdGroup = bwd && whT && bwd.bind({ buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: dh }, { buffer: dz });
+        return { forward: (pass) => fwd.encode(pass, fwdGroup), backward: bwd && bwdGroup && ((pass) => bwd.encode(pass, bwdGroup)) };
+      };
+      // LSTM, GRU reset-after: the gate kernels' bindings without the step uniform, one dispatch each way (no seed).
+      const gatesFused = async (): Promise<Recurrence> => {
+        const [fwd, bwd] = await Promise.all([forwardGatesFused(device, s, cell, { save: !!grads, bh: !!bh }),
+          grads && backwardGatesFused(device, s, cell, !!io.dOut)]);
+        const fwdGroup = fwd.bind(io.wh, io.lengths, bh ?? io.wh, { buffer: xw }, { buffer: hs }, { buffer: outputs });
+        const bwdGroup = bwd && whT && bwd.bind({ buffer: whT }, io.lengths, { buffer: hs }, dOut, { buffer: xw }, { buffer: dh }, { buffer: dz },
+          ...(cell.dzxApart ? [{ buffer: dzx }] : []));
         return { forward: (pass) => fwd.encode(pass, fwdGroup), backward: bwd && bwdGroup && ((pass) => bwd.encode(pass, bwdGroup)) };
       };
       // The per-step variant is built first: its kernels pick their own tiles, which must not wait inside the
@@ -246,7 +258,7 @@ export class RnnSchedule {
       const kind = await chooseRecurrence(device, `rnn.recurrence ${cell.name} ${B}x${H}x${T}${grads ? ' +backward' : ''}`, async (k) => {
         const r = await build(k);
         return timeKernel(device, (pass) => { r.forward(pass); r.backward?.(pass); });
-      }, !multi && fusedFits(device, s)); // multi-gate cells: per step only (no fused kernels for them yet)
+      }, multi ? gatesFusedFits(device, s, cell, !!grads) : fusedFits(device, s)); // false for a gated cell: per step only
       return new RnnSchedule(shape, cell, owned, hs, outputs, dh, kind,
         [projection, projection.bind(io.x, io.wx, { buffer: xw }, io.b)],
         await build(kind),

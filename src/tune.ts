@@ -1,6 +1,7 @@
 // Autotuning: kernels come in variants (how many outputs each invocation owns and the workgroup's shape; the
 // recurrence per step or fused; how many K-slices a weight-gradient reduction is cut into); which one is fastest
-// depends on the shape and the adapter (software adapters want wide SIMD-friendly rows, GPUs want occupancy). With
+// depends on the shape and the adapter (software adapters want wide SIMD-friendly rows, GPUs want occupancy; the fused
+// recurrence exists for tanh, LSTM and GRU reset-after, and is never timed on a software adapter). With
 // tuning on, each kernel shape is timed once per device in every variant of its adapter class (fewer on a software
 // adapter, where each costs a compile of about half a second) and the fastest is kept; off (the default), the class's
 // first variant is used. `tuningReport` says what was chosen and why; `restoreTuning` takes back the choices of
@@ -179,9 +180,10 @@ export function chooseTile(device: GPUDevice, key: string, measure: (tile: Tile)
 }
 
 /**
- * Per-step or fused recurrence for `key`; `measure` is called only in 'measure' mode. `fusedFits` is false where
- * there is no fused variant: for cells of more than one gate block (LSTM, GRU) the scheduler passes false, so they run
- * per step, whatever is forced (their fused kernels are not written yet).
+ * Per-step or fused recurrence for `key`; `measure` is called only in 'measure' mode. `fusedFits` is false where the
+ * fused variant does not fit the device (workgroup memory, workgroups per dimension: kernels/recurrence.ts fusedFits,
+ * gatesFusedFits) or does not exist (GRU with resetAfter false, a gated cell): the recurrence then runs per step,
+ * whatever is forced. tanh, LSTM and GRU reset-after have one.
  */
 export function chooseRecurrence(device: GPUDevice, key: string, measure: (r: Recurrence) => Promise<number>, fusedFits: boolean): Promise<Recurrence> {
   const mode = stateOf(device).mode;

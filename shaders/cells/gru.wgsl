@@ -1,7 +1,7 @@
 // The GRU cell's step math for one unit, reset-after form (src/cells/gru.ts `gru`; checked against its float64
-// reference in test/cells.test.ts), spliced into the multi-gate recurrence kernels (shaders/recurrence_gates.wgsl) at
-// their CELL placeholder, which call cellStep / cellStepBackward at the end of this file. For one unit of one
-// sequence, blocks r, z, n in .x, .y, .z:
+// reference in test/cells.test.ts), spliced into the multi-gate recurrence kernels (shaders/recurrence_gates.wgsl, and
+// recurrence_gates_fused.wgsl: all steps in one dispatch) at their CELL placeholder, which call cellStep /
+// cellStepBackward at the end of this file. For one unit of one sequence, blocks r, z, n in .x, .y, .z:
 //   zx = x·Wx + b, zh = h·Wh + bh (3 values each);  r = σ(zx.x + zh.x), z = σ(zx.y + zh.y), n = tanh(zx.z + r·zh.z)
 //   h' = (1 - z)·n + z·h
 //   backward from dh':  da = dh'·(1 - z)·(1 - n^2);  dzx = (dr, dz, da), dzh = (dr, dz, da·r)  with

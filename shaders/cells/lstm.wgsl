@@ -1,7 +1,8 @@
 // The LSTM cell's step math for one unit (src/cells/lstm.ts; the float64 reference there is what this is checked
-// against, test/cells.test.ts), spliced into the multi-gate recurrence kernels (shaders/recurrence_gates.wgsl) at
-// their CELL placeholder, which call cellStep / cellStepBackward at the end of this file. For one unit of one
-// sequence, z holds its four pre-activations zx + zh, blocks i, f, g, o:
+// against, test/cells.test.ts), spliced into the multi-gate recurrence kernels (shaders/recurrence_gates.wgsl, and
+// recurrence_gates_fused.wgsl: all steps in one dispatch) at their CELL placeholder, which call cellStep /
+// cellStepBackward at the end of this file. For one unit of one sequence, z holds its four pre-activations zx + zh,
+// blocks i, f, g, o:
 //   forward:   i = σ(z.x), f = σ(z.y), g = tanh(z.z), o = σ(z.w);  c' = f·c + i·g;  h' = o·tanh(c')   -> (h', c')
 //   backward:  from c (before), c' (after), dh', dc' (from step t+1):  dc = dc' + dh'·o·(1 - tanh(c')^2)
 //              dz = (dc·g·i(1 - i), dc·c·f(1 - f), dc·i(1 - g^2), dh'·tanh(c')·o(1 - o)),  dc_prev = dc·f

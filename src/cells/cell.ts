@@ -74,8 +74,9 @@ export interface Cell {
    * one-gate, one-state cell: `cellForward(z: f32) -> f32` (h from z), `cellForward4` on a vec4, and
    * `cellBackward(h: f32, dh: f32) -> f32` (dz from the output h and dL/dh), `cellBackward4` on vec4s (the kernels of
    * shaders/recurrence.wgsl and recurrence_fused.wgsl). A multi-gate cell (up to 4 gate blocks, 2 states: LSTM, GRU)
-   * for shaders/recurrence_gates.wgsl: `cellStep(zx, zh: vec4<f32>, s: vec2<f32>) -> vec2<f32>` (the states after the
-   * step from the gate blocks in the lanes, unused lanes 0, and the states (h, c) before it) and
+   * for shaders/recurrence_gates.wgsl and recurrence_gates_fused.wgsl:
+   * `cellStep(zx, zh: vec4<f32>, s: vec2<f32>) -> vec2<f32>` (the states after the step from the gate blocks in the
+   * lanes, unused lanes 0, and the states (h, c) before it) and
    * `cellStepBackward(zx, zh, s, s1: vec2<f32>, d1: vec2<f32>) -> CellStepGrad` (dzx, dzh: vec4, dBefore: vec2; d1 is
    * dL/d(states after), dOut included), with `struct CellStepGrad` defined by the cell. The LSTM and GRU files build
    * these on their one-unit step math (cellForward / cellBackward, and the gated cell's cellGatedInput /

@@ -1,12 +1,14 @@
 // The masked recurrence of a cell: one dispatch per time step (shaders/recurrence.wgsl) or all steps in one
-// (shaders/recurrence_fused.wgsl) for one-gate, one-state cells (tanh); one dispatch per time step for multi-gate
-// cells (shaders/recurrence_gates.wgsl: LSTM, GRU; two a step for GRU with resetAfter false). The cell's WGSL epilogue (cells/*.ts,
-// shaders/cells/) is spliced in through the CELL define, so each cell compiles to its own pipelines, cached on their
-// generated source; labels and tuning keys name the cell.
+// (shaders/recurrence_fused.wgsl) for one-gate, one-state cells (tanh); for multi-gate cells one dispatch per time step
+// (shaders/recurrence_gates.wgsl: LSTM, GRU; two a step for GRU with resetAfter false) or, LSTM and GRU reset-after
+// only, all steps in one (shaders/recurrence_gates_fused.wgsl, same layouts and results). The cell's WGSL epilogue
+// (cells/*.ts, shaders/cells/) is spliced in through the CELL define, so each cell compiles to its own pipelines,
+// cached on their generated source; labels and tuning keys name the cell.
 import type { Cell } from '../cells/cell.js';
 import source from '../../shaders/recurrence.wgsl?raw';
 import fusedSource from '../../shaders/recurrence_fused.wgsl?raw';
 import gatesSource from '../../shaders/recurrence_gates.wgsl?raw';
+import gatesFusedSource from '../../shaders/recurrence_gates_fused.wgsl?raw';
 import { BufferSet } from '../gpu/buffers.js';
 import { dispatch, type Demand } from '../gpu/limits.js';
 import { grid1d, program, type Program } from '../gpu/shader.js';
@@ -258,4 +260,46 @@ export async function measureGates(device: GPUDevice, s: RecurrenceShape, cell: 
   } finally {
     scratch.destroy();
   }
+}
+
+// ---- multi-gate cells, all T steps in one dispatch (shaders/recurrence_gates_fused.wgsl) ----
+
+/**
+ * Whether the fused gate kernels run `cell` on the device for shape `s`: a multi-gate cell the gate kernels run that
+ * is not gated (LSTM, GRU reset-after: a gated cell's u would need a third tile and a barrier more a step; it runs per
+ * step only), whose workgroup memory fits (forward h_{t-1} [4, H]; with `training` also backward dz_t [4, G·H]), in
+ * one workgroup per FUSED_ROWS sequences. Where they do not, the per-step gate kernels are used.
+ */
+export function gatesFusedFits(device: GPUDevice, s: RecurrenceShape, cell: Cell, training: boolean): boolean {
+  if (cell.gatedFrom !== undefined || !gateKernelsRun(cell)) return false;
+  const floats = FUSED_ROWS * (training ? cell.gates : 1) * s.units;  // dz_t [4, G·H] is the larger tile
+  return floats * 4 <= device.limits.maxComputeWorkgroupStorageSize &&
+    Math.ceil(s.batch / FUSED_ROWS) <= device.limits.maxComputeWorkgroupsPerDimension;
+}
+
+function gatesFusedDefines(s: RecurrenceShape, cell: Cell, forward: boolean, o: { save?: boolean; bh?: boolean; dOut?: boolean } = {}) {
+  return {
+    CELL: cell.wgsl, T: s.steps, B: s.batch, H: s.units, G: cell.gates, G4: cell.gates === 4, S: cell.states, S2: cell.states === 2,
+    WG: FUSED_WG, UPT: Math.ceil(s.units / FUSED_WG), RB_H: FUSED_ROWS * s.units, RB_N: FUSED_ROWS * cell.gates * s.units,
+    FORWARD: forward, BACKWARD: !forward, SAVE: !!o.save, BH: !!o.bh, D_OUT: !!o.dOut, DZX: !!cell.dzxApart,
+  };
+}
+
+/**
+ * All forward steps of a multi-gate cell in one dispatch. Bind (wh, lengths, bh, xw, hs, outputs): forwardGates's
+ * bindings without the step uniform; without `bh` binding 2 is not read. hs[0] must hold h0.
+ */
+export function forwardGatesFused(device: GPUDevice, s: RecurrenceShape, cell: Cell, o: { save: boolean; bh: boolean }): Promise<Program> {
+  return program(device, label('forwardGatesFused', cell), gatesFusedSource, gatesFusedDefines(s, cell, true, o), 'forwardGatesFused',
+    ['read', 'read', 'read', 'storage', 'storage', 'storage'], [Math.ceil(s.batch / FUSED_ROWS), 1, 1]);
+}
+
+/**
+ * All backward steps of a multi-gate cell in one dispatch, no seed dispatch before it. Bind (Wh transposed, lengths,
+ * hs, dOut, xw, dh, dz[, dzx]): backwardGates's bindings without the step uniform. dState in dh[(T-1) % 2] on entry;
+ * dh0 (and dc0, and step 0's direct part) left where the per-step kernels leave them.
+ */
+export function backwardGatesFused(device: GPUDevice, s: RecurrenceShape, cell: Cell, dOut: boolean): Promise<Program> {
+  return program(device, label('backwardGatesFused', cell), gatesFusedSource, gatesFusedDefines(s, cell, false, { dOut }), 'backwardGatesFused',
+    ['read', 'read', 'read', 'read', 'read', 'storage', 'storage', ...(cell.dzxApart ? ['storage' as const] : [])], [Math.ceil(s.batch / FUSED_ROWS), 1, 1]);
 }
