@@ -32,7 +32,7 @@ const PYTHON = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin
 const INSTALL = 'apt-get install python3-torch libopenblas0-pthread (Debian; or .ci/install-system.sh)';
 
 /** A config of `cell` with `depth` rnn layers of H units and a dense layer of O, on the last state or per step. */
-function config(cell: 'tanh' | 'lstm' | 'gru', depth: number, perStep: boolean, loss: 'mse' | typeof xent, I = 3, H = 5, O = 3, seed = 3): SequentialConfig {
+function config(cell: 'tanh' | 'lstm' | 'gru', depth: number, perStep: boolean, loss: 'mse' | typeof xent, I = 17, H = 17, O = 3, seed = 3): SequentialConfig {
   return {
     inputs: I, loss, seed, optimizer: { learningRate: 0.01 },
     layers: [
@@ -78,7 +78,7 @@ describe('the PyTorch state_dict mapping (no GPU)', () => {
         expect(Array.from(back[k]!.data), k).toEqual(Array.from(t.data));
       }
     }
-    const c = config('tanh', 1, false, xent);
+    const c = config('tanh', 1, false, xent, 3, 5);
     const sd = toTorchStateDict(c, someWeights(c));
     const ih = Float64Array.from({ length: 5 }, (_, i) => 0.25 * i), hh = Float64Array.from({ length: 5 }, (_, i) => 0.5 - i);
     const f64 = (t: Tensor): Tensor => ({ dtype: 'F64', shape: t.shape, data: Float64Array.from(t.data) });
@@ -90,7 +90,7 @@ describe('the PyTorch state_dict mapping (no GPU)', () => {
   });
 
   it('refuses missing, extra, misshapen and non-float tensors, naming the tensor, the expected and the actual', () => {
-    const c = config('gru', 1, false, xent);
+    const c = config('gru', 1, false, xent, 3, 5);
     const sd = toTorchStateDict(c, someWeights(c));
     const without = (k: string) => Object.fromEntries(Object.entries(sd).filter(([n]) => n !== k));
     let e = thrownInput(() => fromTorchStateDict(c, without('rnn.bias_hh_l0'), 'model.safetensors'));
@@ -153,7 +153,7 @@ interface Ours {
   weights: Weights<Float32Array>;
   batch: Batch;
   predictions: Float32Array;
-  states: Float32Array[][]; // [sequence][rnn layer] [T, H] hidden states from inspect
+  states: Float32Array[]; // [rnn layer] its outputs [N, T, H], from the GPU
   loss: number;
   grads: Weights<Float32Array>;
   trained: Weights<Float32Array>;
@@ -190,9 +190,18 @@ describe.skipIf(!hasTorch && process.env.CI !== 'true')('parity with PyTorch (nn
         manifest.push({ name: c.name, cell: c.cell, inputs: m.inputs, units: m.units, layers: m.numLayers, outputs: m.outputs, perStep: m.perStep, loss: c.config.loss, optimizer: plan.optimizer, trainSteps: 3 });
         const x = Float32Array.from(batch.x), I = plan.inputs;
         const weights = model.weights();
-        const predictions = await model.predict(x, { steps: T, lengths: Int32Array.from(LENGTHS) });
-        const states: Float32Array[][] = [];
-        for (let i = 0; i < N; i++) states.push((await model.inspect(x.subarray(i * T * I, (i + 1) * T * I), { steps: T, length: LENGTHS[i] })).states);
+                const predictions = await model.predict(x, { steps: T, lengths: Int32Array.from(LENGTHS) });
+        // Every rnn layer's outputs [N, T, H], zero past each length: the layers up to k alone, as a model of their own.
+        const states: Float32Array[] = [];
+        for (let k = 0; k < c.depth; k++) {
+          const trunk = new Sequential(device, { inputs: I, loss: 'mse', layers: plan.layers.slice(0, k + 1).map((p) => ({ ...(c.config.layers[p.index] as object), returnSequences: true }) as SequentialConfig['layers'][number]) });
+          try {
+            trunk.setWeights(Object.fromEntries(Object.entries(weights).filter(([name]) => Number(name.split('.')[1]) <= k)));
+            states.push(await trunk.predict(x, { steps: T, lengths: Int32Array.from(LENGTHS) }));
+          } finally {
+            trunk.destroy();
+          }
+        }
         const { loss } = await model.evaluate(data, { batchSize: N });
         const grads = await model.gradients(data, { batchSize: N });
         await model.trainSteps(data, { steps: 3, batchSize: N });
@@ -217,17 +226,16 @@ describe.skipIf(!hasTorch && process.env.CI !== 'true')('parity with PyTorch (nn
   for (const c of CASES) {
     it(`${c.name}: outputs, final states, predictions, loss, every gradient and 3 Adam steps`, () => {
       const o = ours.get(c.name)!, t = torch.get(c.name)!;
-      const plan = planSequential(c.config), H = 5, O = plan.outputs, L = c.depth;
+      const plan = planSequential(c.config), H = 17, O = plan.outputs, L = c.depth;
       const f = (k: string) => t[k]!.data as Float64Array;
-      // The GPU's hidden states (inspect, per sequence and layer) against h_n of every layer and the last layer's outputs.
+      // The GPU's rnn outputs (every layer's, zero past each length) against h_n of every layer and the last layer's outputs.
       const hn = f('h_n'), out = f('outputs');
-      for (let i = 0; i < N; i++) {
-        for (let k = 0; k < L; k++) {
-          const s = o.states[i]![k]!;
-          expectClose(`h_n[${k}, ${i}]`, s.subarray((LENGTHS[i]! - 1) * H, LENGTHS[i]! * H), hn.subarray((k * N + i) * H, (k * N + i + 1) * H), [H], 2e-5, 1e-4);
-        }
-        expectClose(`outputs[${i}]`, o.states[i]![L - 1]!.subarray(0, LENGTHS[i]! * H), out.subarray(i * T * H, (i * T + LENGTHS[i]!) * H), [LENGTHS[i]!, H], 2e-5, 1e-4);
+      for (let k = 0; k < L; k++) {
+        const s = o.states[k]!, last = new Float32Array(N * H);
+        for (let i = 0; i < N; i++) last.set(s.subarray((i * T + LENGTHS[i]! - 1) * H, (i * T + LENGTHS[i]!) * H), i * H);
+        expectClose(`h_n[${k}]`, last, hn.subarray(k * N * H, (k + 1) * N * H), [N, H], 2e-5, 1e-4);
       }
+      expectClose('outputs', o.states[L - 1]!, out, [N, T, H], 2e-5, 1e-4);
       // Our float64 reference: every state of every layer, LSTM's c included, to float64 rounding.
       const ref = forwardRef(c.config, o.weights, o.batch);
       let input: ArrayLike<number> = Float64Array.from(o.batch.x);
