@@ -125,9 +125,28 @@ def run(d, m):
     save_file(model.state_dict(), os.path.join(d, f'{name}.trained.safetensors'))
 
 
+def readme(d):
+    """README's Python snippet, as written there, with safetensors.torch.load_file from here (not in Debian 12), run in
+    DIR/readme on its x and lengths; writes the probabilities it computes."""
+    import types
+    st = types.ModuleType('safetensors'); st.torch = types.ModuleType('safetensors.torch'); st.torch.load_file = load_file
+    sys.modules['safetensors'], sys.modules['safetensors.torch'] = st, st.torch
+    batch = load_file(os.path.join(d, 'batch.safetensors'))
+    scope = {'x': batch['x'], 'lengths': batch['lengths'].long()}
+    here = os.getcwd()
+    os.chdir(d)
+    try:
+        exec(open('snippet.py').read(), scope)
+    finally:
+        os.chdir(here)
+    save_file({'probs': scope['probs'].detach()}, os.path.join(d, 'probs.safetensors'))
+
+
 if __name__ == '__main__':
     torch.set_num_threads(1)
     d = sys.argv[1]
+    if os.path.exists(os.path.join(d, 'readme', 'snippet.py')):
+        readme(os.path.join(d, 'readme'))
     for m in json.load(open(os.path.join(d, 'manifest.json'))):
         run(d, m)
     print(json.dumps({'torch': torch.__version__, 'models': len(json.load(open(os.path.join(d, 'manifest.json'))))}))

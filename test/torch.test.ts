@@ -10,7 +10,7 @@
 // The system Python is /usr/bin/python3 (env PYTHON overrides). Without PyTorch the parity tests skip with the
 // command that installs it; under CI (CI=true) that is a failure.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,6 +165,12 @@ describe.skipIf(!hasTorch && process.env.CI !== 'true')('parity with PyTorch (nn
   const ours = new Map<string, Ours>();
   const torch = new Map<string, Record<string, Tensor>>();
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // README's snippet's model and a batch of two sequences of lengths 28 and 13.
+  const README_MODEL: SequentialConfig = { inputs: 28, loss: xent, layers: [rnn({ units: 150, initialiser: 'pytorch' }), dense({ units: 10, initialiser: 'pytorch' })] };
+  const readmeWeights = someWeights(README_MODEL, 5);
+  for (const t of Object.values(readmeWeights)) t.data.forEach((v, i) => { t.data[i] = v * 0.08; }); // |w| < 1/√150, as PyTorch draws them
+  const readmeBatch = randomBatch(README_MODEL, { n: 2, steps: 28, lengths: [28, 13], seed: 4 });
+  let readmeProbs: ArrayLike<number> = [];
 
   beforeAll(async () => {
     if (!hasTorch) throw new Error(`PyTorch is required under CI: ${PYTHON} -c 'import torch' failed: ${(probe.stderr || probe.error?.message || '').trim()}; install it with: ${INSTALL}`);
@@ -212,8 +218,18 @@ describe.skipIf(!hasTorch && process.env.CI !== 'true')('parity with PyTorch (nn
       }
     }
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+    // README's Python snippet, as written, on an export of the classifier it defines (28 inputs, 150 units, 10 classes).
+    const snippet = /## Moving to PyTorch and back[\s\S]*?```python\n([\s\S]*?)```/.exec(readFileSync(new URL('../README.md', import.meta.url), 'utf8'))?.[1];
+    if (!snippet) throw new Error("README.md: no python block under '## Moving to PyTorch and back'");
+    mkdirSync(join(dir, 'readme'));
+    writeFileSync(join(dir, 'readme', 'snippet.py'), snippet);
+    writeFileSync(join(dir, 'readme', 'model.safetensors'), encodeTorchCheckpoint(README_MODEL, readmeWeights));
+    writeFileSync(join(dir, 'readme', 'batch.safetensors'), encodeSafetensors({
+      x: { dtype: 'F32', shape: [2, 28, 28], data: Float32Array.from(readmeBatch.x) }, lengths: { dtype: 'I32', shape: [2], data: Int32Array.from(readmeBatch.lengths!) },
+    }));
     const py = spawnSync(PYTHON, [fileURLToPath(new URL('./torch-parity.py', import.meta.url)), dir], { encoding: 'utf8', timeout: 120_000 });
     if (py.status !== 0) throw new Error(`test/torch-parity.py failed (${py.status ?? py.signal}):\n${py.stderr}`);
+    readmeProbs = decodeSafetensors(new Uint8Array(readFileSync(join(dir, 'readme', 'probs.safetensors'))), 'readme/probs.safetensors').tensors.probs!.data;
     for (const c of CASES) {
       const o = ours.get(c.name)!;
       torch.set(c.name, decodeSafetensors(new Uint8Array(readFileSync(join(dir, `${c.name}.torch.safetensors`))), `${c.name}.torch.safetensors`).tensors);
@@ -265,6 +281,10 @@ describe.skipIf(!hasTorch && process.env.CI !== 'true')('parity with PyTorch (nn
       for (const [k, w] of Object.entries(o.trained)) expectClose(`${k} after 3 steps (PyTorch's, imported)`, o.imported[k]!.data, w.data, w.shape, 1e-5, 1e-3);
     });
   }
+
+  it("README's Python snippet, run as written, gives our model's probabilities", () => {
+    expectClose('probs', readmeProbs, forwardRef(README_MODEL, readmeWeights, readmeBatch).predictions, [2, 10], 1e-6, 1e-5);
+  });
 
   it('a classifier exports and imports (classifier.exportTorch, SequenceClassifier.importTorch)', async () => {
     const d = device!;
