@@ -160,7 +160,7 @@ export class Sequential {
   /**
    * The weights as a safetensors file of a PyTorch state_dict (io/torch.ts; README, "Moving to PyTorch and back"):
    * `rnn.weight_ih_l{k}` ... of nn.RNN / nn.LSTM / nn.GRU and `fc.weight`, `fc.bias` of nn.Linear, float32, in
-   * PyTorch's shapes. A config PyTorch's modules cannot hold (GRU with resetAfter: false, a repeat layer, mixed cells
+   * PyTorch's shapes, as of the last read-back (as weights()). A config PyTorch's modules cannot hold (GRU with resetAfter: false, a repeat layer, mixed cells
    * or widths) is an InputError naming the layer field.
    */
   exportTorch(): Uint8Array {
