@@ -23,6 +23,8 @@ import { planSequential } from '../src/model/config.js';
 import { rnnForwardRef } from '../src/reference/index.js';
 import { forwardRef } from '../src/reference/sequential.js';
 import { InputError, layers, SequenceClassifier, Sequential, SequenceDataset, type SequentialConfig } from '../src/node/index.js';
+import { parseTrainArgs } from '../src/node/train.js';
+import { UsageError } from '../src/node/cli.js';
 import { expectClose, testDevice, thrownInput } from './helpers.js';
 import { randomBatch } from './sequential-batches.js';
 
@@ -128,6 +130,15 @@ describe('the PyTorch state_dict mapping (no GPU)', () => {
     expect(torchModule({ inputs: 2, loss: 'mse', layers: [rnn({ units: 4, returnSequences: true })] })).toMatchObject({ numLayers: 1, perStep: true });
     expect(Object.keys(toTorchStateDict({ inputs: 2, loss: 'mse', layers: [rnn({ units: 4, returnSequences: true })] }, someWeights({ inputs: 2, loss: 'mse', layers: [rnn({ units: 4, returnSequences: true })] }))))
       .toEqual(['rnn.weight_ih_l0', 'rnn.weight_hh_l0', 'rnn.bias_ih_l0', 'rnn.bias_hh_l0']);
+  });
+});
+
+describe('npm run train -- --export-torch FILE', () => {
+  it('is parsed, and refused for the other tasks', () => {
+    expect(parseTrainArgs(['--export-torch', 'm.safetensors'])).toMatchObject({ exportTorch: 'm.safetensors' });
+    expect(() => parseTrainArgs(['--export-torch'])).toThrow('--export-torch expects a file name, got nothing');
+    expect(() => parseTrainArgs(['--task', 'spam', '--export-torch', 'm.safetensors'])).toThrow(UsageError);
+    expect(() => parseTrainArgs(['--task', 'spam', '--export-torch', 'm.safetensors'])).toThrow('--export-torch is for the MNIST task for now');
   });
 });
 
