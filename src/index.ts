@@ -17,6 +17,7 @@ export { SequenceDataset, type SequenceArrays } from './data/sequences.js';
 export { type SequenceBatchShape } from './kernels/data.js';
 export { parseIdxImages, parseIdxLabels } from './data/idx.js';
 export { encodeSafetensors, decodeSafetensors, type Tensor } from './io/safetensors.js';
+export { torchModule, torchTensorShapes, toTorchStateDict, fromTorchStateDict, encodeTorchCheckpoint, decodeTorchCheckpoint, type TorchModule } from './io/torch.js';
 export { matmul, colsum, matmulSplitK, colsumSplitK, splitCandidates, type MatmulShape, type SplitReduction } from './kernels/matmul.js';
 export { softmaxCrossEntropy, softmaxCrossEntropyPerStep, meanSquaredError, meanSquaredErrorPerStep, softmaxRows, type LossPrograms, type MaskedLossPrograms } from './kernels/loss.js';
 export { adam, adamConfigBytes, ADAM_CONFIG_BYTES, ADAM_SCHEDULE_BYTES, ADAM_DEFAULTS, type AdamConfig } from './kernels/adam.js';

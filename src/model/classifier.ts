@@ -6,6 +6,7 @@
 import { ImageDataset } from '../data/dataset.js';
 import { InputError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
+import { decodeTorchCheckpoint } from '../io/torch.js';
 import { ADAM_DEFAULTS, type AdamConfig } from '../kernels/adam.js';
 import { checkDevice, checkSize, describe } from '../validate.js';
 import { checkConfig, classifierEntries, PARAM_NAMES, presetConfig, type ClassifierConfig, type ParamName } from './classifier-config.js';
@@ -207,6 +208,21 @@ export class SequenceClassifier {
     const { entries, total } = flatTable(planSequential(presetConfig(config)).params);
     const state = readState(tensors, classifierEntries(entries), total, name, metadata.config ?? '');
     return new SequenceClassifier(device, config, state);
+  }
+
+  /** The weights as a PyTorch state_dict in safetensors: nn.RNN (or nn.LSTM, nn.GRU) as rnn, nn.Linear as fc (Sequential.exportTorch). */
+  exportTorch(): Uint8Array {
+    return this.sequential.exportTorch();
+  }
+
+  /** A classifier of `config` with the weights of a PyTorch state_dict (Sequential.importTorch); fresh Adam state. */
+  static importTorch(device: GPUDevice, bytes: Uint8Array, config: ClassifierConfig, name = 'torch checkpoint'): SequenceClassifier {
+    checkDevice(device);
+    const checked = checkConfig(device, config, '');
+    const weights = decodeTorchCheckpoint(presetConfig(checked), bytes, name);
+    const model = new SequenceClassifier(device, checked);
+    model.sequential.setWeights(weights);
+    return model;
   }
 
   /** Frees every GPU buffer the model holds. */

@@ -7,6 +7,7 @@ import { checkFinite } from '../data/sequences.js';
 import type { BatchSource } from '../data/source.js';
 import { InputError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
+import { decodeTorchCheckpoint, encodeTorchCheckpoint } from '../io/torch.js';
 import { checkDevice, checkSize, describe } from '../validate.js';
 import { checkWeights, type Weights } from './batch.js';
 import { readState, stateTensors } from './checkpoint.js';
@@ -154,6 +155,30 @@ export class Sequential {
     }
     const { entries, total } = flatTable(planSequential(config).params);
     return new Sequential(device, config, { state: readState(tensors, entries, total, name, metadata.config ?? '') });
+  }
+
+  /**
+   * The weights as a safetensors file of a PyTorch state_dict (io/torch.ts; README, "Moving to PyTorch and back"):
+   * `rnn.weight_ih_l{k}` ... of nn.RNN / nn.LSTM / nn.GRU and `fc.weight`, `fc.bias` of nn.Linear, float32, in
+   * PyTorch's shapes, as of the last read-back (as weights()). A config PyTorch's modules cannot hold (GRU with resetAfter: false, a repeat layer, mixed cells
+   * or widths) is an InputError naming the layer field.
+   */
+  exportTorch(): Uint8Array {
+    this.core.checkLive();
+    return encodeTorchCheckpoint(this.config, this.weights());
+  }
+
+  /**
+   * A model of `config` (fresh Adam state, step 0) with the weights of a PyTorch state_dict in safetensors (as
+   * exportTorch writes it, or safetensors.torch.save_file; F32 or F64): transposed, and bias_ih + bias_hh for the
+   * cells with one bias. A missing, extra or misshapen tensor is an InputError naming it, the expected and the actual.
+   */
+  static importTorch(device: GPUDevice, bytes: Uint8Array, config: SequentialConfig, name = 'torch checkpoint'): Sequential {
+    checkDevice(device);
+    const weights = decodeTorchCheckpoint(config, bytes, name);
+    const model = new Sequential(device, config);
+    model.setWeights(weights);
+    return model;
   }
 
   /** Frees every GPU buffer the model holds. */

@@ -34,6 +34,8 @@ export interface TrainArgs {
   clipNorm?: number;
   seed: number;
   save?: string;
+  /** MNIST: write the trained model as a PyTorch state_dict in safetensors (exportTorch; README, "Moving to PyTorch and back"). */
+  exportTorch?: string;
   /** Checkpoints during training: every so many steps, or minutes. */
   checkpointEvery?: { steps: number } | { minutes: number };
   /** Where the checkpoints go (default: the --save file, else DEFAULT_CHECKPOINT). */
@@ -70,6 +72,8 @@ export const USAGE = `usage: npm run train -- [options]
   --seed N       initialisation and shuffling seed, any integer up to 2^53 in size (default 1)
   --save FILE    write a safetensors checkpoint when done (checked before training starts; should the write fail
                  at the end, the model goes to webgpu-rnn-rescue-<time>.safetensors in the temp directory instead)
+  --export-torch FILE  write the trained model as a PyTorch state_dict (safetensors: nn.RNN / nn.LSTM / nn.GRU as
+                 rnn, nn.Linear as fc; README, "Moving to PyTorch and back"), checked before training starts
   --checkpoint-every N | Nm
                  during training, write a checkpoint every N steps (200) or every N minutes (5m), atomically, to
                  --checkpoint FILE, else the --save file, else checkpoint.safetensors
@@ -111,6 +115,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
         break;
       }
       case '--save': args.save = textFlag(flag, value(), 'a file name'); break;
+      case '--export-torch': args.exportTorch = textFlag(flag, value(), 'a file name'); break;
       case '--checkpoint-every': args.checkpointEvery = checkpointEveryFlag(flag, value()); break;
       case '--checkpoint': args.checkpoint = textFlag(flag, value(), 'a file name'); break;
       case '--resume': args.resume = textFlag(flag, value(), 'a file name'); break;
@@ -136,7 +141,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
   if (args.task === undefined && (args.window !== undefined || args.data !== undefined)) throw new UsageError(`${args.window !== undefined ? '--window' : '--data'} is for --task prices or spam`);
   if (args.sample !== undefined && args.task !== 'digits') throw new UsageError('--sample is for --task digits');
   if (args.task !== undefined) {
-    const mnistOnly = ([...(args.task === 'digits' ? [] : ['limit'] as const), 'checkpointEvery', 'resume'] as const).find((k) => args[k] !== undefined);
+    const mnistOnly = ([...(args.task === 'digits' ? [] : ['limit'] as const), 'checkpointEvery', 'resume', 'exportTorch'] as const).find((k) => args[k] !== undefined);
     if (mnistOnly) throw new UsageError(`--${mnistOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for the MNIST task for now`);
   }
   return args;
@@ -172,6 +177,7 @@ function runMetadata(args: TrainArgs, at: RunPosition): Record<string, string> {
 export function beforeTraining(args: TrainArgs): RunPosition & { bytes?: Uint8Array } {
   const writes: Array<[string, string]> = [];
   if (args.save) writes.push(['--save', args.save]);
+  if (args.exportTorch) writes.push(['--export-torch', args.exportTorch]);
   if (args.checkpointEvery) writes.push(['--checkpoint-every', checkpointFile(args)]);
   for (const [flag, path] of writes) {
     const why = whyNotWritable(path);
@@ -363,7 +369,16 @@ export async function main(argv: string[]): Promise<number> {
       log(`${args.resume} is past epoch ${args.epochs}: nothing to train`);
       result = await model.evaluate(test);
     }
-    const code = args.save ? saveTrained(args.save, model.save(runMetadata(args, start.epoch > args.epochs ? start : { epoch: args.epochs + 1, epochStep: 0 })), log) : 0;
+    let code = args.save ? saveTrained(args.save, model.save(runMetadata(args, start.epoch > args.epochs ? start : { epoch: args.epochs + 1, epochStep: 0 })), log) : 0;
+    if (args.exportTorch) {
+      try {
+        writeFileAtomic(args.exportTorch, model.exportTorch());
+        log(`exported the model for PyTorch to ${args.exportTorch}`);
+      } catch (error) {
+        log(`train: could not write ${args.exportTorch} (${(error as Error).message})`);
+        code = 1;
+      }
+    }
     if (args.json) {
       console.log(JSON.stringify({
         epochs: args.epochs, cell: args.cell, units: args.units, train_seconds: Number(trainSeconds.toFixed(3)), seq_per_s: Number((sequences / trainSeconds).toFixed(1)),
