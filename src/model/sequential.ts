@@ -150,11 +150,14 @@ export class Sequential {
     return this.run(x, { steps: options.steps, lengths, batchSize: 1, single: true }, true);
   }
 
-  /** A safetensors checkpoint: every parameter and Adam's state by name, the config and the step in its metadata. */
-  save(): Uint8Array {
+  /**
+   * A safetensors checkpoint: every parameter and Adam's state by name, the config and the step in its metadata, and
+   * `metadata`'s keys beside them (a task's own: a vocabulary, ...; format, version, config and step are the model's).
+   */
+  save(metadata: Record<string, string> = {}): Uint8Array {
     this.core.checkLive();
     const { entries, host } = this.core.state;
-    return encodeSafetensors(stateTensors(entries, host), { format: 'webgpu-rnn/sequential', version: '1', config: JSON.stringify(this.config), step: String(host.schedule[0]) });
+    return encodeSafetensors(stateTensors(entries, host), { ...metadata, format: 'webgpu-rnn/sequential', version: '1', config: JSON.stringify(this.config), step: String(host.schedule[0]) });
   }
 
   /** A model from save()'s bytes; a checkpoint of another kind, shape or impossible contents is an InputError. */
