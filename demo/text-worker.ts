@@ -183,7 +183,7 @@ async function setUp(next: TextConfig): Promise<void> {
   lastSampleEnd = 0;
   post({
     type: 'ready', adapter: adapterName(device), chars: text.chars, sequences: text.train.count,
-    vocabulary: text.vocabulary.chars.join(''), config: next,
+    vocabulary: text.vocabulary.chars, config: next,
   });
   // What the untrained model writes (noise) starts the samples.
   await sample(model, text, sampling, next.sampleLength);

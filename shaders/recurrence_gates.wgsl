@@ -7,7 +7,8 @@
 // Time-major layouts (T = steps, B = batch, H = units, G gate blocks, N = G·H):
 //   xw      [T, B, N]       zx = x_t·Wx + b for every step, computed beforehand by one matmul; when training it is
 //                           followed by zh [T, B, N] = h_{t-1}·Wh + bh, saved by the forward steps for backward
-//   hs      [S, T+1, B, H]  hs[0] = h: hs[0][0] = h0, hs[0][t+1] = h after step t; then c likewise (c0 = 0)
+//   hs      [S, T+1, B, H]  hs[0] = h: hs[0][0] = h0, hs[0][t+1] = h after step t; then c likewise
+//                           (c0 = hs[1][0]: zeros, unless a stateful layer carried its last c there, carry.wgsl)
 //   outputs [T, B, H]       h_t where t < length, else 0
 //   dz      [T, B, N]       dL/dzh (what Wh and bh see), 0 where masked
 //   dzx     [T, B, N]       dL/dzx (what Wx and b see) where the cell uses zx and zh apart (GRU's n block); else dz is both
@@ -94,7 +95,7 @@ fn emitForward(t: u32, b: u32, u0: u32, a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f
 #endif
     let zx = gatesAt(vec4<f32>(xw[at + u], xw[at + H + u], xw[at + 2u * H + u], xw[at + (G - 1u) * H + u]));
 #if ${S2}
-    let before = vec2<f32>(hs[prev + u], select(hs[CS + prev + u], 0.0, t == 0u));
+    let before = vec2<f32>(hs[prev + u], hs[CS + prev + u]);
 #else
     let before = vec2<f32>(hs[prev + u], 0.0);
 #endif
@@ -336,7 +337,7 @@ fn cellGrad(t: u32, b: u32, u: u32, dhT: f32, dcT: f32) {
   var d = CellStepGrad(vec4<f32>(0.0), vec4<f32>(0.0), vec2<f32>(0.0, dcT));  // masked: nothing flows, c is carried
   if (isLive(t, b)) {
 #if ${S2}
-    let before = vec2<f32>(hs[s], select(hs[CS + s], 0.0, t == 0u));
+    let before = vec2<f32>(hs[s], hs[CS + s]);
     let after = vec2<f32>(hs[s + B * H], hs[CS + s + B * H]);
 #else
     let before = vec2<f32>(hs[s], 0.0);

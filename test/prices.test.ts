@@ -71,8 +71,8 @@ describe('prices: the data', () => {
   it('--task prices and its flags; the MNIST-only ones refused with it', () => {
     expect(parseTrainArgs(['--task', 'prices', '--window', '20', '--data', 'p.csv'])).toMatchObject({ task: 'prices', window: 20, data: 'p.csv' });
     expect(parseTrainArgs(['--task', 'mnist'])).not.toHaveProperty('task');
-    expect(() => parseTrainArgs(['--task', 'weather'])).toThrow('--task expects mnist, prices, spam or digits, got weather');
-    expect(() => parseTrainArgs(['--window', '20'])).toThrow('--window is for --task prices or spam');
+    expect(() => parseTrainArgs(['--task', 'weather'])).toThrow('--task expects mnist, prices, spam, digits or chars, got weather');
+    expect(() => parseTrainArgs(['--window', '20'])).toThrow('--window is for --task prices, spam or chars');
     expect(() => parseTrainArgs(['--task', 'prices', '--resume', 'x'])).toThrow('--resume is for the MNIST task for now');
   });
 });

@@ -31,6 +31,13 @@ export interface RnnLayerConfig {
   initialiser?: RnnInitialiser; // the cell's default: 'glorot' for tanh (as today), 'orthogonal' for lstm and gru (Keras)
   forgetBias?: boolean;        // lstm only: 1 added to b's f block at initialisation (Keras unit_forget_bias); true by default
   resetAfter?: boolean;        // gru only: true (PyTorch, cuDNN, Keras's default; bh [3H]) by default, false the original form
+  /**
+   * Keras's `stateful`: each forward pass starts from the final state of the one before it in the same batch plan
+   * (row b of batch k+1 goes on from row b of batch k), not from zeros; no gradient crosses from one pass into the
+   * one before (truncated BPTT). Sequential.resetStates() zeroes the states; fit does at each epoch, evaluate at its
+   * start. False by default.
+   */
+  stateful?: boolean;
 }
 export interface DenseLayerConfig {
   type: 'dense';
@@ -78,6 +85,7 @@ export interface ParameterSpec {
 /** An rnn layer as planned: forgetBias only for lstm, resetAfter only for gru (present, with its default). */
 export interface ResolvedRnnLayer {
   type: 'rnn'; units: number; cell: string; returnSequences: boolean; initialiser: RnnInitialiser; forgetBias?: boolean; resetAfter?: boolean;
+  stateful?: true; // present only when on
 }
 export type ResolvedLayer =
   | ResolvedRnnLayer
@@ -170,7 +178,7 @@ function checkLayer(field: string, raw: unknown, index: number, sequence: boolea
     const o = checkObject(field, raw, ['type', 'units', 'initialiser']);
     return { type: 'dense', units: checkSize(`${field}.units`, o.units), initialiser: checkChoice(`${field}.initialiser`, o.initialiser, ['glorot', 'pytorch']) };
   }
-  const o = checkObject(field, raw, ['type', 'units', 'cell', 'returnSequences', 'initialiser', 'forgetBias', 'resetAfter']);
+  const o = checkObject(field, raw, ['type', 'units', 'cell', 'returnSequences', 'initialiser', 'forgetBias', 'resetAfter', 'stateful']);
   if (!sequence) {
     const prev = below[index - 1]!;
     throw new InputError(field, `a layer that takes a vector (dense): an rnn needs a sequence, so set returnSequences: true on layers.${prev.index}`,
@@ -181,6 +189,7 @@ function checkLayer(field: string, raw: unknown, index: number, sequence: boolea
   if (o.returnSequences !== undefined && typeof o.returnSequences !== 'boolean') {
     throw new InputError(`${field}.returnSequences`, 'true or false', describe(o.returnSequences));
   }
+  if (o.stateful !== undefined && typeof o.stateful !== 'boolean') throw new InputError(`${field}.stateful`, 'true or false', describe(o.stateful));
   const initialiser = o.initialiser === undefined ? cell.initialiser : checkChoice(`${field}.initialiser`, o.initialiser, ['glorot', 'orthogonal', 'pytorch']);
   // A cell's own options: present in the resolved layer (with their defaults) for that cell only.
   const option = (key: 'forgetBias' | 'resetAfter', only: string): { [k: string]: boolean } => {
@@ -193,7 +202,7 @@ function checkLayer(field: string, raw: unknown, index: number, sequence: boolea
   };
   return {
     type: 'rnn', units, cell: cell.name, returnSequences: o.returnSequences === true, initialiser,
-    ...option('forgetBias', 'lstm'), ...option('resetAfter', 'gru'),
+    ...option('forgetBias', 'lstm'), ...option('resetAfter', 'gru'), ...(o.stateful === true && { stateful: true as const }),
   };
 }
 

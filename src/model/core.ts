@@ -124,11 +124,33 @@ export class ModelCore {
     return this.exclusive(async () => void await this.batchPlan(data, B, true));
   }
 
-  fit(data: BatchSource, t: Training, o: Omit<loop.FitLoop, 'check'>): Promise<void> {
+  fit(data: BatchSource, t: Training, o: Omit<loop.FitLoop, 'check' | 'startEpoch'>): Promise<void> {
     return this.exclusive(async () => {
       this.cursor = undefined; // fit draws its own orders: trainSteps starts a fresh one after it
-      await loop.fit(await this.run(data, t), { ...o, check: () => data.checkLive() });
+      const run = await this.run(data, t);
+      // A stateful model's streams start again with each pass over the data: from zero states.
+      const startEpoch = run.plan.stateful ? () => this.submitReset([run.plan]) : undefined;
+      await loop.fit(run, { ...o, check: () => data.checkLive(), ...(startEpoch && { startEpoch }) });
     });
+  }
+
+  /** Whether any layer is stateful (config `stateful`). */
+  get stateful(): boolean {
+    return this.plan.layers.some((l) => l.layer.type === 'rnn' && l.layer.stateful === true);
+  }
+
+  /** Zeroes the carried states of every plan kept built (training, evaluation and predict's alike). */
+  resetStates(): Promise<void> {
+    return this.exclusive(async () => this.submitReset(await this.plans.all()));
+  }
+
+  /** Submits the clearing of `plans`' carried states: it lands before whatever is submitted after it. */
+  private submitReset(plans: BatchPlan[]): void {
+    const stateful = plans.filter((p) => p.stateful);
+    if (stateful.length === 0) return;
+    const encoder = this.device.createCommandEncoder({ label: 'resetStates' });
+    for (const p of stateful) p.encodeResetStates(encoder);
+    this.device.queue.submit([encoder.finish()]);
   }
 
   trainSteps(data: BatchSource, t: Training, steps: number, readBack: boolean): Promise<void> {
@@ -145,6 +167,7 @@ export class ModelCore {
       const full = Math.floor(data.count / B), rest = data.count - full * B;
       const plans = [await this.batchPlan(data, B, false)];
       if (rest > 0) plans.push(await this.batchPlan(data, rest, false));
+      this.submitReset(plans); // a stateful model's streams from their start
       const order = range(data.count);
       const { errors } = scoped(this.device, `evaluate (batch ${B})`, () => {
         const encoder = this.device.createCommandEncoder({ label: 'evaluate' });

@@ -64,6 +64,8 @@ export interface FitLoop {
   onProgress?: (p: TrainingProgress) => void;
   /** Called before each chunk: throws when the data set went away meanwhile (onProgress may destroy it). */
   check: () => void;
+  /** Called at the start of each epoch, before its first step is submitted (a stateful model's reset). */
+  startEpoch?: () => void;
 }
 
 /**
@@ -83,6 +85,7 @@ export async function fit(run: Run, o: FitLoop): Promise<void> {
     for (let epoch = 1; epoch <= o.epochs && !o.signal?.aborted; epoch++) {
       const first = epoch === 1 ? o.skip : 0;
       device.queue.writeBuffer(plan.order, 0, passOrder(run.seed, data.count, run.shuffle, taken - first));
+      o.startEpoch?.();
       for (let s = first; s < perEpoch && !o.signal?.aborted;) {
         // Chunks end at the checkpoint steps, so that a checkpoint lands exactly there.
         const n = Math.min(o.every, perEpoch - s, o.checkpointEvery - (taken % o.checkpointEvery));

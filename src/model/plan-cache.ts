@@ -32,6 +32,12 @@ export class PlanCache<P extends { destroy(): void }> {
     return plan;
   }
 
+  /** Every plan built so far (those that failed left out). */
+  async all(): Promise<P[]> {
+    const settled = await Promise.allSettled([...this.plans.values()]);
+    return settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  }
+
   /** Frees the plans whose keys `match` (all of them without). */
   drop(match: (key: string) => boolean = () => true): void {
     for (const [key, plan] of [...this.plans]) {

@@ -117,6 +117,16 @@ export class BatchPlan {
     return this.stack.recurrent;
   }
 
+  /** Whether a stateful layer carries its state from one pass of this plan into the next. */
+  get stateful(): boolean {
+    return this.stack.stateful;
+  }
+
+  /** Zeroes the stateful layers' carried states (outside a pass). */
+  encodeResetStates(encoder: GPUCommandEncoder): void {
+    this.stack.encodeResetStates(encoder);
+  }
+
   /** Gathers the batch in slot `slot` of the order and runs the layers forward. */
   encodeForward(pass: GPUComputePassEncoder, slot: number): void {
     const [g, group] = this.gather;

