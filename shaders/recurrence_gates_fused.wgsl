@@ -6,7 +6,7 @@
 // as the per-step gate kernels, so the weight-gradient reductions and dx after it are unchanged:
 //
 //   xw      [T, B, N]       zx; when training followed by zh [T, B, N] (h_{t-1}·Wh + bh), which forward saves (SAVE)
-//   hs      [S, T+1, B, H]  hs[0][0] = h0 on entry; hs[.][t+1] the states after step t (c0 = 0, hs[1][0] not written)
+//   hs      [S, T+1, B, H]  hs[.][0] = h0 (and c0) on entry; hs[.][t+1] the states after step t (hs[1][0]: zeros unless a stateful layer carried c there)
 //   outputs [T, B, H]       h_t where t < length, else 0
 //   dz, dzx [T, B, N]       as recurrence_gates.wgsl (dzx only for a cell with dzxApart)
 //   dh      [2S+1, B, H]    dState in dh[(T-1) % 2] on entry; on exit dh0 in dh[1], (S = 2) dc0 in dh[3] and the direct
@@ -79,7 +79,13 @@ fn forwardGatesFused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invoc
       for (var r = 0u; r < RB; r++) { state[r * H + u] = hs[rows[r] * H + u]; }
     }
   }
-  var c: array<vec4<f32>, UPT>;  // c_{t-1} of unit k's four sequences (zero: c0 = 0; S = 1: stays 0)
+  var c: array<vec4<f32>, UPT>;  // c_{t-1} of unit k's four sequences (S = 1: stays 0)
+#if ${S2}
+  for (var k = 0u; k < UPT; k++) {
+    let u = min(lid.x + k * WG, H - 1u);
+    for (var r = 0u; r < RB; r++) { c[k][r] = hs[CS + rows[r] * H + u]; }  // c0 = hs[1][0]: zeros unless carried
+  }
+#endif
   workgroupBarrier();
   for (var t = 0u; t < T; t++) {
     var next: array<vec4<f32>, UPT>;
@@ -205,7 +211,7 @@ fn backwardGatesFused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invo
         var d = CellStepGrad(vec4<f32>(0.0), vec4<f32>(0.0), vec2<f32>(0.0, dcT[k][r]));  // masked: c is carried
         if (live[r]) {
 #if ${S2}
-          let before = vec2<f32>(hs[s], select(hs[CS + s], 0.0, t == 0u));
+          let before = vec2<f32>(hs[s], hs[CS + s]);
           let after = vec2<f32>(hs[s + B * H], hs[CS + s + B * H]);
 #else
           let before = vec2<f32>(hs[s], 0.0);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { layers, Sequential, SequenceDataset, type SequentialConfig } from '../src/node/index.js';
 import { forwardRef } from '../src/reference/sequential.js';
+import { setAutotune, tuningReport } from '../src/index.js';
 import { Random } from '../src/random.js';
 import { expectClose, rejectedInput, testDevice } from './helpers.js';
 
@@ -90,6 +91,22 @@ describe.skipIf(!device)('stateful layers: two windows of T carry on as one of 2
       }
     });
   }
+
+  it('lstm, the fused all-steps variant forced: predict carries h and c from window to window as the per-step kernels do', async () => {
+    setAutotune(d, { recurrence: 'fused' });
+    const config: SequentialConfig = { inputs: V, loss: xent, seed: 3, layers: [layers.rnn({ units: 5, cell: 'lstm', returnSequences: true, stateful: true }), layers.dense({ units: V })] };
+    const { x, y, oneHot } = streams(2);
+    const model = new Sequential(d, config);
+    try {
+      const ref = forwardRef(config, model.weights(), { n: B, steps: 2 * T, x: oneHot, y });
+      await model.predict(window(x, 0), { steps: T });
+      expectClose('predict window 1 (h and c carried)', await model.predict(window(x, 1), { steps: T }), window(ref.predictions, 1, V), [B, T, V], 1e-5, 1e-4);
+      expect(tuningReport(d).length, 'forced, nothing timed').toBe(0);
+    } finally {
+      setAutotune(d, 'off');
+      model.destroy();
+    }
+  });
 
   it('refuses shuffling a stateful model, and a stateful option that is not a boolean', async () => {
     const model = new Sequential(d, { inputs: V, loss: xent, layers: [layers.rnn({ units: 4, returnSequences: true, stateful: true }), layers.dense({ units: V })] });
