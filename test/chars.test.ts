@@ -2,6 +2,7 @@
 // layout of stateful training, the unigram baseline by hand, and a tiny run on the corpus's first characters that
 // must learn (its loss far below its start, test bits per character below the unigram distribution's), then sampling
 // from its checkpoint: characters of the vocabulary, the same for the same seed.
+import { digitModelConfig } from '../src/data/digits.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +55,9 @@ describe('chars: the data', () => {
     expect(parseTrainArgs(['--task', 'chars', '--layers', '2', '--window', '64', '--temperature', '0.5', '--prompt', 'It was', '--sample-chars', '50', '--limit', '1000', '--load', 'c.safetensors']))
       .toMatchObject({ task: 'chars', layers: 2, window: 64, temperature: 0.5, prompt: 'It was', sampleChars: 50, limit: 1000, load: 'c.safetensors' });
     expect(() => parseTrainArgs(['--task', 'spam', '--temperature', '1'])).toThrow('--temperature is for --task chars');
+    expect(parseTrainArgs(['--task', 'prices', '--layers', '3'])).toMatchObject({ task: 'prices', layers: 3 }); // any task
+    expect(() => parseTrainArgs(['--layers', '2'])).toThrow('--layers is for --task NAME');
+    expect(digitModelConfig({ units: 8, learningRate: 0.01, seed: 1, stack: 2 }).layers.map((l) => l.type)).toEqual(['repeat', 'rnn', 'rnn', 'dense']);
     expect(() => parseTrainArgs(['--sample-chars', '5'])).toThrow('--sample-chars is for --task chars');
     expect(() => parseTrainArgs(['--task', 'chars', '--temperature', '0'])).toThrow('--temperature expects a positive number, got 0');
   });

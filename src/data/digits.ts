@@ -27,13 +27,17 @@ export function meanImageMse(train: Float32Array, test: Float32Array): number {
   return sum / test.length;
 }
 
-/** repeat(28) -> rnn(units, every step) -> dense(28), MSE: the model that draws a class's image row by row. */
-export function digitModelConfig(options: { units: number; learningRate: number; seed: number; cell?: 'tanh' | 'lstm' | 'gru'; clipNorm?: number }): SequentialConfig {
-  const { units, learningRate, seed, cell, clipNorm } = options;
+/** repeat(28) -> `stack` rnn layers (units, every step; 1 by default) -> dense(28), MSE: draws a class's image row by row. */
+export function digitModelConfig(options: { units: number; learningRate: number; seed: number; cell?: 'tanh' | 'lstm' | 'gru'; clipNorm?: number; stack?: number }): SequentialConfig {
+  const { units, learningRate, seed, cell, clipNorm, stack = 1 } = options;
   return {
     inputs: DIGIT_CLASSES, loss: 'mse', seed,
     optimizer: { learningRate, ...(clipNorm !== undefined && { clipNorm }) },
-    layers: [layers.repeat({ steps: DIGIT_ROWS }), layers.rnn({ units, returnSequences: true, ...(cell && cell !== 'tanh' && { cell }) }), layers.dense({ units: DIGIT_COLS })],
+    layers: [
+      layers.repeat({ steps: DIGIT_ROWS }),
+      ...Array.from({ length: stack }, () => layers.rnn({ units, returnSequences: true, ...(cell && cell !== 'tanh' && { cell }) })),
+      layers.dense({ units: DIGIT_COLS }),
+    ],
   };
 }
 

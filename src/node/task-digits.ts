@@ -43,7 +43,7 @@ export async function trainDigits(device: GPUDevice, args: TrainArgs, log: (line
     `the mean training image's test MSE: ${mean_image_mse.toFixed(5)}`);
   const upload = (s: typeof trainSet, name: string) => SequenceDataset.fromArrays(device, { name, x: s.x, y: s.y, vector: true, steps: ROWS, inputs: CLASSES, outputs: COLS });
   const [train, test] = await Promise.all([upload(trainSet, 'digits-train'), upload(testSet, 'digits-test')]);
-  const model = new Sequential(device, digitModelConfig({ units: args.units, learningRate: args.lr, seed: args.seed, cell: args.cell, clipNorm: args.clipNorm }));
+  const model = new Sequential(device, digitModelConfig({ units: args.units, learningRate: args.lr, seed: args.seed, cell: args.cell, clipNorm: args.clipNorm, stack: args.layers }));
   const batchSize = Math.min(args.batch, train.count);
   log(`model: repeat(28) -> ${args.cell} rnn(${args.units}, every step) -> dense(28), MSE, Adam ${args.lr}, batch ${batchSize}`);
   try {
@@ -69,7 +69,7 @@ export async function trainDigits(device: GPUDevice, args: TrainArgs, log: (line
     return {
       code,
       json: {
-        task: 'digits', epochs: args.epochs, cell: args.cell, units: args.units, train_images: trainSet.n,
+        task: 'digits', epochs: args.epochs, cell: args.cell, units: args.units, layers: args.layers ?? 1, train_images: trainSet.n,
         ...timing,
         test_mse: Number(test_mse.toFixed(6)), mean_image_mse: Number(mean_image_mse.toFixed(6)), adapter: adapterName(device),
       },

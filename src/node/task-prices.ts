@@ -45,7 +45,10 @@ export async function trainPrices(device: GPUDevice, args: TrainArgs, log: (line
     `${task.test.n}; daily log returns normalised by the training part (mean ${task.mean.toExponential(2)}, sd ${task.std.toExponential(2)})`);
   const model = new Sequential(device, {
     inputs: 1, loss: 'mse', seed: args.seed, optimizer: { learningRate: args.lr, ...(args.clipNorm !== undefined && { clipNorm: args.clipNorm }) },
-    layers: [layers.rnn({ units: args.units, returnSequences: true, ...(args.cell !== 'tanh' && { cell: args.cell }) }), layers.dense({ units: 1 })],
+    layers: [
+      ...Array.from({ length: args.layers ?? 1 }, () => layers.rnn({ units: args.units, returnSequences: true, ...(args.cell !== 'tanh' && { cell: args.cell }) })),
+      layers.dense({ units: 1 }),
+    ],
   });
   const arrays = (w: typeof task.train, name: string) => ({ name, x: w.x, y: w.y, steps: W, inputs: 1, outputs: 1 });
   const [train, test] = await Promise.all([SequenceDataset.fromArrays(device, arrays(task.train, 'prices-train')), SequenceDataset.fromArrays(device, arrays(task.test, 'prices-test'))]);
@@ -66,7 +69,7 @@ export async function trainPrices(device: GPUDevice, args: TrainArgs, log: (line
     return {
       code,
       json: {
-        task: 'prices', epochs: args.epochs, cell: args.cell, units: args.units, window: W,
+        task: 'prices', epochs: args.epochs, cell: args.cell, units: args.units, layers: args.layers ?? 1, window: W,
         ...timing,
         test_loss: Number(result.test_loss.toFixed(6)), test_rmse: Number(result.test_rmse.toFixed(4)), naive_rmse: Number(result.naive_rmse.toFixed(4)),
         adapter: adapterName(device),

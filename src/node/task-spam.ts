@@ -93,7 +93,10 @@ export async function trainSpam(device: GPUDevice, args: TrainArgs, log: (line: 
   const [train, test] = await Promise.all([upload(trainMail, 'spam-train'), upload(testMail, 'spam-test')]);
   const model = new Sequential(device, {
     inputs: vocabulary.size, loss: 'softmax-cross-entropy', seed: args.seed, optimizer: { learningRate: args.lr, ...(args.clipNorm !== undefined && { clipNorm: args.clipNorm }) },
-    layers: [layers.rnn({ units: args.units, ...(args.cell !== 'tanh' && { cell: args.cell }) }), layers.dense({ units: 2 })],
+    layers: [ // the stack's last rnn layer gives its last state; those below it every step
+      ...Array.from({ length: args.layers ?? 1 }, (_, i) => layers.rnn({ units: args.units, returnSequences: i < (args.layers ?? 1) - 1, ...(args.cell !== 'tanh' && { cell: args.cell }) })),
+      layers.dense({ units: 2 }),
+    ],
   });
   const batchSize = Math.min(args.batch, train.count);
   log(`model: ${args.cell} rnn(${args.units}) -> dense(2) on the last valid step, softmax cross-entropy, Adam ${args.lr}, batch ${batchSize}`);
@@ -109,7 +112,7 @@ export async function trainSpam(device: GPUDevice, args: TrainArgs, log: (line: 
     return {
       code,
       json: {
-        task: 'spam', epochs: args.epochs, cell: args.cell, units: args.units, window,
+        task: 'spam', epochs: args.epochs, cell: args.cell, units: args.units, layers: args.layers ?? 1, window,
         ...timing,
         test_loss: Number(result.loss.toFixed(6)), test_accuracy: result.accuracy, majority_accuracy: Number(majority_accuracy.toFixed(6)),
         adapter: adapterName(device),

@@ -21,7 +21,7 @@ export interface TrainArgs {
   /** prices: days per window (default 50); spam: characters per message, the rest cut (default 200); chars: steps
    * of truncated BPTT (default 100). */
   window?: number;
-  /** chars: stacked rnn layers (default 1). */
+  /** --task: stacked rnn layers (default 1). */
   layers?: number;
   /** chars: the sampling temperature (default 0.8), prompt (default 'The '), characters per sample (default 200). */
   temperature?: number;
@@ -71,7 +71,7 @@ export const USAGE = `usage: npm run train -- [options]
                  samples after each epoch; --limit N characters of the corpus, default all)
   --window N     prices: days per window (default 50); spam: characters of each body read (default 200);
                  chars: characters per window of truncated BPTT (default 100)
-  --layers N     chars: stacked rnn layers (default 1)
+  --layers N     --task prices, spam, digits or chars: stacked rnn layers (default 1)
   --temperature X  chars: sampling temperature (default 0.8)
   --prompt TEXT  chars: what samples start from (default "The ")
   --sample-chars N  chars: characters generated per sample (default 200; 3 samples after each epoch)
@@ -171,7 +171,8 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
   if (args.checkpoint !== undefined && !args.checkpointEvery) throw new UsageError('--checkpoint names where --checkpoint-every writes: give both');
   if (args.task === undefined && (args.window !== undefined || args.data !== undefined)) throw new UsageError(`${args.window !== undefined ? '--window' : '--data'} is for --task prices, spam or chars`);
   if (args.sample !== undefined && args.task !== 'digits') throw new UsageError('--sample is for --task digits');
-  const charsOnly = (['layers', 'temperature', 'prompt', 'sampleChars', 'load'] as const).find((k) => args[k] !== undefined);
+  if (args.layers !== undefined && args.task === undefined) throw new UsageError('--layers is for --task NAME (the MNIST task is the lecture\'s one rnn layer)');
+  const charsOnly = (['temperature', 'prompt', 'sampleChars', 'load'] as const).find((k) => args[k] !== undefined);
   if (charsOnly && args.task !== 'chars') throw new UsageError(`--${charsOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for --task chars`);
   if (args.task !== undefined) {
     const mnistOnly = ([...(args.task === 'digits' || args.task === 'chars' ? [] : ['limit'] as const), 'checkpointEvery', 'resume', 'exportTorch'] as const).find((k) => args[k] !== undefined);
