@@ -12,7 +12,8 @@ import { gateParams, type Cell } from '../src/cells/cell.js';
 import { cellOf, cells, gru, gruResetBefore, lstm, tanh } from '../src/cells/index.js';
 import { BufferSet, InputError, liveBufferCount, readFloats, RnnSchedule, setAutotune, type RnnBindings } from '../src/index.js';
 import { program } from '../src/gpu/shader.js';
-import { rnnBackwardRef, rnnForwardRef, swap01Ref, type RnnRefParams } from '../src/reference/index.js';
+import { rnnBackwardRef, rnnForwardRef } from '../src/reference/index.js';
+import { scheduled, type Params } from './gates-harness.js';
 import { expectClose, rng, run, testDevice, upload } from './helpers.js';
 
 const device = await testDevice();
@@ -291,7 +292,7 @@ describe.skipIf(!device)('the LSTM and GRU step math in WGSL matches the float64
 const [B, T, I, H] = [5, 4, 3, 17];
 const LENGTHS = Int32Array.from([0, 1, 4, 2, 4]);
 
-function params(seed: number, scale: number): RnnRefParams & { x: Float32Array; wx: Float32Array; wh: Float32Array; b: Float32Array; h0: Float32Array } {
+function params(seed: number, scale: number): Params {
   const r = rng(seed);
   const w = scale * Math.sqrt(3 / (I + H));
   return {
@@ -301,52 +302,19 @@ function params(seed: number, scale: number): RnnRefParams & { x: Float32Array; 
   };
 }
 
-/** Forward and backward of `cell` through RnnSchedule.create(..., cell), read back batch-major like the reference. */
-async function scheduled(cell: Cell, p: ReturnType<typeof params>, dOut: Float32Array, dState: Float32Array) {
-  const d = device!;
-  const set = new BufferSet(d, 'cell recurrence');
-  const bind = (buffer: GPUBuffer) => ({ buffer });
-  let schedule: RnnSchedule | undefined;
-  try {
-    const io: RnnBindings = {
-      x: bind(upload(set, Float32Array.from(swap01Ref(p.x, B, T, I)), 'x')),
-      wx: bind(upload(set, p.wx, 'wx')), wh: bind(upload(set, p.wh, 'wh')), b: bind(upload(set, p.b, 'b')),
-      lengths: bind(upload(set, LENGTHS, 'lengths')),
-      grads: { dwx: bind(set.create('dwx', I * H * 4)), dwh: bind(set.create('dwh', H * H * 4)), db: bind(set.create('db', H * 4)) },
-      dOut: bind(upload(set, Float32Array.from(swap01Ref(dOut, B, T, H)), 'dOut')),
-      dx: bind(set.create('dx', T * B * I * 4)),
-    };
-    schedule = await RnnSchedule.create(d, { batch: B, steps: T, inputs: I, units: H }, io, cell);
-    const encoder = d.createCommandEncoder();
-    schedule.encodeForward(encoder, bind(upload(set, p.h0, 'h0')));
-    schedule.encodeBackward(encoder, bind(upload(set, dState, 'dState')));
-    d.queue.submit([encoder.finish()]);
-    const view = (name: Parameters<RnnSchedule['view']>[0]) => { const v = schedule!.view(name); return readFloats(d, v.buffer, v.offset * 4, v.length); };
-    const [outputs, state, dh0, dwx, dwh, db, dx] = await Promise.all([
-      view('outputs'), view('lastState'), view('dInitialState'),
-      readFloats(d, io.grads!.dwx.buffer, 0, I * H), readFloats(d, io.grads!.dwh.buffer, 0, H * H), readFloats(d, io.grads!.db.buffer, 0, H),
-      readFloats(d, io.dx!.buffer, 0, T * B * I),
-    ]);
-    return { recurrence: schedule.recurrence, outputs: swap01Ref(outputs, T, B, H), state, dh0, dwx, dwh, db, dx: swap01Ref(dx, T, B, I) };
-  } finally {
-    schedule?.destroy();
-    set.destroy();
-  }
-}
-
 async function checkRecurrence(cell: Cell, recurrence: 'per-step' | 'fused', scale: number) {
   const p = params(7 + scale, scale);
   const r = rng(11);
   const dOut = r.floats(B * T * H), dState = r.floats(B * H);
   setAutotune(device!, { recurrence });
   try {
-    const got = await scheduled(cell, p, dOut, dState);
+    const got = await scheduled(device!, cell, p, { dOut, dState, dx: true }); // the gate cells' harness runs any cell
     expect(got.recurrence).toBe(recurrence);
     const want = rnnForwardRef(p, cell);
     const wantG = rnnBackwardRef(p, dOut, dState, cell);
     expectClose('outputs', got.outputs, want.outputs, [B, T, H], 2e-5, 1e-4);
     expectClose('state', got.state, want.state, [B, H], 2e-5, 1e-4);
-    expectClose('dx', got.dx, wantG.dx, [B, T, I], 1e-4, 1e-3);
+    expectClose('dx', got.dx!, wantG.dx, [B, T, I], 1e-4, 1e-3);
     expectClose('dwx', got.dwx, wantG.dwx, [I, H], 1e-4, 1e-3);
     expectClose('dwh', got.dwh, wantG.dwh, [H, H], 1e-4, 1e-3);
     expectClose('db', got.db, wantG.db, [H], 1e-4, 1e-3);

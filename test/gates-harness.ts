@@ -1,4 +1,5 @@
-// The harness of the multi-gate recurrence tests (test/cells-gpu.test.ts: per step; test/cells-fused.test.ts: fused):
+// The harness of the recurrence tests through RnnSchedule (test/cells-gpu.test.ts: gate cells per step;
+// test/cells-fused.test.ts: fused; test/cells.test.ts: any cell, tanh included):
 // RnnSchedule forward and backward for a cell, read back batch-major, against the float64 reference recurrence
 // through the same cell (rnnForwardRef / rnnBackwardRef).
 import { expect } from 'vitest';
