@@ -8,6 +8,7 @@
 // This file is the user interface (main thread). The GPU device, the data and the model live in a worker
 // (worker.ts, started through worker-entry.ts, which Vite inlines into this bundle), so training never blocks drawing.
 // The two talk through protocol.ts.
+import { disposeWorker } from './dispose.js';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import { TrainingChart } from './chart.js';
 import { DrawPad, toModelInput } from './draw.js';
@@ -489,25 +490,7 @@ export class RnnMnistDemo extends HTMLElement {
     const worker = this.worker;
     this.worker = undefined;
     this.state = 'idle';
-    if (!worker) {
-      this.dispatchEvent(new CustomEvent('disposed', { detail: { liveBuffers: 0 } }));
-      return;
-    }
-    let done = false;
-    const finish = (liveBuffers: number) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      worker.terminate();
-      this.dispatchEvent(new CustomEvent('disposed', { detail: { liveBuffers } }));
-    };
-    // A worker stuck on the GPU must not live on forever: terminating it frees its device too.
-    const timer = setTimeout(() => finish(NaN), 10_000);
-    worker.onmessage = (event: MessageEvent<Reply>) => {
-      if (event.data.type === 'disposed') finish(event.data.liveBuffers);
-    };
-    worker.onerror = () => finish(NaN);
-    worker.postMessage({ type: 'destroy' } satisfies Request);
+    disposeWorker(worker, this);
   }
 
   private readConfig(): DemoConfig {

@@ -6,6 +6,7 @@
 //   <rnn-text-demo text-url="./brown.txt" units="128" autostart></rnn-text-demo>
 //
 // This file is the user interface (main thread); the device, the text and the model live in text-worker.ts.
+import { disposeWorker } from './dispose.js';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import { TrainingChart } from './chart.js';
 import { NO_WEBGPU_HELP, STYLE } from './style.js';
@@ -337,24 +338,7 @@ export class RnnTextDemo extends HTMLElement {
     const worker = this.worker;
     this.worker = undefined;
     this.state = 'idle';
-    if (!worker) {
-      this.dispatchEvent(new CustomEvent('disposed', { detail: { liveBuffers: 0 } }));
-      return;
-    }
-    let done = false;
-    const finish = (liveBuffers: number) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      worker.terminate();
-      this.dispatchEvent(new CustomEvent('disposed', { detail: { liveBuffers } }));
-    };
-    const timer = setTimeout(() => finish(NaN), 10_000);
-    worker.onmessage = (event: MessageEvent<TextReply>) => {
-      if (event.data.type === 'disposed') finish(event.data.liveBuffers);
-    };
-    worker.onerror = () => finish(NaN);
-    worker.postMessage({ type: 'destroy' } satisfies TextRequest);
+    disposeWorker(worker, this);
   }
 
   private readConfig(): TextConfig {
