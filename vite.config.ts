@@ -116,8 +116,9 @@ export default defineConfig(({ mode }) => {
       hookTimeout: 120_000,
       fileParallelism: false, // the software adapters already use both cores: two files at once saved 10 % and risked timeouts
       // lavapipe compiles every pipeline through LLVM, and at the suite's tiny sizes compiling is most of the time: with
-      // LLVM's optimisation passes off (Mesa's GALLIVM_PERF=nopt) the suite ran in 382 s instead of 566 s from empty
-      // caches (2026-11-26), and every test passed either way. The kernels are the same (Mesa still optimises their NIR);
+      // LLVM's optimisation passes off (Mesa's GALLIVM_PERF=nopt) test/sequential.test.ts took 31 s instead of 49 s from
+      // empty caches, and the whole suite 382 s instead of 566 s together with shorter bench sequences (2026-11-26);
+      // every test passed either way. The kernels are the same (Mesa still optimises their NIR);
       // the machine code is slower, and Mesa keys its shader cache by this flag, so training runs never get the suite's.
       // `GALLIVM_PERF= npm test` runs the suite with LLVM's optimisations. Child processes (the CLI tests) inherit it.
       env: { GALLIVM_PERF: process.env.GALLIVM_PERF ?? 'nopt' },
