@@ -1,10 +1,14 @@
 // Stateful recurrent layers (config `stateful`, Keras's): two consecutive windows of T steps, the state carried from
 // the first into the second, compute what one window of 2T computes, against the float64 reference of the 2T window
-// (which knows nothing of windows): predict's outputs, evaluate's loss and each training step's loss, for tanh and
-// LSTM at tiny sizes. resetStates, fit's epoch start and evaluate's start bring the state back to zeros.
+// (which knows nothing of windows): predict's outputs, evaluate's loss and each training step's loss, for tanh, LSTM
+// and GRU at tiny sizes. resetStates, fit's epoch start and evaluate's start bring the state back to zeros. Gradients
+// from a carried state (truncated BPTT) against the float64 backward from the same fixed states, whose forward and
+// central differences are checked first.
 import { describe, expect, it } from 'vitest';
 import { layers, Sequential, SequenceDataset, type SequentialConfig } from '../src/node/index.js';
-import { forwardRef } from '../src/reference/sequential.js';
+import { backwardRef, forwardRef } from '../src/reference/sequential.js';
+import { describeEntry, gradcheck } from '../src/reference/gradcheck.js';
+import { initialWeights } from '../src/model/init.js';
 import { setAutotune, tuningReport } from '../src/index.js';
 import { Random } from '../src/random.js';
 import { expectClose, rejectedInput, testDevice } from './helpers.js';
@@ -44,15 +48,47 @@ function windowLoss(logits: Float64Array, y: Int32Array, w: number): number {
   return sum / (B * T);
 }
 
+/** Two stateful layers of `cell` at every step and a dense layer per step: h (and LSTM's c) carried in both. */
+function twoLayers(cell: 'tanh' | 'lstm' | 'gru', learningRate?: number): SequentialConfig {
+  return {
+    inputs: V, loss: xent, seed: 5, ...(learningRate !== undefined && { optimizer: { learningRate } }),
+    layers: [layers.rnn({ units: 4, cell, returnSequences: true, stateful: true }), layers.rnn({ units: 3, cell, returnSequences: true, stateful: true }), layers.dense({ units: V })],
+  };
+}
+
+/** Window w of every stream as a reference batch. */
+function windowBatch(s: ReturnType<typeof streams>, w: number) {
+  return { n: B, steps: T, x: window(s.oneHot, w, V), y: window(s.y, w) };
+}
+
+describe('the float64 reference from given states (what a stateful layer is checked against)', () => {
+  for (const cell of ['tanh', 'lstm', 'gru'] as const) {
+    it(`${cell}: T steps, then T more from their final states, are the 2T run; gradients from fixed states pass central differences`, () => {
+      const config = twoLayers(cell), weights = initialWeights(config), s = streams(4);
+      const whole = forwardRef(config, weights, { n: B, steps: 2 * T, x: s.oneHot, y: s.y });
+      const first = forwardRef(config, weights, windowBatch(s, 0));
+      expect(Object.keys(first.finalStates)).toEqual(['0', '1']);
+      expect(first.finalStates[0]!.length, 'h, and c for the LSTM').toBe(cell === 'lstm' ? 2 : 1);
+      const second = forwardRef(config, weights, windowBatch(s, 1), { initialStates: first.finalStates });
+      expectClose('window 1 from the carried states', second.predictions, window(whole.predictions, 1, V), [B, T, V], 1e-12, 1e-12);
+      for (const k of [0, 1]) whole.finalStates[k]!.forEach((v, i) => expectClose(`layer ${k} state ${i}`, second.finalStates[k]![i]!, v, [v.length], 1e-12, 1e-12));
+      const r = gradcheck(config, weights, windowBatch(s, 1), { initialStates: first.finalStates });
+      expect(r.worst.error, describeEntry(r.worst)).toBeLessThan(1e-6);
+      // The states matter: from zeros, window 1's gradients are others.
+      const fromZeros = backwardRef(config, weights, windowBatch(s, 1)).grads['layers.0.wh']!.data;
+      const fromStates = backwardRef(config, weights, windowBatch(s, 1), { initialStates: first.finalStates }).grads['layers.0.wh']!.data;
+      expect(Math.max(...fromZeros.map((v, i) => Math.abs(v - fromStates[i]!)))).toBeGreaterThan(1e-3);
+      expect(() => forwardRef(config, weights, windowBatch(s, 1), { initialStates: { 0: [new Float64Array(3)] } })).toThrow(/initialStates: expected/);
+    });
+  }
+});
+
 describe.skipIf(!device)('stateful layers: two windows of T carry on as one of 2T', () => {
   const d = device!;
-  for (const cell of ['tanh', 'lstm'] as const) {
-    it(`${cell}: predict, evaluate and training steps against the float64 2T window; resetStates`, async () => {
-      const config: SequentialConfig = {
-        inputs: V, loss: xent, seed: 3, optimizer: { learningRate: 1e-12 }, // steps that leave the weights as they are
-        layers: [layers.rnn({ units: 5, cell, returnSequences: true, stateful: true }), layers.dense({ units: V })],
-      };
-      const { x, y, oneHot } = streams(cell === 'tanh' ? 1 : 2);
+  for (const cell of ['tanh', 'lstm', 'gru'] as const) {
+    it(`${cell}: predict, evaluate, training steps and gradients against the float64 2T window (two stateful layers); resetStates`, async () => {
+      const config = twoLayers(cell, 1e-12); // training steps that leave the weights as they are
+      const s = streams(cell === 'tanh' ? 1 : 2), { x, y, oneHot } = s;
       const model = new Sequential(d, config);
       // The data set in stream order: sequences 0..B-1 are window 0 of streams 0..B-1, then window 1.
       const data = await SequenceDataset.fromArrays(d, {
@@ -85,6 +121,14 @@ describe.skipIf(!device)('stateful layers: two windows of T carry on as one of 2
         const want = [0, 1, 0, 1].map((w) => windowLoss(ref.outputs, y, w));
         losses.forEach((l, i) => expect(Math.abs(l - want[i]!), `training step ${i + 1}: ${l} against ${want[i]}`).toBeLessThanOrEqual(1e-5 + 1e-4 * want[i]!));
         expect(losses.length).toBe(4);
+
+        // gradients: the training plan now carries the states after window 1; gradients() runs the first B sequences
+        // (window 0) from them. Truncated BPTT: the float64 backward from those states held fixed.
+        const got = await model.gradients(data, { batchSize: B });
+        const truncated = backwardRef(config, weights, windowBatch(s, 0), { initialStates: ref.finalStates }).grads;
+        for (const [k, t] of Object.entries(truncated)) expectClose(`gradient ${k} from the carried states`, got[k]!.data, t.data, t.shape, 1e-5, 1e-4);
+        const fromZeros = backwardRef(config, weights, windowBatch(s, 0)).grads['layers.0.wh']!.data;
+        expect(Math.max(...truncated['layers.0.wh']!.data.map((v, i) => Math.abs(v - fromZeros[i]!))), 'the carried states matter').toBeGreaterThan(1e-3);
       } finally {
         model.destroy();
         data.destroy();
@@ -92,21 +136,31 @@ describe.skipIf(!device)('stateful layers: two windows of T carry on as one of 2
     });
   }
 
-  it('lstm, the fused all-steps variant forced: predict carries h and c from window to window as the per-step kernels do', async () => {
-    setAutotune(d, { recurrence: 'fused' });
-    const config: SequentialConfig = { inputs: V, loss: xent, seed: 3, layers: [layers.rnn({ units: 5, cell: 'lstm', returnSequences: true, stateful: true }), layers.dense({ units: V })] };
-    const { x, y, oneHot } = streams(2);
-    const model = new Sequential(d, config);
-    try {
-      const ref = forwardRef(config, model.weights(), { n: B, steps: 2 * T, x: oneHot, y });
-      await model.predict(window(x, 0), { steps: T });
-      expectClose('predict window 1 (h and c carried)', await model.predict(window(x, 1), { steps: T }), window(ref.predictions, 1, V), [B, T, V], 1e-5, 1e-4);
-      expect(tuningReport(d).length, 'forced, nothing timed').toBe(0);
-    } finally {
-      setAutotune(d, 'off');
-      model.destroy();
-    }
-  });
+  for (const cell of ['lstm', 'gru'] as const) {
+    it(`${cell}, the fused all-steps variant forced: predict and gradients from the carried h (and c) as the per-step kernels`, async () => {
+      setAutotune(d, { recurrence: 'fused' });
+      const config = twoLayers(cell, 1e-12), s = streams(2), { x, y, oneHot } = s;
+      const model = new Sequential(d, config);
+      const data = await SequenceDataset.fromArrays(d, { x: window(x, 0), y: window(y, 0), steps: T, inputs: V, classes: V });
+      try {
+        const weights = model.weights();
+        const ref = forwardRef(config, weights, { n: B, steps: 2 * T, x: oneHot, y });
+        await model.predict(window(x, 0), { steps: T });
+        expectClose('predict window 1 (states carried)', await model.predict(window(x, 1), { steps: T }), window(ref.predictions, 1, V), [B, T, V], 1e-5, 1e-4);
+        // A training step over window 0 from zeros, then gradients of window 0 again from its final states.
+        await model.trainSteps(data, { steps: 1, batchSize: B });
+        const got = await model.gradients(data, { batchSize: B });
+        const carried = forwardRef(config, weights, windowBatch(s, 0)).finalStates;
+        const truncated = backwardRef(config, weights, windowBatch(s, 0), { initialStates: carried }).grads;
+        for (const [k, t] of Object.entries(truncated)) expectClose(`gradient ${k} from the carried states`, got[k]!.data, t.data, t.shape, 1e-5, 1e-4);
+        expect(tuningReport(d).length, 'forced, nothing timed').toBe(0);
+      } finally {
+        setAutotune(d, 'off');
+        model.destroy();
+        data.destroy();
+      }
+    });
+  }
 
   it('refuses shuffling a stateful model, and a stateful option that is not a boolean', async () => {
     const model = new Sequential(d, { inputs: V, loss: xent, layers: [layers.rnn({ units: 4, returnSequences: true, stateful: true }), layers.dense({ units: V })] });

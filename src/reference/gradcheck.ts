@@ -18,6 +18,8 @@ export interface GradcheckOptions {
   maxPerTensor?: number;
   /** Seed of that subset (default 1). */
   seed?: number;
+  /** Rnn layers' states before step 0, by layer index (forwardRef's option): held fixed, as a stateful layer's are. */
+  initialStates?: Readonly<Record<number, ArrayLike<number>[]>>;
   /** Also check dLoss/dx (default false): the only check of a first layer's input gradient. */
   input?: boolean;
 }
@@ -47,8 +49,8 @@ export function gradcheck(config: SequentialConfig, weights: Weights, batch: Bat
   const values: Record<string, Float64Array> = Object.fromEntries(Object.entries(w).map(([k, v]) => [k, Float64Array.from(v)]));
   const x = Float64Array.from(b.x);
   const point = { ...b, x };
-  const lossAt = () => runPlan(plan, values, point, false).loss;
-  const base = runPlan(plan, values, point, true) as BackwardResult;
+  const lossAt = () => runPlan(plan, values, point, false, options.initialStates).loss;
+  const base = runPlan(plan, values, point, true, options.initialStates) as BackwardResult;
   const analytic = options.analytic ?? { ...Object.fromEntries(Object.entries(base.grads).map(([k, g]) => [k, g.data])), x: base.dx };
 
   const tensors = plan.params.map(({ name, shape }) => ({ name, shape, data: values[name]! }));

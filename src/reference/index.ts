@@ -39,6 +39,7 @@ export interface RnnRefParams {
   b: Arr;        // [G·H]
   bh?: Arr;      // [G·H], the recurrent side's bias: for a cell that has one (GRU with resetAfter)
   h0?: Arr;      // [B, H]; a cell's other states (LSTM's c) start at zero
+  initialStates?: Arr[]; // [S][B, H]: every state before step 0 (h, then LSTM's c), as a stateful layer carries them; wins over h0
   lengths?: Arr; // [B], each in [0, T]
   batch: number;
   steps: number;
@@ -120,7 +121,11 @@ function rnnSteps(p: RnnRefParams, cell: Cell, keep: boolean) {
   const { batch: B, steps: T, units: H } = p;
   const G = cell.gates, S = cell.states, N = G * H, late = (cell.gatedFrom ?? G) * H; // columns [late, N) multiply u
   const zxs: Float64Array[] = [], zhs: Float64Array[] = [], us: (Float64Array | undefined)[] = [];
-  const states: Float64Array[][] = [Array.from({ length: S }, (_, s) => Float64Array.from({ length: B * H }, (_, i) => (s === 0 && p.h0 ? p.h0[i]! : 0)))];
+  if (p.initialStates && (p.initialStates.length !== S || p.initialStates.some((v) => v.length !== B * H))) {
+    throw new Error(`initialStates: expected ${S} states of ${B}x${H}, got lengths ${p.initialStates.map((v) => v.length).join(', ')}`);
+  }
+  const start = (s: number) => p.initialStates?.[s] ?? (s === 0 ? p.h0 : undefined);
+  const states: Float64Array[][] = [Array.from({ length: S }, (_, s) => Float64Array.from({ length: B * H }, (_, i) => start(s)?.[i] ?? 0))];
   let zx = new Float64Array(N), zh = new Float64Array(N);
   for (let t = 0; t < T; t++) {
     const prev = states[t]!;

@@ -10,6 +10,7 @@ export interface Extent {
   n: number;
   steps: number;
   lengths: Int32Array; // [n], each in [1, steps]
+  initialStates?: Readonly<Record<number, Arr[]>>; // by layer index: an rnn layer's states before step 0 (zeros if absent)
 }
 
 export interface LayerGrads {
@@ -17,11 +18,15 @@ export interface LayerGrads {
   grads: Record<string, Float64Array>;   // by full parameter name
 }
 
-/** y = layer(x); x [n, steps, inputs] or [n, inputs] as p.sequenceIn says. */
-export function layerForward(p: LayerPlan, w: Record<string, Arr>, x: Arr, e: Extent): Float64Array {
+/**
+ * y = layer(x); x [n, steps, inputs] or [n, inputs] as p.sequenceIn says. An rnn layer puts its final states (h, then
+ * LSTM's c; each [n, units]) into finals[p.index] when given: what a stateful layer carries into the next pass.
+ */
+export function layerForward(p: LayerPlan, w: Record<string, Arr>, x: Arr, e: Extent, finals?: Record<number, Float64Array[]>): Float64Array {
   const l = p.layer;
   if (l.type === 'rnn') {
-    const { outputs, state } = rnnForwardRef(rnnParams(p, w, x, e), cellOfLayer(p, l));
+    const { outputs, state, cellStates } = rnnForwardRef(rnnParams(p, w, x, e), cellOfLayer(p, l));
+    if (finals) finals[p.index] = cellStates[e.steps]!;
     return l.returnSequences ? outputs : state;
   }
   if (l.type === 'dense') {
@@ -65,6 +70,7 @@ function rnnParams(p: LayerPlan, w: Record<string, Arr>, x: Arr, e: Extent): Rnn
   return {
     x, wx: w[name('wx')]!, wh: w[name('wh')]!, b: w[name('b')]!,
     bh: w[name('bh')], // a cell with a recurrent bias (GRU with resetAfter): the plan has layers.k.bh; undefined for the others
+    initialStates: e.initialStates?.[p.index],
     lengths: e.lengths, batch: e.n, steps: e.steps, inputs: p.inputs, units: p.outputs,
   };
 }

@@ -12,6 +12,12 @@ export interface ForwardResult {
   layerOutputs: Float64Array[]; // every layer's output, batch-major, for checking a model layer by layer
   loss: number;
   accuracy?: number;          // softmax-cross-entropy only
+  finalStates: Record<number, Float64Array[]>; // by rnn layer index: its final states (h, then LSTM's c), each [n, units]
+}
+
+/** Where the rnn layers start: by layer index, each state [n, units] (h, then LSTM's c), as stateful layers carry them. */
+export interface RefOptions {
+  initialStates?: Readonly<Record<number, ArrayLike<number>[]>>;
 }
 
 export interface BackwardResult extends ForwardResult {
@@ -19,27 +25,30 @@ export interface BackwardResult extends ForwardResult {
   dx: Float64Array;             // dLoss/dx, like batch.x
 }
 
-export function forwardRef(config: SequentialConfig, weights: Weights, batch: Batch): ForwardResult {
-  return run(config, weights, batch, false);
+export function forwardRef(config: SequentialConfig, weights: Weights, batch: Batch, options: RefOptions = {}): ForwardResult {
+  return run(config, weights, batch, false, options);
 }
 
-export function backwardRef(config: SequentialConfig, weights: Weights, batch: Batch): BackwardResult {
-  return run(config, weights, batch, true) as BackwardResult;
+/** Gradients of the batch's loss; with options.initialStates, none reaches the states it starts from (truncated BPTT). */
+export function backwardRef(config: SequentialConfig, weights: Weights, batch: Batch, options: RefOptions = {}): BackwardResult {
+  return run(config, weights, batch, true, options) as BackwardResult;
 }
 
-function run(config: SequentialConfig, weights: Weights, batch: Batch, backward: boolean): ForwardResult | BackwardResult {
+function run(config: SequentialConfig, weights: Weights, batch: Batch, backward: boolean, options: RefOptions): ForwardResult | BackwardResult {
   const plan = planSequential(config);
   const w = checkWeights(plan, weights);
   const b = checkBatch(plan, batch);
-  return runPlan(plan, w, b, backward);
+  return runPlan(plan, w, b, backward, options.initialStates);
 }
 
 /** forward (and backward) of a checked plan, weights and batch: what gradcheck calls many times. */
-export function runPlan(plan: SequentialPlan, w: Record<string, Arr>, b: CheckedBatch, backward: boolean): ForwardResult | BackwardResult {
-  const e: Extent = { n: b.n, steps: b.steps, lengths: b.lengths };
+export function runPlan(plan: SequentialPlan, w: Record<string, Arr>, b: CheckedBatch, backward: boolean,
+  initialStates?: Readonly<Record<number, Arr[]>>): ForwardResult | BackwardResult {
+  const e: Extent = { n: b.n, steps: b.steps, lengths: b.lengths, ...(initialStates && { initialStates }) };
   const inputs: Arr[] = [b.x];
+  const finalStates: Record<number, Float64Array[]> = {};
   const layerOutputs = plan.layers.map((p) => {
-    const y = layerForward(p, w, inputs.at(-1)!, e);
+    const y = layerForward(p, w, inputs.at(-1)!, e, finalStates);
     inputs.push(y);
     return y;
   });
@@ -47,7 +56,7 @@ export function runPlan(plan: SequentialPlan, w: Record<string, Arr>, b: Checked
   const O = plan.outputs, seq = plan.sequenceOutput;
   const l = lossRef(plan.loss, outputs, b.y, O, seq, e);
   const forward: ForwardResult = {
-    outputs, predictions: predictionsRef(plan.loss, outputs, O, seq, e), layerOutputs, loss: l.loss,
+    outputs, predictions: predictionsRef(plan.loss, outputs, O, seq, e), layerOutputs, finalStates, loss: l.loss,
     ...(l.accuracy === undefined ? {} : { accuracy: l.accuracy }),
   };
   if (!backward) return forward;
