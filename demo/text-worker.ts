@@ -1,24 +1,22 @@
 // The training loop of <rnn-text-demo>: a character-level model of English (the Brown corpus by default), trained
 // in a dedicated worker as the MNIST element's is (worker.ts): one message at a time, training in chunks of about
-// CHUNK_SECONDS aborted through fit's signal whenever a message arrives or a sample is due.
+// Pacer.CHUNK_SECONDS (worker-common.ts) aborted through fit's signal whenever a message arrives or a sample is due.
 //
 // Model: each step reads one character (its id, one-hot on the GPU over the text's vocabulary), an rnn carries the
 // state, and a dense layer gives scores for the next character at every step: softmax cross-entropy per step.
 // Training sequences are the text cut into windows of `steps` characters, x = chars[i, i + steps), y = the chars one
 // further on. Sampling runs the model on the last `steps` characters written so far (predict, the same batch-1 plan
 // every time, the context's length as the sequence length) and draws the next one from softmax(logits / temperature).
-import { adapterName, getDevice, GpuError, layers, liveBufferCount, Sequential, SequenceDataset } from '../src/index.js';
+import { adapterName, layers, liveBufferCount, Sequential, SequenceDataset } from '../src/index.js';
 import { CharVocabulary } from '../src/data/brown.js';
 import { Random } from '../src/random.js';
 import { readAll } from './read-all.js';
 import { contextWindow, pickId } from './sample.js';
 import type { Sampling, TextConfig, TextReply, TextRequest } from './text-protocol.js';
+import { describe, openDevice, Pacer } from './worker-common.js';
 
-const CHUNK_SECONDS = 0.15;
-const MAX_CHUNK_STEPS = 64;
 /** A periodic sample at most every this many ms, and never more than a quarter of the time spent sampling. */
 const SAMPLE_INTERVAL_MS = 2500;
-const SPEED_WINDOW_MS = 3000;
 
 interface Text {
   key: string;
@@ -48,8 +46,7 @@ let interrupted = false;
 const queue: TextRequest[] = [];
 let random = new Random(1);
 
-let chunkSteps = 1;
-let speedWindow: Array<{ sequences: number; ms: number }> = [];
+const pacer = new Pacer();
 let lastSampleEnd = 0;
 let lastSampleCost = 0;
 let sampledStep = -1;
@@ -153,7 +150,11 @@ async function setUp(next: TextConfig): Promise<void> {
   broken = undefined;
   config = next;
   try {
-    if (!device) device = await openDevice();
+    if (!device) {
+      const opened = await openDevice(post, () => device, onLost);
+      if ('unsupported' in opened) broken = opened.unsupported;
+      else device = opened.device;
+    }
     if (!device || closing) return;
     const key = JSON.stringify([next.textUrl, next.textLimit, next.steps]);
     if (text?.key !== key) {
@@ -177,8 +178,7 @@ async function setUp(next: TextConfig): Promise<void> {
     throw error;
   }
   random = new Random(next.seed);
-  chunkSteps = 1;
-  speedWindow = [];
+  pacer.reset();
   sampledStep = -1;
   lastSampleEnd = 0;
   post({
@@ -189,32 +189,14 @@ async function setUp(next: TextConfig): Promise<void> {
   await sample(model, text, sampling, next.sampleLength);
 }
 
-async function openDevice(): Promise<GPUDevice | undefined> {
-  let opened: GPUDevice;
-  try {
-    opened = await getDevice({ log: () => {} });
-  } catch (error) {
-    if (error instanceof GpuError) {
-      broken = error.message;
-      post({ type: 'unsupported', message: error.message });
-      return undefined;
-    }
-    throw error;
-  }
-  opened.lost.then((info) => {
-    if (opened !== device || info.reason === 'destroyed') return;
-    device = undefined;
-    model?.destroy();
-    destroyText();
-    model = undefined;
-    broken = `The GPU device was lost (${info.reason || 'unknown reason'}): ${info.message}. Press Reset to start again.`;
-    setRunning(false);
-    post({ type: 'error', message: broken, fatal: true });
-  });
-  opened.addEventListener('uncapturederror', (event) => {
-    post({ type: 'error', message: `WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`, fatal: false });
-  });
-  return opened;
+/** The device is lost: the buffers went with it, so forget everything and let reset() start from a new device. */
+function onLost(message: string): void {
+  device = undefined;
+  model?.destroy();
+  destroyText();
+  model = undefined;
+  broken = message;
+  setRunning(false);
 }
 
 /** Fetches the text, builds its vocabulary and puts its windows on the GPU. */
@@ -255,22 +237,15 @@ async function train(m: Sequential, t: Text): Promise<void> {
   const c = config!;
   const controller = new AbortController();
   training = controller;
-  let lastTime = performance.now(), lastStep = m.step;
+  pacer.begin(m.step);
   try {
     await m.fit(t.train, {
       epochs: 1_000_000,
       batchSize: c.batchSize,
-      progressEvery: chunkSteps,
+      progressEvery: pacer.chunkSteps,
       signal: controller.signal,
       onProgress: (p) => {
-        const now = performance.now();
-        speedWindow.push({ sequences: (p.totalSteps - lastStep) * c.batchSize, ms: now - lastTime });
-        lastTime = now;
-        lastStep = p.totalSteps;
-        let ms = speedWindow.reduce((sum, e) => sum + e.ms, 0);
-        while (speedWindow.length > 1 && ms - speedWindow[0]!.ms >= SPEED_WINDOW_MS) ms -= speedWindow.shift()!.ms;
-        const seqPerSec = (1000 * speedWindow.reduce((sum, e) => sum + e.sequences, 0)) / Math.max(ms, 1);
-        chunkSteps = Math.max(1, Math.min(MAX_CHUNK_STEPS, Math.round((seqPerSec / c.batchSize) * CHUNK_SECONDS)));
+        const seqPerSec = pacer.report(p.totalSteps, c.batchSize);
         post({ type: 'progress', step: p.totalSteps, epoch: (p.totalSteps * c.batchSize) / t.train.count, loss: p.loss, seqPerSec });
         if (sampleDue(m)) controller.abort();
       },
@@ -329,9 +304,4 @@ async function tearDown(): Promise<void> {
   const gone = device;
   device = undefined;
   gone?.destroy();
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
 }

@@ -4,21 +4,19 @@
 // and are handled in order; whenever the queue is empty and training is on, the worker trains. Training is
 // SequenceClassifier.fit aborted through its `signal` whenever a message arrives or an evaluation is due, so a
 // prediction waits at most for the one or two short chunks of steps already on the GPU. Chunks are sized from the
-// measured speed to take about CHUNK_SECONDS each.
+// measured speed to take about Pacer.CHUNK_SECONDS each (worker-common.ts).
 //
 // Every restart of fit draws a fresh shuffle, so the batches are random draws from the training set rather than
 // strict epochs; the epoch shown is "images seen / training images".
 import {
-  adapterName, getDevice, GpuError, ImageDataset, liveBufferCount, MNIST_FILES, parseIdxImages, parseIdxLabels,
-  Sequential, SequenceClassifier, SequenceDataset,
+  adapterName, ImageDataset, liveBufferCount, MNIST_FILES, parseIdxImages, parseIdxLabels, Sequential, SequenceClassifier, SequenceDataset,
 } from '../src/index.js';
 import { DIGIT_CLASSES, DIGIT_COLS, DIGIT_ROWS, digitArrays, digitModelConfig, digitOneHot } from '../src/data/digits.js';
 import type { DemoConfig, DrawnDigit, Reply, Request } from './protocol.js';
 import { readAll } from './read-all.js';
+import { describe, openDevice, Pacer } from './worker-common.js';
 
 const PIXELS = 28 * 28;
-const CHUNK_SECONDS = 0.15;
-const MAX_CHUNK_STEPS = 64;
 /** Evaluate at most every this many ms, and never spend more than a quarter of the time evaluating. */
 const EVAL_INTERVAL_MS = 2000;
 
@@ -69,13 +67,7 @@ let loading: AbortController | undefined;
 let drawing: AbortController | undefined;
 const queue: Request[] = [];
 
-let chunkSteps = 1;
-/**
- * Training throughput over the last SPEED_WINDOW_MS of training time. fit's own per-report rate is unusable for
- * display: with two chunks in flight, reports arrive in bursts, so the time between two can be almost nothing.
- */
-const SPEED_WINDOW_MS = 3000;
-let speedWindow: Array<{ sequences: number; ms: number }> = [];
+const pacer = new Pacer();
 let lastEvalEnd = 0;
 let lastEvalCost = 0;
 let evaluatedStep = -1;
@@ -199,7 +191,11 @@ async function setUp(next: DemoConfig): Promise<void> {
   broken = undefined;
   config = next;
   try {
-    if (!device) device = await openDevice();
+    if (!device) {
+      const opened = await openDevice(post, () => device, onLost);
+      if ('unsupported' in opened) broken = opened.unsupported;
+      else device = opened.device;
+    }
     if (!device || closing) return; // no WebGPU (already reported as `unsupported`), or the element is gone
     const key = JSON.stringify([next.dataUrl, next.trainLimit, next.testLimit, next.evalSize, next.digitImages]);
     if (data?.key !== key) {
@@ -215,42 +211,22 @@ async function setUp(next: DemoConfig): Promise<void> {
     broken = describe(error);
     throw error;
   }
-  chunkSteps = 1;
-  speedWindow = [];
+  pacer.reset();
   evaluatedStep = -1;
   post({ type: 'ready', adapter: adapterName(device), trainCount: data.train.count, testCount: data.testCount, evalCount: data.evalSet.count, config: next });
   // The untrained model's accuracy (about chance) starts the chart.
   await evaluate(model, data);
 }
 
-async function openDevice(): Promise<GPUDevice | undefined> {
-  let opened: GPUDevice;
-  try {
-    opened = await getDevice({ log: () => {} });
-  } catch (error) {
-    if (error instanceof GpuError) {
-      broken = error.message;
-      post({ type: 'unsupported', message: error.message });
-      return undefined;
-    }
-    throw error;
-  }
-  opened.lost.then((info) => {
-    if (opened !== device || info.reason === 'destroyed') return;
-    // The buffers went with the device: forget everything so that reset() starts from a new device.
-    device = undefined;
-    model?.destroy();
-    destroyDrawer();
-    destroyData();
-    model = undefined;
-    broken = `The GPU device was lost (${info.reason || 'unknown reason'}): ${info.message}. Press Reset to start again.`;
-    setRunning(false);
-    post({ type: 'error', message: broken, fatal: true });
-  });
-  opened.addEventListener('uncapturederror', (event) => {
-    post({ type: 'error', message: `WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`, fatal: false });
-  });
-  return opened;
+/** The device is lost: the buffers went with it, so forget everything and let reset() start from a new device. */
+function onLost(message: string): void {
+  device = undefined;
+  model?.destroy();
+  destroyDrawer();
+  destroyData();
+  model = undefined;
+  broken = message;
+  setRunning(false);
 }
 
 /** Fetches the four IDX files (reporting progress) and puts the training set and the evaluation images on the GPU. */
@@ -310,23 +286,16 @@ async function train(m: SequenceClassifier, d: Data): Promise<void> {
   const c = config!;
   const controller = new AbortController();
   training = controller;
-  let lastTime = performance.now(), lastStep = m.step;
+  pacer.begin(m.step);
   try {
     await m.fit(d.train, {
       epochs: 1_000_000, // "until aborted"
       batchSize: c.batchSize,
       learningRate: c.learningRate,
-      progressEvery: chunkSteps,
+      progressEvery: pacer.chunkSteps,
       signal: controller.signal,
       onProgress: (p) => {
-        const now = performance.now();
-        speedWindow.push({ sequences: (p.totalSteps - lastStep) * c.batchSize, ms: now - lastTime });
-        lastTime = now;
-        lastStep = p.totalSteps;
-        let ms = speedWindow.reduce((sum, e) => sum + e.ms, 0);
-        while (speedWindow.length > 1 && ms - speedWindow[0]!.ms >= SPEED_WINDOW_MS) ms -= speedWindow.shift()!.ms;
-        const seqPerSec = (1000 * speedWindow.reduce((sum, e) => sum + e.sequences, 0)) / Math.max(ms, 1);
-        chunkSteps = Math.max(1, Math.min(MAX_CHUNK_STEPS, Math.round((seqPerSec / c.batchSize) * CHUNK_SECONDS)));
+        const seqPerSec = pacer.report(p.totalSteps, c.batchSize);
         post({
           type: 'progress', step: p.totalSteps, epoch: (p.totalSteps * c.batchSize) / d.train.count,
           loss: p.loss, trainAccuracy: p.accuracy, seqPerSec,
@@ -413,9 +382,4 @@ async function tearDown(): Promise<void> {
   const gone = device;
   device = undefined;
   gone?.destroy();
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
 }
