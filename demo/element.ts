@@ -8,7 +8,7 @@
 // This file is the user interface (main thread). The GPU device, the data and the model live in a worker
 // (worker.ts, started through worker-entry.ts, which Vite inlines into this bundle), so training never blocks drawing.
 // The two talk through protocol.ts.
-import { disposeWorker } from './dispose.js';
+import { WorkerLink } from './worker-link.js';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import { TrainingChart } from './chart.js';
 import { DrawPad, toModelInput } from './draw.js';
@@ -50,11 +50,9 @@ const DEFAULTS = {
 };
 
 export class RnnMnistDemo extends HTMLElement {
-  private worker: Worker | undefined;
+  private readonly link = new WorkerLink<Request, Reply>();
   private state: State = 'idle';
   private config: DemoConfig | undefined;
-  private readonly waiting = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
-  private nextId = 1;
   private startWhenReady = false;
   private accuracy = NaN;
   private last: ProgressInfo | undefined;
@@ -86,7 +84,7 @@ export class RnnMnistDemo extends HTMLElement {
       this.tearDown = undefined;
       return;
     }
-    if (this.worker || this.state === 'unsupported') return;
+    if (this.link.connected || this.state === 'unsupported') return;
     this.current = null;
     this.shown = null;
     this.selection++;
@@ -99,17 +97,11 @@ export class RnnMnistDemo extends HTMLElement {
     this.config = this.readConfig();
     this.startWhenReady = this.hasAttribute('autostart');
     try {
-      this.worker = new TrainWorker({ name: 'rnn-mnist-demo' });
+      this.link.start(() => new TrainWorker({ name: 'rnn-mnist-demo' }), (reply) => this.receive(reply), (message, fatal) => this.fail(message, fatal));
     } catch (error) {
       this.fail(`Could not start the training worker: ${(error as Error).message}`, true);
       return;
     }
-    this.worker.onmessage = (event: MessageEvent<Reply>) => this.receive(event.data);
-    this.worker.onerror = (event) => {
-      event.preventDefault();
-      this.fail(`The training worker failed: ${event.message || 'unknown error'}`, true);
-    };
-    this.worker.onmessageerror = () => this.fail('A message from the training worker could not be read.', false);
     this.setState('loading');
     this.send({ type: 'init', config: this.config });
   }
@@ -135,12 +127,12 @@ export class RnnMnistDemo extends HTMLElement {
 
   pause(): void {
     this.startWhenReady = false;
-    if (this.worker) this.send({ type: 'pause' });
+    if (this.link.connected) this.send({ type: 'pause' });
   }
 
   /** A new untrained model (paused), with the attributes as they are now; reloads the data if its attributes changed. */
   reset(): void {
-    if (!this.worker || !this.ui) return;
+    if (!this.link.connected || !this.ui) return;
     this.startWhenReady = false;
     this.config = this.readConfig();
     this.accuracy = NaN;
@@ -206,18 +198,11 @@ export class RnnMnistDemo extends HTMLElement {
   // ---- worker messages ----
 
   private send(message: Request): void {
-    this.worker?.postMessage(message);
+    this.link.send(message);
   }
 
   private ask<T extends Reply['type']>(message: Asked & Record<string, unknown>): Promise<Reply_<T>> {
-    if (!this.worker) {
-      return Promise.reject(new Error(this.state === 'unsupported' ? 'WebGPU is not available in this browser' : 'rnn-mnist-demo is not connected'));
-    }
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (reply: Reply) => void, reject });
-      this.send({ ...message, id } as Request);
-    });
+    return this.link.ask(message, () => (this.state === 'unsupported' ? 'WebGPU is not available in this browser' : 'rnn-mnist-demo is not connected'));
   }
 
   private receive(reply: Reply): void {
@@ -269,18 +254,12 @@ export class RnnMnistDemo extends HTMLElement {
       case 'inspection':
       case 'testImage':
       case 'digit':
-      case 'liveBuffers': {
-        const waiter = this.waiting.get(reply.id);
-        this.waiting.delete(reply.id);
-        waiter?.resolve(reply);
+      case 'liveBuffers':
+        this.link.settle(reply.id, reply);
         return;
-      }
-      case 'failed': {
-        const waiter = this.waiting.get(reply.id);
-        this.waiting.delete(reply.id);
-        waiter?.reject(new Error(reply.message));
+      case 'failed':
+        this.link.settle(reply.id, reply, reply.message);
         return;
-      }
       case 'digitTraining':
         ui.digitBarWrap.hidden = false;
         ui.digitBar.style.width = `${Math.min(100, Math.round((100 * reply.step) / reply.steps))}%`;
@@ -334,7 +313,7 @@ export class RnnMnistDemo extends HTMLElement {
       const reply = await this.ask<'inspection'>({ type: 'inspect', image });
       if (selection === this.selection) this.showInspection(image, reply, current, animate);
     } catch (error) {
-      if (this.worker) this.fail(`Prediction failed: ${(error as Error).message}`, false);
+      if (this.link.connected) this.fail(`Prediction failed: ${(error as Error).message}`, false);
     } finally {
       this.inspecting = false;
     }
@@ -349,7 +328,7 @@ export class RnnMnistDemo extends HTMLElement {
       this.current = { kind: 'test', image: reply.image, label: reply.label, index: reply.index };
       this.showInspection(reply.image, reply, this.current, true);
     } catch (error) {
-      if (this.worker) this.fail(`Could not show a test image: ${(error as Error).message}`, false);
+      if (this.link.connected) this.fail(`Could not show a test image: ${(error as Error).message}`, false);
     }
   }
 
@@ -457,8 +436,7 @@ export class RnnMnistDemo extends HTMLElement {
       this.drawnHeat?.stop();
       this.finishDigit(new Error(message));
       this.setState('broken');
-      for (const { reject } of this.waiting.values()) reject(new Error(message));
-      this.waiting.clear();
+      this.link.rejectAll(message);
     }
     this.dispatchEvent(new CustomEvent('error', { detail: { message } }));
   }
@@ -469,11 +447,9 @@ export class RnnMnistDemo extends HTMLElement {
     ui.main.hidden = true;
     ui.unsupported.hidden = false;
     ui.unsupportedDetails.textContent = `Details: ${details}`;
-    this.worker?.terminate();
-    this.worker = undefined;
+    this.link.terminate();
     this.finishDigit(new Error('WebGPU is not available in this browser'));
-    for (const { reject } of this.waiting.values()) reject(new Error('WebGPU is not available in this browser'));
-    this.waiting.clear();
+    this.link.rejectAll('WebGPU is not available in this browser');
     this.dispatchEvent(new CustomEvent('error', { detail: { message: `WebGPU is not available in this browser. ${details}` } }));
   }
 
@@ -485,12 +461,8 @@ export class RnnMnistDemo extends HTMLElement {
     this.drawingDigit = undefined;
     this.chart?.destroy();
     this.chart = undefined;
-    for (const { reject } of this.waiting.values()) reject(new Error('rnn-mnist-demo was removed'));
-    this.waiting.clear();
-    const worker = this.worker;
-    this.worker = undefined;
     this.state = 'idle';
-    disposeWorker(worker, this);
+    this.link.dispose('rnn-mnist-demo was removed', this);
   }
 
   private readConfig(): DemoConfig {
@@ -630,7 +602,7 @@ export class RnnMnistDemo extends HTMLElement {
         b.title = `Draw a ${d}`;
         b.onclick = () => void this.drawDigit(d).catch((error: Error) => {
           // A reset cancels the drawing on purpose; the caption says so.
-          if (this.worker && !/cancelled/.test(error.message)) this.fail(`Could not draw a ${d}: ${error.message}`, false);
+          if (this.link.connected && !/cancelled/.test(error.message)) this.fail(`Could not draw a ${d}: ${error.message}`, false);
         });
         $('.digit-buttons').append(b);
         return b;

@@ -6,7 +6,7 @@
 //   <rnn-text-demo text-url="./brown.txt" units="128" autostart></rnn-text-demo>
 //
 // This file is the user interface (main thread); the device, the text and the model live in text-worker.ts.
-import { disposeWorker } from './dispose.js';
+import { WorkerLink } from './worker-link.js';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import { TrainingChart } from './chart.js';
 import { NO_WEBGPU_HELP, STYLE } from './style.js';
@@ -43,11 +43,9 @@ const TEXT_STYLE = `
 `;
 
 export class RnnTextDemo extends HTMLElement {
-  private worker: Worker | undefined;
+  private readonly link = new WorkerLink<TextRequest, TextReply>();
   private state: State = 'idle';
   private config: TextConfig | undefined;
-  private readonly waiting = new Map<number, { resolve: (reply: TextReply) => void; reject: (error: Error) => void }>();
-  private nextId = 1;
   private startWhenReady = false;
   private last: TextProgressDetail | undefined;
   private latest: TextSample | null = null;
@@ -65,7 +63,7 @@ export class RnnTextDemo extends HTMLElement {
       this.tearDown = undefined;
       return;
     }
-    if (this.worker || this.state === 'unsupported') return;
+    if (this.link.connected || this.state === 'unsupported') return;
     this.latest = null;
     this.ui = this.render();
     const gpu = (navigator as Navigator & { gpu?: unknown }).gpu;
@@ -76,17 +74,11 @@ export class RnnTextDemo extends HTMLElement {
     this.config = this.readConfig();
     this.startWhenReady = this.hasAttribute('autostart');
     try {
-      this.worker = new TextWorker({ name: 'rnn-text-demo' });
+      this.link.start(() => new TextWorker({ name: 'rnn-text-demo' }), (reply) => this.receive(reply), (message, fatal) => this.fail(message, fatal));
     } catch (error) {
       this.fail(`Could not start the training worker: ${(error as Error).message}`, true);
       return;
     }
-    this.worker.onmessage = (event: MessageEvent<TextReply>) => this.receive(event.data);
-    this.worker.onerror = (event) => {
-      event.preventDefault();
-      this.fail(`The training worker failed: ${event.message || 'unknown error'}`, true);
-    };
-    this.worker.onmessageerror = () => this.fail('A message from the training worker could not be read.', false);
     this.setState('loading');
     this.send({ type: 'init', config: this.config, sampling: this.sampling() });
   }
@@ -111,12 +103,12 @@ export class RnnTextDemo extends HTMLElement {
 
   pause(): void {
     this.startWhenReady = false;
-    if (this.worker) this.send({ type: 'pause' });
+    if (this.link.connected) this.send({ type: 'pause' });
   }
 
   /** A new untrained model (paused), with the attributes as they are now; reloads the text if its attributes changed. */
   reset(): void {
-    if (!this.worker || !this.ui) return;
+    if (!this.link.connected || !this.ui) return;
     this.startWhenReady = false;
     this.config = this.readConfig();
     this.last = undefined;
@@ -183,18 +175,11 @@ export class RnnTextDemo extends HTMLElement {
   // ---- worker messages ----
 
   private send(message: TextRequest): void {
-    this.worker?.postMessage(message);
+    this.link.send(message);
   }
 
   private ask<T extends TextReply['type']>(message: { type: 'sample' | 'liveBuffers' } & Record<string, unknown>): Promise<Reply_<T>> {
-    if (!this.worker) {
-      return Promise.reject(new Error(this.state === 'unsupported' ? 'WebGPU is not available in this browser' : 'rnn-text-demo is not connected'));
-    }
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (reply: TextReply) => void, reject });
-      this.send({ ...message, id } as TextRequest);
-    });
+    return this.link.ask(message, () => (this.state === 'unsupported' ? 'WebGPU is not available in this browser' : 'rnn-text-demo is not connected'));
   }
 
   private receive(reply: TextReply): void {
@@ -231,7 +216,7 @@ export class RnnTextDemo extends HTMLElement {
         return;
       case 'sample': {
         if (reply.id !== undefined) {
-          this.settle(reply.id, reply);
+          this.link.settle(reply.id, reply);
           return;
         }
         if (this.state === 'loading') return;
@@ -243,14 +228,11 @@ export class RnnTextDemo extends HTMLElement {
         return;
       }
       case 'liveBuffers':
-        this.settle(reply.id, reply);
+        this.link.settle(reply.id, reply);
         return;
-      case 'failed': {
-        const waiter = this.waiting.get(reply.id);
-        this.waiting.delete(reply.id);
-        waiter?.reject(new Error(reply.message));
+      case 'failed':
+        this.link.settle(reply.id, reply, reply.message);
         return;
-      }
       case 'unsupported':
         this.unsupported(reply.message);
         return;
@@ -262,12 +244,6 @@ export class RnnTextDemo extends HTMLElement {
     }
   }
 
-  private settle(id: number, reply: TextReply): void {
-    const waiter = this.waiting.get(id);
-    this.waiting.delete(id);
-    waiter?.resolve(reply);
-  }
-
   private sampling(): Sampling {
     return { prompt: this.prompt, temperature: this.temperature };
   }
@@ -275,7 +251,7 @@ export class RnnTextDemo extends HTMLElement {
   private samplingChanged(): void {
     if (!this.ui) return;
     this.ui.temperatureValue.textContent = Number(this.ui.temperature.value).toFixed(2);
-    if (this.worker && (this.state === 'ready' || this.state === 'running')) this.send({ type: 'sampling', sampling: this.sampling() });
+    if (this.link.connected && (this.state === 'ready' || this.state === 'running')) this.send({ type: 'sampling', sampling: this.sampling() });
   }
 
   // ---- state, errors, teardown ----
@@ -310,8 +286,7 @@ export class RnnTextDemo extends HTMLElement {
     }
     if (fatal) {
       this.setState('broken');
-      for (const { reject } of this.waiting.values()) reject(new Error(message));
-      this.waiting.clear();
+      this.link.rejectAll(message);
     }
     this.dispatchEvent(new CustomEvent('error', { detail: { message } }));
   }
@@ -322,10 +297,8 @@ export class RnnTextDemo extends HTMLElement {
     ui.main.hidden = true;
     ui.unsupported.hidden = false;
     ui.unsupportedDetails.textContent = `Details: ${details}`;
-    this.worker?.terminate();
-    this.worker = undefined;
-    for (const { reject } of this.waiting.values()) reject(new Error('WebGPU is not available in this browser'));
-    this.waiting.clear();
+    this.link.terminate();
+    this.link.rejectAll('WebGPU is not available in this browser');
     this.dispatchEvent(new CustomEvent('error', { detail: { message: `WebGPU is not available in this browser. ${details}` } }));
   }
 
@@ -333,12 +306,8 @@ export class RnnTextDemo extends HTMLElement {
   private dispose(): void {
     this.chart?.destroy();
     this.chart = undefined;
-    for (const { reject } of this.waiting.values()) reject(new Error('rnn-text-demo was removed'));
-    this.waiting.clear();
-    const worker = this.worker;
-    this.worker = undefined;
     this.state = 'idle';
-    disposeWorker(worker, this);
+    this.link.dispose('rnn-text-demo was removed', this);
   }
 
   private readConfig(): TextConfig {
