@@ -3,7 +3,8 @@
 // (which knows nothing of windows): predict's outputs, evaluate's loss and each training step's loss, for tanh, LSTM
 // and GRU at tiny sizes. resetStates, fit's epoch start and evaluate's start bring the state back to zeros. Gradients
 // from a carried state (truncated BPTT) against the float64 backward from the same fixed states, whose forward and
-// central differences are checked first.
+// central differences are checked first. Windows of mixed lengths hand on the state at each sequence's last valid
+// step: against the reference chained window to window through its initialStates.
 import { describe, expect, it } from 'vitest';
 import { layers, Sequential, SequenceDataset, type SequentialConfig } from '../src/node/index.js';
 import { backwardRef, forwardRef } from '../src/reference/sequential.js';
@@ -129,6 +130,16 @@ describe.skipIf(!device)('stateful layers: two windows of T carry on as one of 2
         for (const [k, t] of Object.entries(truncated)) expectClose(`gradient ${k} from the carried states`, got[k]!.data, t.data, t.shape, 1e-5, 1e-4);
         const fromZeros = backwardRef(config, weights, windowBatch(s, 0)).grads['layers.0.wh']!.data;
         expect(Math.max(...truncated['layers.0.wh']!.data.map((v, i) => Math.abs(v - fromZeros[i]!))), 'the carried states matter').toBeGreaterThan(1e-3);
+
+        // Shorter windows: a stream's state is carried from its last valid step (TensorFlow's final state).
+        await model.resetStates();
+        const lengths0 = Int32Array.of(T, 1), lengths1 = Int32Array.of(2, T);
+        const short0 = await model.predict(window(x, 0), { steps: T, lengths: lengths0 });
+        const short1 = await model.predict(window(x, 1), { steps: T, lengths: lengths1 });
+        const ref0 = forwardRef(config, weights, { ...windowBatch(s, 0), lengths: lengths0 });
+        const ref1 = forwardRef(config, weights, { ...windowBatch(s, 1), lengths: lengths1 }, { initialStates: ref0.finalStates });
+        expectClose('predict window 0, lengths T and 1', short0, ref0.predictions, [B, T, V], 1e-5, 1e-4);
+        expectClose('predict window 1, lengths 2 and T, from the states at each last valid step', short1, ref1.predictions, [B, T, V], 1e-5, 1e-4);
       } finally {
         model.destroy();
         data.destroy();
