@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Cell } from '../src/cells/cell.js';
 import { gru, gruResetBefore, lstm } from '../src/cells/index.js';
 import { overLimit } from '../src/gpu/limits.js';
-import { backwardGates, forwardGates, measureGated, measureGates } from '../src/kernels/recurrence.js';
+import { backwardGates, forwardGates, measuredStep, measureGated, measureGates } from '../src/kernels/recurrence.js';
+import { BufferSet, readFloats } from '../src/gpu/buffers.js';
 import { adapterClass, RnnSchedule, setAutotune, TILES, tuningReport, type RnnBindings, type Tile } from '../src/index.js';
 import { layers, Sequential, SequenceDataset, type SequentialConfig } from '../src/node/index.js';
 import type { Batch } from '../src/model/batch.js';
@@ -100,6 +101,16 @@ describe.skipIf(!device)('the tuner and multi-gate cells', () => {
     ];
     expect(await device!.popErrorScope(), 'no validation error').toBeNull();
     for (const ms of times) expect(ms).toBeGreaterThan(0);
+  });
+  it('a measured step is the last step with every sequence live, as training runs it (at t = 0 a backward step skips the cell epilogue)', async () => {
+    const scratch = new BufferSet(device!, 'test');
+    try {
+      const { step, lengths } = measuredStep(device!, scratch, { steps: 4, batch: 5, units: 17 });
+      expect(Array.from(new Uint32Array((await readFloats(device!, step.buffer, 0, 1)).buffer))).toEqual([3]);
+      expect(Array.from(new Int32Array((await readFloats(device!, lengths, 0, 5)).buffer))).toEqual([4, 4, 4, 4, 4]);
+    } finally {
+      scratch.destroy();
+    }
   });
   it('in measure mode on a software adapter, times no gate kernel (one 4-row tile there) and no recurrence variant', async () => {
     if (adapterClass(device!) !== 'cpu') return; // on a GPU both 4-row tiles are candidates

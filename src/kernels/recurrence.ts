@@ -72,14 +72,26 @@ export function seedWorkgroups(device: GPUDevice, s: RecurrenceShape): [number, 
   return grid1d(s.batch * s.units, 64, device.limits.maxComputeWorkgroupsPerDimension);
 }
 
-/** One step (t = 0) in variant `tile`, on scratch buffers. */
+/**
+ * The step uniform and lengths a measured step runs with: the last step (t = T-1), every sequence live, as in training.
+ * On zeroed scratch (t = 0, lengths 0) a backward step would run its product but not the cell's epilogue for step t-1
+ * (every backward kernel skips it at t = 0), and the tuner would time less than training runs.
+ */
+export function measuredStep(device: GPUDevice, scratch: BufferSet, s: RecurrenceShape): { step: { buffer: GPUBuffer; size: number }; lengths: GPUBuffer } {
+  const step = { buffer: scratch.create('step', 256, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC), size: 16 };
+  const lengths = scratch.create('lengths', s.batch * 4);
+  device.queue.writeBuffer(step.buffer, 0, Uint32Array.of(s.steps - 1));
+  device.queue.writeBuffer(lengths, 0, new Int32Array(s.batch).fill(s.steps));
+  return { step, lengths };
+}
+
+/** One step (the last, every sequence live: measuredStep) in variant `tile`, on scratch buffers. */
 async function measure(device: GPUDevice, s: RecurrenceShape, cell: Cell, tile: Tile, forward: boolean, dOut: boolean): Promise<number> {
   const p = forward ? await forwardStep(device, s, cell, tile) : await backwardStep(device, s, cell, dOut, tile);
   const scratch = new BufferSet(device, 'autotune');
   try {
     const { steps: T, batch: B, units: H } = s;
-    const step = { buffer: scratch.create('step', 256, GPUBufferUsage.UNIFORM), size: 16 };
-    const lengths = scratch.create('lengths', B * 4);
+    const { step, lengths } = measuredStep(device, scratch, s);
     const group = forward
       ? p.bind(step, scratch.create('wh', H * H * 4), lengths, scratch.create('xw', T * B * H * 4), scratch.create('hs', (T + 1) * B * H * 4), scratch.create('out', B * T * H * 4))
       : p.bind(step, scratch.create('whT', H * H * 4), lengths, scratch.create('hs', (T + 1) * B * H * 4), scratch.create('dOut', B * T * H * 4), scratch.create('dh', 2 * B * H * 4), scratch.create('dz', T * B * H * 4));
@@ -201,14 +213,13 @@ export async function backwardGated(device: GPUDevice, s: RecurrenceShape, cell:
   ]);
 }
 
-/** Both dispatches of a gated step (t = 0) in variant `tile`, on scratch buffers: what the tuner times (exported for its test). */
+/** Both dispatches of a gated step (measuredStep's) in variant `tile`, on scratch buffers: what the tuner times (exported for its test). */
 export async function measureGated(device: GPUDevice, s: RecurrenceShape, cell: Cell, tile: Tile, forward: boolean, dOut = false): Promise<number> {
   const programs = forward ? await forwardGated(device, s, cell, tile) : await backwardGated(device, s, cell, dOut, tile);
   const scratch = new BufferSet(device, 'autotune');
   try {
     const { steps: T, batch: B, units: H } = s, N = cell.gates * H;
-    const step = { buffer: scratch.create('step', 256, GPUBufferUsage.UNIFORM), size: 16 };
-    const lengths = scratch.create('lengths', B * 4);
+    const { step, lengths } = measuredStep(device, scratch, s);
     const hs = scratch.create('hs', (T + 1) * B * H * 4);
     const xw = scratch.create('xw', 2 * T * B * N * 4);
     const buffers = forward
@@ -242,14 +253,13 @@ export function backwardGatesSeed(device: GPUDevice, s: RecurrenceShape, cell: C
     [...gatesBackwardKinds(cell)], seedWorkgroups(device, s));
 }
 
-/** One step (t = 0) of a gate kernel in variant `tile`, on scratch buffers: what the tuner times (exported for its test). */
+/** One step (measuredStep's) of a gate kernel in variant `tile`, on scratch buffers: what the tuner times (exported for its test). */
 export async function measureGates(device: GPUDevice, s: RecurrenceShape, cell: Cell, tile: Tile, forward: boolean, o: { save?: boolean; bh?: boolean; dOut?: boolean }): Promise<number> {
   const p = forward ? await forwardGates(device, s, cell, { save: !!o.save, bh: !!o.bh }, tile) : await backwardGates(device, s, cell, !!o.dOut, tile);
   const scratch = new BufferSet(device, 'autotune');
   try {
     const { steps: T, batch: B, units: H } = s, N = cell.gates * H, S = cell.states;
-    const step = { buffer: scratch.create('step', 256, GPUBufferUsage.UNIFORM), size: 16 };
-    const lengths = scratch.create('lengths', B * 4);
+    const { step, lengths } = measuredStep(device, scratch, s);
     const hs = scratch.create('hs', S * (T + 1) * B * H * 4);
     const xw = scratch.create('xw', 2 * T * B * N * 4);
     const group = forward
