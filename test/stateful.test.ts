@@ -10,6 +10,7 @@ import { layers, Sequential, SequenceDataset, type SequentialConfig } from '../s
 import { backwardRef, forwardRef } from '../src/reference/sequential.js';
 import { describeEntry, gradcheck } from '../src/reference/gradcheck.js';
 import { initialWeights } from '../src/model/init.js';
+import type { Weights } from '../src/model/batch.js';
 import { setAutotune, tuningReport } from '../src/index.js';
 import { Random } from '../src/random.js';
 import { expectClose, rejectedInput, testDevice } from './helpers.js';
@@ -62,11 +63,27 @@ function windowBatch(s: ReturnType<typeof streams>, w: number) {
   return { n: B, steps: T, x: window(s.oneHot, w, V), y: window(s.y, w) };
 }
 
+/** Both windows of every stream as one reference batch of 2T steps. */
+function wholeBatch(s: ReturnType<typeof streams>) {
+  return { n: B, steps: 2 * T, x: s.oneHot, y: s.y };
+}
+
+/** The largest difference between layers.0.wh's gradients in a and b: that a check from given states is not vacuous. */
+function whGap(a: Weights<Float64Array>, b: Weights<Float64Array>): number {
+  const x = a['layers.0.wh']!.data, y = b['layers.0.wh']!.data;
+  return Math.max(...x.map((v, i) => Math.abs(v - y[i]!)));
+}
+
+/** The GPU's gradients against the float64 ones, every parameter. */
+function expectGradients(got: Weights<Float32Array>, want: Weights<Float64Array>): void {
+  for (const [k, t] of Object.entries(want)) expectClose(`gradient ${k} from the carried states`, got[k]!.data, t.data, t.shape, 1e-5, 1e-4);
+}
+
 describe('the float64 reference from given states (what a stateful layer is checked against)', () => {
   for (const cell of ['tanh', 'lstm', 'gru'] as const) {
     it(`${cell}: T steps, then T more from their final states, are the 2T run; gradients from fixed states pass central differences`, () => {
       const config = twoLayers(cell), weights = initialWeights(config), s = streams(4);
-      const whole = forwardRef(config, weights, { n: B, steps: 2 * T, x: s.oneHot, y: s.y });
+      const whole = forwardRef(config, weights, wholeBatch(s));
       const first = forwardRef(config, weights, windowBatch(s, 0));
       expect(Object.keys(first.finalStates)).toEqual(['0', '1']);
       expect(first.finalStates[0]!.length, 'h, and c for the LSTM').toBe(cell === 'lstm' ? 2 : 1);
@@ -76,9 +93,8 @@ describe('the float64 reference from given states (what a stateful layer is chec
       const r = gradcheck(config, weights, windowBatch(s, 1), { initialStates: first.finalStates });
       expect(r.worst.error, describeEntry(r.worst)).toBeLessThan(1e-6);
       // The states matter: from zeros, window 1's gradients are others.
-      const fromZeros = backwardRef(config, weights, windowBatch(s, 1)).grads['layers.0.wh']!.data;
-      const fromStates = backwardRef(config, weights, windowBatch(s, 1), { initialStates: first.finalStates }).grads['layers.0.wh']!.data;
-      expect(Math.max(...fromZeros.map((v, i) => Math.abs(v - fromStates[i]!)))).toBeGreaterThan(1e-3);
+      const fromZeros = backwardRef(config, weights, windowBatch(s, 1)).grads;
+      expect(whGap(fromZeros, backwardRef(config, weights, windowBatch(s, 1), { initialStates: first.finalStates }).grads)).toBeGreaterThan(1e-3);
       expect(() => forwardRef(config, weights, windowBatch(s, 1), { initialStates: { 0: [new Float64Array(3)] } })).toThrow(/initialStates: expected/);
     });
   }
@@ -89,7 +105,7 @@ describe.skipIf(!device)('stateful layers: two windows of T carry on as one of 2
   for (const cell of ['tanh', 'lstm', 'gru'] as const) {
     it(`${cell}: predict, evaluate, training steps and gradients against the float64 2T window (two stateful layers); resetStates`, async () => {
       const config = twoLayers(cell, 1e-12); // training steps that leave the weights as they are
-      const s = streams(cell === 'tanh' ? 1 : 2), { x, y, oneHot } = s;
+      const s = streams(cell === 'tanh' ? 1 : 2), { x, y } = s;
       const model = new Sequential(d, config);
       // The data set in stream order: sequences 0..B-1 are window 0 of streams 0..B-1, then window 1.
       const data = await SequenceDataset.fromArrays(d, {
@@ -97,8 +113,8 @@ describe.skipIf(!device)('stateful layers: two windows of T carry on as one of 2
       });
       try {
         const weights = model.weights();
-        const ref = forwardRef(config, weights, { n: B, steps: 2 * T, x: oneHot, y });
-        const alone = forwardRef(config, weights, { n: B, steps: T, x: window(oneHot, 1, V), y: window(y, 1) });
+        const ref = forwardRef(config, weights, wholeBatch(s));
+        const alone = forwardRef(config, weights, windowBatch(s, 1));
         // Without the carried state the second window's loss would differ: the check below is not vacuous.
         expect(Math.abs(alone.loss - windowLoss(ref.outputs, y, 1))).toBeGreaterThan(1e-3);
 
@@ -127,9 +143,8 @@ describe.skipIf(!device)('stateful layers: two windows of T carry on as one of 2
         // (window 0) from them. Truncated BPTT: the float64 backward from those states held fixed.
         const got = await model.gradients(data, { batchSize: B });
         const truncated = backwardRef(config, weights, windowBatch(s, 0), { initialStates: ref.finalStates }).grads;
-        for (const [k, t] of Object.entries(truncated)) expectClose(`gradient ${k} from the carried states`, got[k]!.data, t.data, t.shape, 1e-5, 1e-4);
-        const fromZeros = backwardRef(config, weights, windowBatch(s, 0)).grads['layers.0.wh']!.data;
-        expect(Math.max(...truncated['layers.0.wh']!.data.map((v, i) => Math.abs(v - fromZeros[i]!))), 'the carried states matter').toBeGreaterThan(1e-3);
+        expectGradients(got, truncated);
+        expect(whGap(truncated, backwardRef(config, weights, windowBatch(s, 0)).grads), 'the carried states matter').toBeGreaterThan(1e-3);
 
         // Shorter windows: a stream's state is carried from its last valid step (TensorFlow's final state).
         await model.resetStates();
@@ -150,20 +165,19 @@ describe.skipIf(!device)('stateful layers: two windows of T carry on as one of 2
   for (const cell of ['lstm', 'gru'] as const) {
     it(`${cell}, the fused all-steps variant forced: predict and gradients from the carried h (and c) as the per-step kernels`, async () => {
       setAutotune(d, { recurrence: 'fused' });
-      const config = twoLayers(cell, 1e-12), s = streams(2), { x, y, oneHot } = s;
+      const config = twoLayers(cell, 1e-12), s = streams(2), { x, y } = s;
       const model = new Sequential(d, config);
       const data = await SequenceDataset.fromArrays(d, { x: window(x, 0), y: window(y, 0), steps: T, inputs: V, classes: V });
       try {
         const weights = model.weights();
-        const ref = forwardRef(config, weights, { n: B, steps: 2 * T, x: oneHot, y });
+        const ref = forwardRef(config, weights, wholeBatch(s));
         await model.predict(window(x, 0), { steps: T });
         expectClose('predict window 1 (states carried)', await model.predict(window(x, 1), { steps: T }), window(ref.predictions, 1, V), [B, T, V], 1e-5, 1e-4);
         // A training step over window 0 from zeros, then gradients of window 0 again from its final states.
         await model.trainSteps(data, { steps: 1, batchSize: B });
         const got = await model.gradients(data, { batchSize: B });
         const carried = forwardRef(config, weights, windowBatch(s, 0)).finalStates;
-        const truncated = backwardRef(config, weights, windowBatch(s, 0), { initialStates: carried }).grads;
-        for (const [k, t] of Object.entries(truncated)) expectClose(`gradient ${k} from the carried states`, got[k]!.data, t.data, t.shape, 1e-5, 1e-4);
+        expectGradients(got, backwardRef(config, weights, windowBatch(s, 0), { initialStates: carried }).grads);
         expect(tuningReport(d).length, 'forced, nothing timed').toBe(0);
       } finally {
         setAutotune(d, 'off');
