@@ -75,7 +75,8 @@ export function seedWorkgroups(device: GPUDevice, s: RecurrenceShape): [number, 
 /**
  * The step uniform and lengths a measured step runs with: the last step (t = T-1), every sequence live, as in training.
  * On zeroed scratch (t = 0, lengths 0) a backward step would run its product but not the cell's epilogue for step t-1
- * (every backward kernel skips it at t = 0), and the tuner would time less than training runs.
+ * (every backward kernel skips it at t = 0), and the tuner would time less than training runs. (COPY_SRC: the test of
+ * this reads the uniform back.)
  */
 export function measuredStep(device: GPUDevice, scratch: BufferSet, s: RecurrenceShape): { step: { buffer: GPUBuffer; size: number }; lengths: GPUBuffer } {
   const step = { buffer: scratch.create('step', 256, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC), size: 16 };
